@@ -1,0 +1,112 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import { Redis } from 'ioredis';
+import { MemoryRateLimiter, NoRateLimiter, RedisRateLimiter, type RateLimiter } from './auth/rate-limit';
+import { TokenService } from './auth/tokens';
+import type { Config } from './config';
+import { openDatabase, type Database } from './db/database';
+import type { Logger } from './logger';
+import { createMetrics, type AppMetrics } from './metrics';
+import { Bus } from './pubsub/bus';
+import { AgentService } from './services/agents';
+import { ChatService } from './services/chats';
+import { LiveService } from './services/live';
+import { MessageService } from './services/messages';
+import { MemoryPresenceStore, Presence, RedisPresenceStore } from './services/presence';
+import { Reads } from './services/reads';
+import { Routing } from './services/routing';
+
+/** Everything a request needs, wired once at start-up. */
+export interface App {
+  config: Readonly<Config>;
+  logger: Logger;
+  db: Database;
+  orm: MikroORM;
+  redis: Redis | null;
+  bus: Bus;
+  presence: Presence;
+  tokens: TokenService;
+  rateLimiter: RateLimiter;
+  metrics: AppMetrics;
+  routing: Routing;
+  chats: ChatService;
+  messages: MessageService;
+  agents: AgentService;
+  reads: Reads;
+  live: LiveService;
+  /** Postgres and Redis (if configured) answer. */
+  ready(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export async function createApp(config: Readonly<Config>, logger: Logger): Promise<App> {
+  const db = await openDatabase(config, logger);
+  const orm = db.orm;
+  let redis: Redis | null = null;
+  let subscriber: Redis | null = null;
+  let bus: Bus;
+  if (config.REDIS_URL) {
+    redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    subscriber = new Redis(config.REDIS_URL, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: null });
+    for (const [name, client] of [['redis', redis], ['redis subscriber', subscriber]] as const) {
+      client.on('error', (error) => logger.warn({ err: error }, `${name} error`));
+    }
+    await Promise.all([redis.connect(), subscriber.connect()]);
+    bus = Bus.redis(redis, subscriber, config.REDIS_PREFIX, logger);
+  } else {
+    bus = Bus.inProcess(logger);
+    logger.warn('no REDIS_URL: in-process pub/sub, presence and rate limits; run one instance only');
+  }
+  const metrics = createMetrics(async () => {
+    const rows = await orm.em.fork().getConnection().execute<Array<{ n: number }>>(`select count(*)::int as n from chat_session where status = 'QUEUED'`);
+    return rows[0].n;
+  });
+  bus.onFeed = (feed) => {
+    metrics.subscriptions.inc();
+    feed.whenClosed(() => metrics.subscriptions.dec());
+  };
+  const buckets = { startChat: config.RATE_START_CHAT, sendMessage: config.RATE_SEND_MESSAGE, login: config.RATE_LOGIN };
+  const rateLimiter: RateLimiter = !config.rateLimits
+    ? new NoRateLimiter()
+    : redis
+      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX)
+      : new MemoryRateLimiter(buckets);
+  const tokens = new TokenService(config.authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
+  const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
+  const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
+  const routing = new Routing(presence, metrics);
+  const messages = new MessageService(bus, metrics);
+  const chats = new ChatService(config, bus, routing, metrics);
+  const agents = new AgentService(tokens, chats, routing, metrics, logger);
+  presence.onChange = (agentId, change) => {
+    agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
+  };
+  const reads = new Reads(messages);
+  const live = new LiveService(bus, messages, reads);
+  presence.start();
+
+  if (config.SUPERVISOR_EMAIL && config.SUPERVISOR_PASSWORD) {
+    await agents.ensureSupervisor(orm.em.fork(), config.SUPERVISOR_EMAIL, config.SUPERVISOR_PASSWORD);
+  }
+  if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
+
+  return {
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live,
+    async ready() {
+      const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
+      if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
+      const results = await Promise.all(checks.map((c) => withTimeout(c, 1000).catch(() => false)));
+      return results.every(Boolean);
+    },
+    async close() {
+      await presence.stop();
+      await bus.close().catch(() => undefined);
+      redis?.disconnect();
+      subscriber?.disconnect();
+      await db.close();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}

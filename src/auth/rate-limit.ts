@@ -1,0 +1,82 @@
+import type { Redis } from 'ioredis';
+import type { RateSetting } from '../config';
+import { RateLimitedError } from '../errors';
+
+/**
+ * Token buckets: BURST tokens, refilled at PER_MINUTE per minute. With Redis the bucket is one
+ * hash updated by one atomic script (Redis' own clock), so every instance shares it; without
+ * Redis the same arithmetic runs in memory. rate-limiter-flexible was considered: it offers fixed
+ * windows, not the token buckets the contract names, so this is the one small script instead.
+ */
+export interface RateLimiter {
+  /** Takes a token or throws RATE_LIMITED with retryAfterSeconds. */
+  consume(bucket: 'startChat' | 'sendMessage' | 'login', key: string): Promise<void>;
+}
+
+type Buckets = Record<'startChat' | 'sendMessage' | 'login', RateSetting>;
+
+const SCRIPT = `
+local burst = tonumber(ARGV[1])
+local perMs = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * perMs)
+local waitMs = 0
+if tokens >= 1 then tokens = tokens - 1 else waitMs = math.ceil((1 - tokens) / perMs) end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / perMs) + 1000)
+return waitMs
+`;
+
+export class NoRateLimiter implements RateLimiter {
+  async consume(): Promise<void> {}
+}
+
+export class RedisRateLimiter implements RateLimiter {
+  constructor(
+    private readonly redis: Redis,
+    private readonly buckets: Buckets,
+    private readonly prefix: string,
+  ) {
+    redis.defineCommand('sbTakeToken', { numberOfKeys: 1, lua: SCRIPT });
+  }
+
+  async consume(bucket: keyof Buckets, key: string): Promise<void> {
+    const { burst, perMinute } = this.buckets[bucket];
+    const take = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).sbTakeToken;
+    const waitMs = await take.call(this.redis, `${this.prefix}rate:${bucket}:${key}`, burst, perMinute / 60_000);
+    if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
+  }
+}
+
+export class MemoryRateLimiter implements RateLimiter {
+  private readonly state = new Map<string, { tokens: number; ts: number }>();
+
+  constructor(private readonly buckets: Buckets) {}
+
+  async consume(bucket: keyof Buckets, key: string): Promise<void> {
+    const { burst, perMinute } = this.buckets[bucket];
+    const perMs = perMinute / 60_000;
+    const now = Date.now();
+    const id = `${bucket}:${key}`;
+    const prev = this.state.get(id) ?? { tokens: burst, ts: now };
+    const tokens = Math.min(burst, prev.tokens + Math.max(0, now - prev.ts) * perMs);
+    if (tokens < 1) {
+      this.state.set(id, { tokens, ts: now });
+      throw new RateLimitedError(Math.ceil((1 - tokens) / perMs / 1000));
+    }
+    this.state.set(id, { tokens: tokens - 1, ts: now });
+    if (this.state.size > 100_000) this.sweep(now);
+  }
+
+  /** Forget full buckets, so memory stays bounded. */
+  private sweep(now: number) {
+    for (const [id, entry] of this.state) {
+      const setting = this.buckets[id.split(':')[0] as keyof Buckets];
+      if (entry.tokens + (now - entry.ts) * (setting.perMinute / 60_000) >= setting.burst) this.state.delete(id);
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Every variable is validated here; start-up fails with one
+ * message naming every bad variable (see README, "Configuration").
+ */
+
+const onOff = z.enum(['on', 'off']);
+const rate = z
+  .string()
+  .regex(/^\d+:\d+$/, 'must be BURST:PER_MINUTE, e.g. 20:60')
+  .transform((v) => {
+    const [burst, perMinute] = v.split(':').map(Number);
+    return { burst, perMinute };
+  })
+  .refine((r) => r.burst >= 1 && r.perMinute >= 1, 'burst and per-minute must be at least 1');
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL');
+const redisUrl = z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// URL');
+const origins = z
+  .string()
+  .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
+  .refine((list) => list.every((o) => /^https?:\/\/[^/\s]+$/.test(o)), 'must be a comma-separated list of origins like https://example.com');
+
+const schema = z
+  .object({
+    // development | production | test; production masks errors and requires AUTH_SECRET.
+    NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+    // HTTP and WebSocket port.
+    PORT: int(0, 65535).default(4000),
+    // Interface to listen on.
+    HOST: z.string().min(1).default('0.0.0.0'),
+    // Postgres; unset: an embedded Postgres under DATA_DIR.
+    DATABASE_URL: postgresUrl.optional(),
+    // Redis; unset: in-process pub/sub, presence and rate limits (one instance only).
+    REDIS_URL: redisUrl.optional(),
+    // Prefix of every Redis key and channel, so several deployments can share one Redis.
+    REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/).default('sb:'),
+    // Signs tokens; at least 32 characters. Required in production; every instance needs the same one.
+    AUTH_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+    // Lifetime of agent tokens, seconds (default 12 h).
+    AGENT_TOKEN_TTL_SECONDS: int(60, 30 * 24 * 3600).default(12 * 3600),
+    // Lifetime of visitor tokens, seconds (default 30 days).
+    VISITOR_TOKEN_TTL_SECONDS: int(60, 365 * 24 * 3600).default(30 * 24 * 3600),
+    // HMAC secret for externalId identity hashes.
+    IDENTITY_SECRET: z.string().min(1).optional(),
+    // Make sure a supervisor with these credentials exists at start-up (both or neither).
+    SUPERVISOR_EMAIL: z.email().optional(),
+    SUPERVISOR_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+    // Allowed browser origins, comma-separated; unset: any origin.
+    CORS_ORIGINS: origins.optional(),
+    // 1: take the client IP from the first X-Forwarded-For hop.
+    TRUST_PROXY: z.enum(['0', '1']).default('0'),
+    // Token buckets, BURST:PER_MINUTE.
+    RATE_START_CHAT: rate.default({ burst: 10, perMinute: 10 }),
+    RATE_SEND_MESSAGE: rate.default({ burst: 20, perMinute: 60 }),
+    RATE_LOGIN: rate.default({ burst: 5, perMinute: 5 }),
+    // off: no rate limits.
+    RATE_LIMITS: onOff.default('on'),
+    // An agent whose last socket closed stays online this long.
+    PRESENCE_GRACE_SECONDS: int(0, 3600).default(15),
+    // How long an instance's presence entries live in Redis without a refresh (crash detection).
+    PRESENCE_TTL_SECONDS: int(2, 600).default(10),
+    // pino level.
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    // off: no introspection.
+    INTROSPECTION: onOff.default('on'),
+    // Where the embedded Postgres keeps its files.
+    DATA_DIR: z.string().min(1).default('./.data'),
+    // Port of the embedded Postgres.
+    EMBEDDED_PG_PORT: int(1, 65535).default(54329),
+    // SIGTERM: how long to wait for requests in flight before exiting anyway.
+    SHUTDOWN_TIMEOUT_MS: int(100, 60000).default(8000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (Boolean(env.SUPERVISOR_EMAIL) !== Boolean(env.SUPERVISOR_PASSWORD)) {
+      const missing = env.SUPERVISOR_EMAIL ? 'SUPERVISOR_PASSWORD' : 'SUPERVISOR_EMAIL';
+      ctx.addIssue({ code: 'custom', path: [missing], message: 'is required with the other SUPERVISOR_ variable' });
+    }
+  });
+
+type Parsed = z.infer<typeof schema>;
+export type RateSetting = { burst: number; perMinute: number };
+
+export interface Config extends Parsed {
+  production: boolean;
+  rateLimits: boolean;
+  introspection: boolean;
+  trustProxy: boolean;
+  /** True when AUTH_SECRET was not given and a random one is used (tokens die with the process). */
+  ephemeralSecret: boolean;
+  authSecret: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads and validates the environment. Empty strings count as unset. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const known = Object.keys(schema.shape);
+  const input: Record<string, string> = {};
+  for (const key of known) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const parsed = result.data;
+  const authSecret = parsed.AUTH_SECRET ?? randomSecret();
+  return Object.freeze({
+    ...parsed,
+    production: parsed.NODE_ENV === 'production',
+    rateLimits: parsed.RATE_LIMITS === 'on',
+    introspection: parsed.INTROSPECTION === 'on',
+    trustProxy: parsed.TRUST_PROXY === '1',
+    ephemeralSecret: !parsed.AUTH_SECRET,
+    authSecret,
+  });
+}
+
+function randomSecret(): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:crypto') as typeof import('node:crypto')).randomBytes(32).toString('hex');
+}

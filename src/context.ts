@@ -1,0 +1,68 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import type { Viewer } from './auth/tokens';
+import type { App } from './app';
+import { toCustomer } from './db/rows';
+import { pgArray } from './db/sql';
+import type { Agent, Customer } from './entities';
+
+/** Who is calling and with what: built per HTTP request, and per operation on a WebSocket. */
+export interface Context {
+  viewer: Viewer;
+  app: App;
+  /** HTTP: one fork per request. WebSocket: a fresh fork on every access (events are long apart). */
+  readonly em: EntityManager;
+  ip: string;
+  loaders: Loaders;
+}
+
+export interface Loaders {
+  customer: DataLoader<string, Customer | null>;
+  agent: DataLoader<string, Agent | null>;
+  online(): Promise<Set<string>>;
+}
+
+/** Batches field lookups within a tick; `cache` false for WebSocket contexts (no stale reads). */
+export function createLoaders(app: App, em: () => EntityManager, cache: boolean): Loaders {
+  let online: Promise<Set<string>> | undefined;
+  return {
+    customer: new DataLoader(
+      async (ids) => {
+        const rows = await em().execute<Array<Record<string, unknown>>>('select * from customer where id = any(?::uuid[])', [pgArray(ids)]);
+        const byId = new Map(rows.map((r) => [r.id as string, toCustomer(r)]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { cache },
+    ),
+    agent: new DataLoader(
+      async (ids) => {
+        const byId = new Map((await app.reads.agentsByIds(em(), ids)).map((a) => [a.id, a]));
+        return ids.map((id) => byId.get(id) ?? null);
+      },
+      { cache },
+    ),
+    online() {
+      if (!cache) return app.presence.onlineIds();
+      online ??= app.presence.onlineIds();
+      return online;
+    },
+  };
+}
+
+export function httpContext(app: App, viewer: Viewer, ip: string): Context {
+  const em = app.orm.em.fork() as EntityManager;
+  return { viewer, app, em, ip, loaders: createLoaders(app, () => em, true) };
+}
+
+export function wsContext(app: App, viewer: Viewer, ip: string): Context {
+  const fork = () => app.orm.em.fork() as EntityManager;
+  return {
+    viewer,
+    app,
+    get em() {
+      return fork();
+    },
+    ip,
+    loaders: createLoaders(app, fork, false),
+  };
+}

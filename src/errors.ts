@@ -1,0 +1,72 @@
+import { GraphQLError } from 'graphql';
+
+/** The contract's error codes (docs/contract/README.md, "Errors"). */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export const CONTRACT_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'BAD_USER_INPUT',
+  'CONFLICT',
+  'RATE_LIMITED',
+  'INTERNAL_SERVER_ERROR',
+]);
+
+/** Base of every error we raise on purpose: the code travels in extensions.code. */
+export class AppError extends GraphQLError {
+  constructor(message: string, readonly code: ErrorCode, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+  }
+}
+
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'Sign in first: send a valid bearer token.') {
+    super(message, 'UNAUTHENTICATED');
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'You may not do that.') {
+    super(message, 'FORBIDDEN');
+  }
+}
+
+/** The same message whether the id never existed or the caller may not see it. */
+export class NotFoundError extends AppError {
+  constructor(what = 'Session') {
+    super(`${what} not found.`, 'NOT_FOUND');
+  }
+}
+
+export class BadInputError extends AppError {
+  constructor(message: string, field?: string) {
+    super(message, 'BAD_USER_INPUT', field ? { field } : {});
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super(message, 'CONFLICT');
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super(`Too many requests: retry in ${retryAfterSeconds} s.`, 'RATE_LIMITED', { retryAfterSeconds });
+  }
+}
+
+/** Raised when Postgres or Redis is unreachable: the client may retry. */
+export class UnavailableError extends AppError {
+  constructor() {
+    super('The service is briefly unavailable; retry shortly.', 'INTERNAL_SERVER_ERROR', { retryable: true });
+  }
+}

@@ -1,0 +1,29 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics served at GET /metrics. */
+export function createMetrics(queueLength: () => Promise<number>) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchboard_process_' });
+  return {
+    registry,
+    socketsOpen: new Gauge({ name: 'switchboard_websockets_open', help: 'Open WebSocket connections', registers: [registry] }),
+    subscriptions: new Gauge({ name: 'switchboard_subscriptions_active', help: 'Active GraphQL subscriptions', registers: [registry] }),
+    messages: new Counter({ name: 'switchboard_messages_total', help: 'Messages stored', labelNames: ['author'], registers: [registry] }),
+    routingDecisions: new Counter({
+      name: 'switchboard_routing_decisions_total',
+      help: 'Routing outcomes: assigned, queued, requeued, transferred',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    queueLength: new Gauge({
+      name: 'switchboard_queue_length',
+      help: 'Sessions waiting in the queue',
+      registers: [registry],
+      async collect() {
+        this.set(await queueLength());
+      },
+    }),
+  };
+}
+
+export type AppMetrics = ReturnType<typeof createMetrics>;

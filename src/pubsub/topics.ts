@@ -1,0 +1,35 @@
+import type { Author } from '../entities/enums';
+
+/** A stored message as it travels between instances: JSON-safe, dates as ISO strings. */
+export interface MessagePayload {
+  id: string;
+  sessionId: string;
+  seq: number;
+  author: Author;
+  authorName: string | null;
+  body: string;
+  clientMessageId: string | null;
+  createdAt: string;
+}
+
+export interface TypingPayload {
+  sessionId: string;
+  author: Author;
+  name: string | null;
+  typing: boolean;
+}
+
+/**
+ * Every topic and its payload. Topics are `entity.past-tense`, scoped by id where a scope is
+ * given (`message.created:<sessionId>`); a publish with the wrong payload does not compile.
+ */
+export interface TopicPayloads {
+  'message.created': MessagePayload;
+  'session.updated': { sessionId: string };
+  'session.assigned': { sessionId: string; agentId: string };
+  'queue.updated': { at: string };
+  'agent.updated': { agentId: string };
+  'typing.changed': TypingPayload;
+}
+
+export type TopicName = keyof TopicPayloads;

@@ -1,0 +1,249 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import { verifyIdentityHash } from '../auth/identity';
+import type { Viewer } from '../auth/tokens';
+import type { Config } from '../config';
+import { isUuid } from '../db/sql';
+import { Author, EventKind, SessionStatus } from '../entities';
+import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import type { AppMetrics } from '../metrics';
+import type { Bus } from '../pubsub/bus';
+import { authorizeSession } from './access';
+import { Effects } from './effects';
+import { toPayload } from './messages';
+import { recordEvent, type Routing } from './routing';
+import * as validate from './validate';
+
+export interface StartChatInput {
+  name?: string | null;
+  email?: string | null;
+  skill?: string | null;
+  message?: string | null;
+  clientMessageId?: string | null;
+  externalId?: string | null;
+  identityHash?: string | null;
+}
+
+const actorOf = (viewer: Viewer) =>
+  viewer.kind === 'agent'
+    ? { actorKind: 'agent' as const, actorId: viewer.agentId }
+    : viewer.kind === 'visitor'
+      ? { actorKind: 'visitor' as const, actorId: viewer.customerId }
+      : { actorKind: 'system' as const, actorId: null };
+
+/** The session lifecycle: start, close, rate, transfer, read receipts, typing. */
+export class ChatService {
+  constructor(
+    private readonly config: Config,
+    private readonly bus: Bus,
+    private readonly routing: Routing,
+    private readonly metrics: AppMetrics,
+  ) {}
+
+  /** Runs `work` in a transaction under the routing lock, then publishes what it changed. */
+  async routed<T>(em: EntityManager, work: (tem: EntityManager, effects: Effects) => Promise<T>): Promise<T> {
+    const effects = new Effects();
+    const result = await em.transactional(async (tem) => {
+      await this.routing.lock(tem);
+      return work(tem, effects);
+    });
+    effects.publish(this.bus);
+    return result;
+  }
+
+  async startChat(em: EntityManager, viewer: Viewer, input: StartChatInput): Promise<{ sessionId: string; customerId: string }> {
+    if (viewer.kind === 'agent') throw new ForbiddenError('Agents cannot start chats; use a visitor token or none.');
+    const name = validate.name(input.name);
+    const email = validate.email(input.email);
+    const skill = validate.skill(input.skill);
+    const first = input.message === undefined || input.message === null ? null : validate.body(input.message, 'message');
+    const clientMessageId = validate.clientMessageId(input.clientMessageId);
+    const externalId = validate.optionalText(input.externalId, 'externalId', validate.LIMITS.externalIdMax);
+    const verified = this.checkIdentity(externalId, input.identityHash ?? null);
+
+    return this.routed(em, async (tem, effects) => {
+      const customerId = await this.resolveCustomer(tem, viewer, { name, email, externalId, verified });
+      const sessionId = randomUUID();
+      await tem.execute(
+        `insert into chat_session (id, customer_id, status, skill, queued_at, created_at, last_seq)
+         values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), ?)`,
+        [sessionId, customerId, skill, first === null ? 0 : 1],
+      );
+      await recordEvent(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
+      if (first !== null) {
+        const rows = await tem.execute<Array<Record<string, unknown>>>(
+          `insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
+           values (gen_random_uuid(), ?, 1, 'VISITOR', ?, (select name from customer where id = ?), ?, ?, now())
+           returning id, session_id, seq, author, author_name, body, client_message_id, created_at`,
+          [sessionId, customerId, customerId, first, clientMessageId],
+        );
+        effects.messages.push(toPayload(rows[0]));
+        this.metrics.messages.inc({ author: Author.VISITOR });
+      }
+      const assignments = await this.routing.drain(tem, effects);
+      if (!assignments.some((a) => a.sessionId === sessionId)) {
+        await recordEvent(tem, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
+        this.metrics.routingDecisions.inc({ outcome: 'queued' });
+        effects.queueChanged = true;
+        effects.sessions.add(sessionId);
+      }
+      return { sessionId, customerId };
+    });
+  }
+
+  /** Verified when the hash is valid; a wrong hash is refused when IDENTITY_SECRET is set. */
+  private checkIdentity(externalId: string | null, hash: string | null): boolean {
+    if (externalId === null || hash === null) return false;
+    const secret = this.config.IDENTITY_SECRET;
+    if (!secret) return false;
+    if (!verifyIdentityHash(secret, externalId, hash)) throw new ForbiddenError('identityHash does not match externalId.');
+    return true;
+  }
+
+  private async resolveCustomer(
+    em: EntityManager,
+    viewer: Viewer,
+    p: { name: string | null; email: string | null; externalId: string | null; verified: boolean },
+  ): Promise<string> {
+    if (p.verified) {
+      // A valid pair links to the one verified customer with that externalId.
+      const rows = await em.execute<Array<{ id: string }>>(
+        `insert into customer (id, name, email, external_id, verified, created_at) values (?, ?, ?, ?, true, now())
+         on conflict (external_id) where verified
+         do update set name = coalesce(excluded.name, customer.name), email = coalesce(excluded.email, customer.email)
+         returning id`,
+        [randomUUID(), p.name, p.email, p.externalId],
+      );
+      return rows[0].id;
+    }
+    if (viewer.kind === 'visitor') {
+      const rows = await em.execute<Array<{ id: string }>>(
+        `update customer set name = coalesce(?, name), email = coalesce(?, email),
+                external_id = case when verified then external_id else coalesce(external_id, ?) end
+          where id = ? returning id`,
+        [p.name, p.email, p.externalId, viewer.customerId],
+      );
+      if (rows.length) return rows[0].id;
+    }
+    const id = randomUUID();
+    await em.execute(
+      `insert into customer (id, name, email, external_id, verified, created_at) values (?, ?, ?, ?, false, now())`,
+      [id, p.name, p.email, p.externalId],
+    );
+    return id;
+  }
+
+  /** Its customer, its agent or a supervisor. Frees the agent's slot and drains the queue. */
+  async close(em: EntityManager, viewer: Viewer, sessionId: string): Promise<void> {
+    await this.routed(em, async (tem, effects) => {
+      const { session } = await authorizeSession(tem, viewer, sessionId, ['customer', 'agent', 'supervisor'], true);
+      if (session.status === SessionStatus.CLOSED) return;
+      await tem.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [sessionId]);
+      if (session.status === SessionStatus.ACTIVE && session.agentId) {
+        await tem.execute('update agent set active_chats = active_chats - 1 where id = ?', [session.agentId]);
+        effects.agents.add(session.agentId);
+      } else {
+        await this.touchQueue(tem, effects);
+      }
+      await recordEvent(tem, { sessionId, kind: EventKind.CLOSED, ...actorOf(viewer), agentId: session.agentId });
+      effects.sessions.add(sessionId);
+      await this.routing.drain(tem, effects);
+    });
+  }
+
+  /** Its customer, once CLOSED; once. */
+  async rate(em: EntityManager, viewer: Viewer, sessionId: string, rating: number, comment: string | null | undefined): Promise<void> {
+    const value = validate.rating(rating);
+    const text = validate.optionalText(comment, 'comment', validate.LIMITS.commentMax);
+    const effects = new Effects();
+    await em.transactional(async (tem) => {
+      const { session } = await authorizeSession(tem, viewer, sessionId, ['customer'], true);
+      if (session.status !== SessionStatus.CLOSED) throw new ConflictError('A chat can be rated once it is closed.');
+      if (session.rating !== null) throw new ConflictError('This chat has already been rated.');
+      await tem.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [value, text, sessionId]);
+      await recordEvent(tem, { sessionId, kind: EventKind.RATED, ...actorOf(viewer), agentId: session.agentId, data: { rating: value } });
+      effects.sessions.add(sessionId);
+    });
+    effects.publish(this.bus);
+  }
+
+  /** Its agent or a supervisor: to a named agent with a free slot, or back to the queue (optionally for another skill). */
+  async transfer(em: EntityManager, viewer: Viewer, sessionId: string, toAgentId: string | null | undefined, skillArg: string | null | undefined): Promise<void> {
+    const skill = validate.skill(skillArg);
+    if (toAgentId !== undefined && toAgentId !== null && !isUuid(toAgentId)) throw new NotFoundError('Agent');
+    await this.routed(em, async (tem, effects) => {
+      const { session } = await authorizeSession(tem, viewer, sessionId, ['agent', 'supervisor'], true);
+      if (session.status !== SessionStatus.ACTIVE || !session.agentId) throw new ConflictError('Only an ACTIVE chat can be transferred.');
+      const from = session.agentId;
+      if (toAgentId) {
+        if (toAgentId === from) throw new ConflictError('The chat is already with that agent.');
+        const target = await tem.execute<Array<{ id: string }>>(
+          `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
+            where id = ? and status <> 'OFFLINE' and active_chats < max_concurrent_chats returning id`,
+          [toAgentId],
+        );
+        if (!target.length) {
+          const exists = await tem.execute('select 1 from agent where id = ?', [toAgentId]);
+          if (!exists.length) throw new NotFoundError('Agent');
+          throw new ConflictError('That agent is offline or has no free slot.');
+        }
+        await tem.execute(
+          `update chat_session set agent_id = ?, assigned_at = clock_timestamp(), agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`,
+          [toAgentId, skill, sessionId],
+        );
+        await recordEvent(tem, { sessionId, kind: EventKind.TRANSFERRED, ...actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
+        effects.assigned.push({ sessionId, agentId: toAgentId });
+        effects.agents.add(toAgentId);
+        this.metrics.routingDecisions.inc({ outcome: 'transferred' });
+      } else {
+        await tem.execute(
+          `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0,
+                  skill = coalesce(?, skill), queued_at = clock_timestamp() where id = ?`,
+          [skill, sessionId],
+        );
+        await recordEvent(tem, { sessionId, kind: EventKind.REQUEUED, ...actorOf(viewer), agentId: from, data: { skill } });
+        effects.queueChanged = true;
+        this.metrics.routingDecisions.inc({ outcome: 'requeued' });
+      }
+      await tem.execute('update agent set active_chats = active_chats - 1 where id = ?', [from]);
+      effects.agents.add(from);
+      effects.sessions.add(sessionId);
+      await this.routing.drain(tem, effects, toAgentId ? undefined : { sessionId, agentId: from });
+    });
+  }
+
+  /** Raises the caller's side's read seq (never lowers it; never past the last message). */
+  async markRead(em: EntityManager, viewer: Viewer, sessionId: string, seq: number): Promise<void> {
+    const value = validate.seq(seq, 'seq') as number;
+    const { party } = await authorizeSession(em, viewer, sessionId, ['customer', 'agent']);
+    const column = party === 'customer' ? 'visitor_read_seq' : 'agent_read_seq';
+    const rows = await em.execute(
+      `update chat_session set ${column} = least(?, last_seq) where id = ? and ${column} < least(?, last_seq) returning id`,
+      [value, sessionId, value],
+    );
+    if (rows.length) this.bus.publish('session.updated', sessionId, { sessionId });
+  }
+
+  /** Ephemeral: fans out to the other side, stores nothing. */
+  async setTyping(em: EntityManager, viewer: Viewer, sessionId: string, typing: boolean): Promise<void> {
+    const { session, party } = await authorizeSession(em, viewer, sessionId, ['customer', 'agent']);
+    if (session.status === SessionStatus.CLOSED) throw new ConflictError('This chat is closed.');
+    const author = party === 'customer' ? Author.VISITOR : Author.AGENT;
+    const table = party === 'customer' ? 'customer' : 'agent';
+    const id = viewer.kind === 'visitor' ? viewer.customerId : viewer.kind === 'agent' ? viewer.agentId : '';
+    const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
+    this.bus.publish('typing.changed', sessionId, { sessionId, author, name: rows[0]?.name ?? null, typing });
+  }
+
+  publishAgent(agentId: string): void {
+    this.bus.publish('agent.updated', null, { agentId });
+  }
+
+  /** The queue changed in a way that moves everyone in it: their positions are news. */
+  async touchQueue(em: EntityManager, effects: Effects): Promise<void> {
+    const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where status = 'QUEUED'`);
+    for (const r of rows) effects.sessions.add(r.id);
+    effects.queueChanged = true;
+  }
+}
+

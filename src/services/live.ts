@@ -1,0 +1,135 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Viewer } from '../auth/tokens';
+import { toAgent, AGENT_COLUMNS } from '../db/rows';
+import { AgentRole, Author, type Agent } from '../entities';
+import type { Bus } from '../pubsub/bus';
+import { END, linked, SKIP, transform, type Closable } from '../pubsub/feed';
+import type { MessagePayload, TypingPayload } from '../pubsub/topics';
+import { authorizeSession, canSee, requireAgent } from './access';
+import type { MessageService } from './messages';
+import type { Reads, SessionRow } from './reads';
+
+const REPLAY_BATCH = 500;
+
+/**
+ * The subscriptions. Each is authorised when it starts; streams that depend on being the
+ * session's agent end when the session is transferred away, so no event reaches someone who may
+ * no longer see it.
+ */
+export class LiveService {
+  private queueCache?: { at: string; rows: Promise<SessionRow[]> };
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly messages: MessageService,
+    private readonly reads: Reads,
+  ) {}
+
+  /**
+   * Subscribe to the live topic first, then replay what is stored after `afterSeq` (or, without
+   * it, start from the newest seq), then pass live events above the last seq emitted; a live
+   * event that skips ahead (Redis may reorder two publishes) is preceded by the missing ones,
+   * read from Postgres. So: seq order, no gap, no duplicate.
+   */
+  async messageAdded(em: () => EntityManager, viewer: Viewer, sessionId: string, afterSeq: number | null): Promise<AsyncIterableIterator<MessagePayload>> {
+    const { session } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
+    const feed = await this.bus.feed('message.created', sessionId);
+    await this.watchAccess(em, viewer, sessionId, feed);
+    const load = (after: number, limit: number) => this.messages.after(em(), sessionId, after, limit);
+    const start = afterSeq ?? (await this.reads.session(em(), sessionId))?.lastSeq ?? session.lastSeq;
+    async function* run(): AsyncGenerator<MessagePayload> {
+      let last = start;
+      for (;;) {
+        const batch = await load(last, REPLAY_BATCH);
+        for (const m of batch) {
+          yield m;
+          last = m.seq;
+        }
+        if (batch.length < REPLAY_BATCH) break;
+      }
+      for (;;) {
+        const { value, done } = await feed.next();
+        if (done) return;
+        if (value.seq <= last) continue;
+        if (value.seq > last + 1) {
+          for (const m of await load(last, value.seq - last - 1)) {
+            if (m.seq !== last + 1) break;
+            yield m;
+            last = m.seq;
+          }
+        }
+        if (value.seq === last + 1) {
+          yield value;
+          last = value.seq;
+        }
+      }
+    }
+    return linked(feed, run());
+  }
+
+  /** The other side's typing (supervisors see both). */
+  async typing(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<AsyncIterableIterator<TypingPayload>> {
+    const { party } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
+    const own = party === 'customer' ? Author.VISITOR : party === 'agent' ? Author.AGENT : null;
+    const feed = await this.bus.feed('typing.changed', sessionId);
+    await this.watchAccess(em, viewer, sessionId, feed);
+    return transform(feed, async (event) => (event.author === own ? SKIP : event));
+  }
+
+  /** Any change to a session the viewer may see; ends when it may no longer see it. */
+  async sessionUpdated(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<AsyncIterableIterator<SessionRow>> {
+    const session = await this.reads.visibleSession(em(), viewer, sessionId);
+    if (!session) await authorizeSession(em(), viewer, sessionId, []); // throws the standard NOT_FOUND
+    const feed = await this.bus.feed('session.updated', sessionId);
+    return transform(feed, async () => {
+      const current = await this.reads.session(em(), sessionId);
+      return current && canSee(viewer, current) ? current : END;
+    });
+  }
+
+  async sessionAssigned(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<SessionRow>> {
+    requireAgent(viewer);
+    const feed = await this.bus.feed('session.assigned', viewer.agentId);
+    return transform(feed, async ({ sessionId }) => {
+      const session = await this.reads.session(em(), sessionId);
+      return session && session.agentId === viewer.agentId ? session : SKIP;
+    });
+  }
+
+  /** The whole queue per change, read once per change on this instance however many agents listen. */
+  async queueUpdated(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<SessionRow[]>> {
+    requireAgent(viewer);
+    const feed = await this.bus.feed('queue.updated', null);
+    return transform(feed, async ({ at }) => {
+      if (this.queueCache?.at !== at) this.queueCache = { at, rows: this.reads.queue(em()) };
+      return this.queueCache.rows;
+    });
+  }
+
+  async agentUpdated(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<Agent>> {
+    requireAgent(viewer);
+    const feed = await this.bus.feed('agent.updated', null);
+    return transform(feed, async ({ agentId }) => {
+      const rows = await em().execute<Array<Record<string, unknown>>>(`select ${AGENT_COLUMNS} from agent where id = ?`, [agentId]);
+      return rows.length ? toAgent(rows[0]) : SKIP;
+    });
+  }
+
+  /** For an agent (not a supervisor): end `feed` once the session is no longer theirs. */
+  private async watchAccess(em: () => EntityManager, viewer: Viewer, sessionId: string, feed: Closable): Promise<void> {
+    if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return;
+    const updates = await this.bus.feed('session.updated', sessionId);
+    feed.whenClosed(() => void updates.return());
+    void (async () => {
+      for (;;) {
+        const { done } = await updates.next();
+        if (done) return;
+        const session = await this.reads.session(em(), sessionId).catch(() => undefined);
+        if (session && session.agentId !== viewer.agentId) {
+          await feed.return();
+          return;
+        }
+      }
+    })();
+  }
+}

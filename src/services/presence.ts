@@ -1,0 +1,141 @@
+import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../logger';
+
+/**
+ * Where agents' live sockets are. Each entry is (agent, instance) with an expiry time:
+ * refreshed every TTL/3 while the instance holds a socket for the agent, set to now + grace
+ * when the last one closes. An agent is online while any of its entries has not expired, so a
+ * crashed instance's agents drop out within TTL with no clean-up code having to run.
+ */
+export interface PresenceStore {
+  set(member: string, expiresAt: number): Promise<void>;
+  /** Agent ids with an unexpired entry. */
+  online(now: number): Promise<Set<string>>;
+  close(): Promise<void>;
+}
+
+export class MemoryPresenceStore implements PresenceStore {
+  private readonly entries = new Map<string, number>();
+  async set(member: string, expiresAt: number) {
+    this.entries.set(member, expiresAt);
+  }
+  async online(now: number) {
+    const ids = new Set<string>();
+    for (const [member, expiresAt] of this.entries) {
+      if (expiresAt > now) ids.add(member.split('|')[0]);
+      else this.entries.delete(member);
+    }
+    return ids;
+  }
+  async close() {}
+}
+
+export class RedisPresenceStore implements PresenceStore {
+  private readonly key: string;
+  constructor(private readonly redis: Redis, prefix: string) {
+    this.key = `${prefix}presence`;
+  }
+  async set(member: string, expiresAt: number) {
+    await this.redis.zadd(this.key, expiresAt, member);
+  }
+  async online(now: number) {
+    const members = await this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
+    if (Math.random() < 0.05) void this.redis.zremrangebyscore(this.key, '-inf', now - 60_000).catch(() => undefined);
+    return new Set(members.map((m) => m.split('|')[0]));
+  }
+  async close() {}
+}
+
+/** online: the agent just came online; connected: another socket of an online agent; offline: it went. */
+export type PresenceChange = 'online' | 'connected' | 'offline';
+export type PresenceListener = (agentId: string, change: PresenceChange) => void;
+
+export class Presence {
+  readonly instanceId = randomUUID();
+  private readonly sockets = new Map<string, number>();
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  private refresher?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: PresenceStore,
+    private readonly ttlMs: number,
+    private readonly graceMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Told when an agent comes online, opens another socket, or goes (after the grace period). */
+  onChange: PresenceListener = () => undefined;
+
+  start() {
+    this.refresher = setInterval(() => void this.refresh(), Math.max(500, Math.floor(this.ttlMs / 3)));
+    this.refresher.unref();
+  }
+
+  /** A socket for this agent opened on this instance. */
+  async connect(agentId: string): Promise<void> {
+    const count = (this.sockets.get(agentId) ?? 0) + 1;
+    this.sockets.set(agentId, count);
+    clearTimeout(this.graceTimers.get(agentId));
+    this.graceTimers.delete(agentId);
+    if (count > 1) return;
+    const wasOnline = await this.isOnline(agentId);
+    await this.store.set(this.member(agentId), Date.now() + this.ttlMs);
+    this.onChange(agentId, wasOnline ? 'connected' : 'online');
+  }
+
+  /** A socket for this agent closed on this instance. */
+  async disconnect(agentId: string): Promise<void> {
+    const count = (this.sockets.get(agentId) ?? 1) - 1;
+    if (count > 0) {
+      this.sockets.set(agentId, count);
+      return;
+    }
+    this.sockets.delete(agentId);
+    await this.store.set(this.member(agentId), Date.now() + this.graceMs);
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(agentId);
+      void this.isOnline(agentId).then((online) => {
+        if (!online) this.onChange(agentId, 'offline');
+      });
+    }, this.graceMs + 50);
+    timer.unref();
+    this.graceTimers.set(agentId, timer);
+  }
+
+  async isOnline(agentId: string): Promise<boolean> {
+    return (await this.onlineIds()).has(agentId);
+  }
+
+  /** Online agents everywhere; if the store cannot answer, this instance's own. */
+  async onlineIds(): Promise<Set<string>> {
+    try {
+      return await this.store.online(Date.now());
+    } catch (error) {
+      this.logger.warn({ err: error }, 'presence store unavailable: using this instance only');
+      return new Set(this.sockets.keys());
+    }
+  }
+
+  private member(agentId: string) {
+    return `${agentId}|${this.instanceId}`;
+  }
+
+  private async refresh() {
+    const expiresAt = Date.now() + this.ttlMs;
+    for (const agentId of this.sockets.keys()) {
+      await this.store.set(this.member(agentId), expiresAt).catch((error: unknown) => {
+        this.logger.warn({ err: error }, 'presence refresh failed');
+      });
+    }
+  }
+
+  /** Shutdown: this instance's agents go into their grace period now. */
+  async stop(): Promise<void> {
+    clearInterval(this.refresher);
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    const expiresAt = Date.now() + this.graceMs;
+    await Promise.all([...this.sockets.keys()].map((id) => this.store.set(this.member(id), expiresAt).catch(() => undefined)));
+    this.sockets.clear();
+  }
+}

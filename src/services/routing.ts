@@ -1,0 +1,147 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { asDate } from '../db/rows';
+import { pgArray } from '../db/sql';
+import { EventKind } from '../entities';
+import type { AppMetrics } from '../metrics';
+import type { Effects } from './effects';
+import type { Presence } from './presence';
+
+/**
+ * Routing (contract: "Routing"). It runs inside the caller's transaction under one
+ * transaction-scoped advisory lock, taken by every transaction that changes who holds what
+ * (start, close, transfer, status, capacity, presence). Serialising routing is what makes the
+ * invariants hold across any number of instances: no agent above capacity, one agent per
+ * session, and no session left queued while an agent that can take it is available (a queue
+ * insert and a freed slot cannot pass each other unseen). Routing transactions are short
+ * (a few statements), so one lock costs little at support-desk rates.
+ */
+const ROUTING_LOCK = 7_310_002;
+
+interface Candidate {
+  id: string;
+  skills: string[];
+  activeChats: number;
+  maxConcurrentChats: number;
+  lastAssignedAt: number;
+}
+
+export interface Assignment {
+  sessionId: string;
+  agentId: string;
+}
+
+/** Least active chats first, then the oldest last assignment (never assigned: oldest of all). */
+export function pickAgent(candidates: readonly Candidate[], skill: string | null, exclude?: string): Candidate | undefined {
+  let best: Candidate | undefined;
+  for (const c of candidates) {
+    if (c.activeChats >= c.maxConcurrentChats || c.id === exclude) continue;
+    if (skill !== null && !c.skills.includes(skill)) continue;
+    if (
+      !best ||
+      c.activeChats < best.activeChats ||
+      (c.activeChats === best.activeChats && c.lastAssignedAt < best.lastAssignedAt) ||
+      (c.activeChats === best.activeChats && c.lastAssignedAt === best.lastAssignedAt && c.id < best.id)
+    ) {
+      best = c;
+    }
+  }
+  return best;
+}
+
+export class Routing {
+  constructor(
+    private readonly presence: Presence,
+    private readonly metrics: AppMetrics,
+  ) {}
+
+  /** Serialises routing across instances until the transaction ends. */
+  async lock(em: EntityManager): Promise<void> {
+    await em.execute('select pg_advisory_xact_lock(?)', [ROUTING_LOCK]);
+  }
+
+  /**
+   * Assigns queued sessions, first come first served, to available agents. Call after `lock`.
+   * `exclude` keeps a session away from one agent in this pass (a transfer back to the queue).
+   */
+  async drain(em: EntityManager, effects: Effects, exclude?: Assignment): Promise<Assignment[]> {
+    const online = [...(await this.presence.onlineIds())];
+    if (!online.length) return [];
+    const rows = await em.execute<Array<Record<string, unknown>>>(
+      `select id, skills, active_chats, max_concurrent_chats, last_assigned_at from agent
+        where id = any(?::uuid[]) and status = 'ONLINE' and active_chats < max_concurrent_chats`,
+      [pgArray(online)],
+    );
+    if (!rows.length) return [];
+    const candidates: Candidate[] = rows.map((r) => ({
+      id: r.id as string,
+      skills: r.skills as string[],
+      activeChats: r.active_chats as number,
+      maxConcurrentChats: r.max_concurrent_chats as number,
+      lastAssignedAt: r.last_assigned_at ? asDate(r.last_assigned_at).getTime() : 0,
+    }));
+    const skills = [...new Set(candidates.flatMap((c) => c.skills))];
+    const queued = await em.execute<Array<{ id: string; skill: string | null }>>(
+      `select id, skill from chat_session
+        where status = 'QUEUED' and (skill is null or skill = any(?::text[]))
+        order by queued_at, id limit 1000`,
+      [pgArray(skills)],
+    );
+    const assignments: Assignment[] = [];
+    const base = Date.now();
+    for (const session of queued) {
+      const agent = pickAgent(candidates, session.skill, exclude?.sessionId === session.id ? exclude.agentId : undefined);
+      if (!agent) continue;
+      agent.activeChats += 1;
+      agent.lastAssignedAt = base + assignments.length;
+      assignments.push({ sessionId: session.id, agentId: agent.id });
+      if (candidates.every((c) => c.activeChats >= c.maxConcurrentChats)) break;
+    }
+    if (!assignments.length) return [];
+    await this.apply(em, assignments);
+    this.metrics.routingDecisions.inc({ outcome: 'assigned' }, assignments.length);
+    const assignedIds = new Set(assignments.map((a) => a.sessionId));
+    for (const a of assignments) {
+      effects.sessions.add(a.sessionId);
+      effects.assigned.push(a);
+      effects.agents.add(a.agentId);
+    }
+    // Everyone still queued behind them moved up.
+    for (const s of queued) if (!assignedIds.has(s.id)) effects.sessions.add(s.id);
+    effects.queueChanged = true;
+    return assignments;
+  }
+
+  private async apply(em: EntityManager, assignments: Assignment[]): Promise<void> {
+    const sessionIds = pgArray(assignments.map((a) => a.sessionId));
+    const agentIds = pgArray(assignments.map((a) => a.agentId));
+    await em.execute(
+      `update chat_session s set status = 'ACTIVE', agent_id = a.agent_id, assigned_at = clock_timestamp(), queued_at = null
+         from unnest(?::uuid[], ?::uuid[]) as a(session_id, agent_id)
+        where s.id = a.session_id and s.status = 'QUEUED'`,
+      [sessionIds, agentIds],
+    );
+    await em.execute(
+      `update agent g set active_chats = g.active_chats + a.n, last_assigned_at = clock_timestamp()
+         from (select agent_id, count(*)::int as n from unnest(?::uuid[]) as t(agent_id) group by agent_id) as a
+        where g.id = a.agent_id`,
+      [agentIds],
+    );
+    await em.execute(
+      `insert into session_event (id, session_id, kind, actor_kind, agent_id)
+       select gen_random_uuid(), a.session_id, ?, 'system', a.agent_id
+         from unnest(?::uuid[], ?::uuid[]) as a(session_id, agent_id)`,
+      [EventKind.ASSIGNED, sessionIds, agentIds],
+    );
+  }
+}
+
+/** Appends one step to the audit trail. */
+export async function recordEvent(
+  em: EntityManager,
+  event: { sessionId: string; kind: EventKind; actorKind: 'visitor' | 'agent' | 'system'; actorId?: string | null; agentId?: string | null; data?: Record<string, unknown> },
+): Promise<void> {
+  await em.execute(
+    `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data) values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb)`,
+    [event.sessionId, event.kind, event.actorKind, event.actorId ?? null, event.agentId ?? null, JSON.stringify(event.data ?? {})],
+  );
+}

@@ -1,0 +1,81 @@
+import { execSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  buildSchema,
+  findBreakingChanges,
+  findDangerousChanges,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  type GraphQLSchema,
+} from 'graphql';
+import { printAppSchema } from '../src/schema/build';
+
+const root = path.resolve(__dirname, '..');
+const read = (file: string) => fs.readFileSync(path.join(root, file), 'utf8');
+const contract = buildSchema(read('docs/contract/schema.graphql'));
+const emitted = buildSchema(printAppSchema());
+
+/** Every type, field and argument of the contract, with its type and default, as text. */
+function signatures(schema: GraphQLSchema, only?: GraphQLSchema): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, type] of Object.entries((only ?? schema).getTypeMap())) {
+    if (name.startsWith('__')) continue;
+    const ours = schema.getType(name);
+    if (!ours) continue;
+    if (isEnumType(ours)) out.set(name, `enum ${ours.getValues().map((v) => v.name).join(' ')}`);
+    if ((isObjectType(type) || isInputObjectType(type) || isInterfaceType(type)) && (isObjectType(ours) || isInputObjectType(ours) || isInterfaceType(ours))) {
+      for (const fieldName of Object.keys(type.getFields())) {
+        const field = ours.getFields()[fieldName];
+        if (!field) continue;
+        const defaultValue = 'defaultValue' in field ? ` = ${JSON.stringify(field.defaultValue)}` : '';
+        out.set(`${name}.${fieldName}`, `${String(field.type)}${defaultValue}`);
+        const contractField = type.getFields()[fieldName];
+        for (const arg of 'args' in contractField ? contractField.args : []) {
+          const ourArg = 'args' in field ? field.args.find((a) => a.name === arg.name) : undefined;
+          if (ourArg) out.set(`${name}.${fieldName}(${arg.name})`, `${String(ourArg.type)} = ${JSON.stringify(ourArg.defaultValue)}`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe('schema.graphql', () => {
+  it('should be the schema the server emits (run npm run schema:emit after changing it)', () => {
+    expect(read('schema.graphql')).toBe(printAppSchema());
+  });
+
+  it('should break nothing in the contract', () => {
+    expect(findBreakingChanges(contract, emitted)).toEqual([]);
+    const dangerous = findDangerousChanges(contract, emitted).filter((c) => c.type !== 'OPTIONAL_ARG_ADDED');
+    expect(dangerous).toEqual([]);
+  });
+
+  it('should keep every contract name, type, nullability, default and enum value exactly', () => {
+    const expected = signatures(contract);
+    const actual = signatures(emitted, contract);
+    expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+  });
+
+  it('should keep docs/contract a copy of ../shared/contract when that exists', () => {
+    const shared = path.resolve(root, '../shared/contract');
+    if (!fs.existsSync(shared)) return; // a user's machine: the copy in docs/ is the contract
+    for (const file of fs.readdirSync(shared)) {
+      expect(read(`docs/contract/${file}`)).toBe(fs.readFileSync(path.join(shared, file), 'utf8'));
+    }
+  });
+
+  it('should have current generated operations (run npm run codegen)', () => {
+    const file = path.join(root, 'test/generated/graphql.ts');
+    const before = fs.readFileSync(file, 'utf8');
+    try {
+      execSync('npx graphql-codegen --config codegen.yml --silent', { cwd: root, stdio: 'pipe' });
+      expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    } finally {
+      fs.writeFileSync(file, before);
+    }
+  });
+});

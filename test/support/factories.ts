@@ -1,0 +1,80 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CreateAgentDocument,
+  LoginDocument,
+  SetStatusDocument,
+  StartChatDocument,
+  type CreateAgentInput,
+  type StartChatInput,
+} from '../generated/graphql';
+import { SUPERVISOR } from './env';
+import type { TestServer } from './server';
+import { WsClient } from './ws';
+
+/** Factories in the manner of Outline's server/test/factories.ts: everything through the API. */
+export async function loginSupervisor(t: TestServer): Promise<string> {
+  const { login } = await t.http.ok(LoginDocument, SUPERVISOR);
+  return login.token;
+}
+
+export interface TestAgent {
+  id: string;
+  token: string;
+  email: string;
+  password: string;
+  /** The console socket that makes it `online`, when connected. */
+  socket?: WsClient;
+}
+
+/** Creates an agent (via the supervisor) and signs it in. */
+export async function buildAgent(t: TestServer, overrides: Partial<CreateAgentInput> = {}): Promise<TestAgent> {
+  const supervisor = await loginSupervisor(t);
+  const email = overrides.email ?? `agent-${randomUUID().slice(0, 8)}@example.com`;
+  const password = overrides.password ?? 'agent-password';
+  const { createAgent } = await t.http.ok(
+    CreateAgentDocument,
+    { input: { name: overrides.name ?? `Agent ${email.slice(6, 10)}`, email, password, ...overrides } },
+    supervisor,
+  );
+  const { login } = await t.http.ok(LoginDocument, { email, password });
+  return { id: createAgent.id, token: login.token, email, password };
+}
+
+/**
+ * An agent that is available: ONLINE with a live console socket. The socket is what makes it
+ * `online`; the test disposes it (or calls goOffline) to take the agent away.
+ */
+export async function buildOnlineAgent(t: TestServer, overrides: Partial<CreateAgentInput> = {}): Promise<TestAgent> {
+  const agent = await buildAgent(t, overrides);
+  await t.http.ok(SetStatusDocument, { status: 'ONLINE' }, agent.token);
+  agent.socket = await connect(t, agent.token);
+  return agent;
+}
+
+/** Opens a console socket and waits until the server has acknowledged it (presence recorded). */
+export async function connect(t: TestServer, token?: string): Promise<WsClient> {
+  const client = new WsClient(t.wsUrl, token);
+  await client.connected; // connection_ack comes after the server recorded presence
+  return client;
+}
+
+export async function startChat(t: TestServer, input: StartChatInput = {}, token?: string) {
+  const { startChat } = await t.http.ok(StartChatDocument, { input: { name: 'Visitor', ...input } }, token);
+  return { session: startChat.session, token: startChat.visitorToken };
+}
+
+/** Polls `check` until it returns true (or a truthy value), or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | false | null | undefined>, timeoutMs = 5000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

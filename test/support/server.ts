@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { createApp, type App } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { startServer, type RunningServer } from '../../src/http/server';
+import { createLogger } from '../../src/logger';
+import { AUTH_SECRET, createTestDatabase, SUPERVISOR, TEST_REDIS_URL, uniqueName } from './env';
+import { HttpClient } from './http';
+
+export interface TestServer {
+  app: App;
+  server: RunningServer;
+  url: string;
+  wsUrl: string;
+  databaseUrl: string;
+  redisPrefix: string;
+  http: HttpClient;
+  close(): Promise<void>;
+}
+
+export interface TestServerOptions {
+  /** Extra environment, as strings, exactly as an operator would set it. */
+  env?: Record<string, string | undefined>;
+  /** Share another server's database and Redis prefix (several instances). */
+  shareWith?: TestServer;
+}
+
+/**
+ * A real server in this process on a random port, against the real Postgres and Redis, with its
+ * own database and Redis prefix. Rate limits are off unless the test turns them on.
+ */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const database = options.shareWith ? undefined : await createTestDatabase();
+  const databaseUrl = options.shareWith?.databaseUrl ?? database!.url;
+  const redisPrefix = options.shareWith?.redisPrefix ?? `${uniqueName('t')}:`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: redisPrefix,
+    AUTH_SECRET,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RATE_LIMITS: 'off',
+    PRESENCE_GRACE_SECONDS: '1',
+    PRESENCE_TTL_SECONDS: '3',
+    SUPERVISOR_EMAIL: SUPERVISOR.email,
+    SUPERVISOR_PASSWORD: SUPERVISOR.password,
+    ...options.env,
+  });
+  const app = await createApp(config, createLogger(config.LOG_LEVEL));
+  const server = await startServer(app, 0, '127.0.0.1');
+  return {
+    app,
+    server,
+    url: `${server.url}/graphql`,
+    wsUrl: `ws://127.0.0.1:${server.port}/graphql`,
+    databaseUrl,
+    redisPrefix,
+    http: new HttpClient(`${server.url}/graphql`),
+    async close() {
+      await server.close();
+      await app.close();
+      await database?.drop();
+    },
+  };
+}
