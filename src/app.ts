@@ -68,7 +68,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
     : redis
-      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX)
+      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
       : new MemoryRateLimiter(buckets);
   const tokens = new TokenService(config.authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
@@ -94,6 +94,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     async ready() {
       const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
+      // The subscriber connection too: while it reconnects, this instance's live streams are deaf.
+      if (subscriber) checks.push(Promise.resolve(subscriber.status === 'ready'));
       const results = await Promise.all(checks.map((c) => withTimeout(c, 1000).catch(() => false)));
       return results.every(Boolean);
     },

@@ -71,6 +71,9 @@ const schema = z
     EMBEDDED_PG_PORT: int(1, 65535).default(54329),
     // SIGTERM: how long to wait for requests in flight before exiting anyway.
     SHUTDOWN_TIMEOUT_MS: int(100, 60000).default(8000),
+    // WebSocket keepalive: a ping this often; a socket that has not answered by the next one is
+    // dropped (half-open connections, and their subscriptions, are freed within twice this).
+    WS_KEEPALIVE_SECONDS: int(1, 300).default(12),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {
@@ -80,7 +83,8 @@ const schema = z
       const missing = env.SUPERVISOR_EMAIL ? 'SUPERVISOR_PASSWORD' : 'SUPERVISOR_EMAIL';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required with the other SUPERVISOR_ variable' });
     }
-  });
+    // Run even when other variables are bad, so that the one message names every bad variable.
+  }, { when: () => true });
 
 type Parsed = z.infer<typeof schema>;
 export type RateSetting = { burst: number; perMinute: number };

@@ -36,18 +36,29 @@ export class NoRateLimiter implements RateLimiter {
 }
 
 export class RedisRateLimiter implements RateLimiter {
+  /** Insurance while Redis fails: the same buckets, per instance, rather than a 500 for the user. */
+  private readonly fallback: MemoryRateLimiter;
+
   constructor(
     private readonly redis: Redis,
     private readonly buckets: Buckets,
     private readonly prefix: string,
+    private readonly onRedisError: (error: unknown) => void = () => undefined,
   ) {
     redis.defineCommand('sbTakeToken', { numberOfKeys: 1, lua: SCRIPT });
+    this.fallback = new MemoryRateLimiter(buckets);
   }
 
   async consume(bucket: keyof Buckets, key: string): Promise<void> {
     const { burst, perMinute } = this.buckets[bucket];
     const take = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).sbTakeToken;
-    const waitMs = await take.call(this.redis, `${this.prefix}rate:${bucket}:${key}`, burst, perMinute / 60_000);
+    let waitMs: number;
+    try {
+      waitMs = await take.call(this.redis, `${this.prefix}rate:${bucket}:${key}`, burst, perMinute / 60_000);
+    } catch (error) {
+      this.onRedisError(error);
+      return this.fallback.consume(bucket, key);
+    }
     if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
   }
 }

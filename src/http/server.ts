@@ -1,20 +1,23 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { GraphQLError } from 'graphql';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { ANONYMOUS, InvalidTokenError } from '../auth/tokens';
 import { httpContext, type Context } from '../context';
-import { UnauthenticatedError } from '../errors';
 import { buildAppSchema } from '../schema/build';
 import { createErrorFormatter } from './errors';
+import { graphqlPostHandler } from './graphql-post';
 import { clientIp } from './ip';
 import { MAX_BODY_BYTES, parseOptions, validationRules } from './limits';
+import { mountFrontends } from './static';
 import { attachWebSocket } from './websocket';
 
 export interface RunningServer {
@@ -29,7 +32,11 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
   const schema = buildAppSchema();
   const expressApp = express();
   expressApp.disable('x-powered-by');
-  const httpServer = http.createServer(expressApp);
+  // POST /graphql with a plain JSON body skips Express (see graphql-post.ts); the rest is Express's.
+  let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
+  const httpServer = http.createServer((req, res) => {
+    if (!graphqlPost?.(req, res)) expressApp(req, res);
+  });
   const origins = app.config.CORS_ORIGINS;
   const wss = new WebSocketServer({
     server: httpServer,
@@ -47,8 +54,15 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
     formatError: createErrorFormatter(app.logger, app.config.production),
     validationRules: validationRules(app.config.introspection),
     parseOptions,
+    // main.ts owns SIGTERM/SIGINT. Apollo's own handlers (on unless NODE_ENV=test) would stop it
+    // first and re-send the signal, and main's second apollo.stop() then never settles: the drain
+    // hung until the force-exit timer, and app.close() (presence grace, Redis, Postgres) never ran.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No cache hints exist here (every response is private and live); the implicit cache-control
+      // plugin would only wrap every field resolver of the shared schema, WebSocket events included.
+      ApolloServerPluginCacheControlDisabled(),
       ...(app.config.production ? [ApolloServerPluginDisableSuggestions()] : []),
     ],
   });
@@ -64,22 +78,26 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
   expressApp.get('/metrics', async (_req, res) => {
     res.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics());
   });
+  mountFrontends(expressApp, app.logger); // /, /widget.js, /console, /playground, and GET /graphql from a browser
+  const graphqlContext = async ({ req }: { req: http.IncomingMessage }): Promise<Context> => {
+    try {
+      const viewer = await app.tokens.fromAuthorization(req.headers.authorization);
+      return httpContext(app, viewer ?? ANONYMOUS, clientIp(req, app.config.trustProxy));
+    } catch (error) {
+      // 401, not Apollo's default 500 for a failed context; `http` sets the status and is not sent.
+      if (error instanceof InvalidTokenError) {
+        throw new GraphQLError('The token is invalid or expired.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      }
+      throw error;
+    }
+  };
   expressApp.use(
     '/graphql',
     cors({ origin: origins ?? true, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }),
     express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        try {
-          const viewer = await app.tokens.fromAuthorization(req.headers.authorization);
-          return httpContext(app, viewer ?? ANONYMOUS, clientIp(req, app.config.trustProxy));
-        } catch (error) {
-          if (error instanceof InvalidTokenError) throw new UnauthenticatedError('The token is invalid or expired.');
-          throw error;
-        }
-      },
-    }),
+    expressMiddleware(apollo, { context: graphqlContext }),
   );
+  graphqlPost = graphqlPostHandler({ apollo, context: (req) => graphqlContext({ req }), origins, maxBodyBytes: MAX_BODY_BYTES, logger: app.logger });
   // Body-parser refusals (too large, malformed JSON) as GraphQL-shaped errors, never HTML or a stack.
   expressApp.use((error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();

@@ -6,9 +6,22 @@ import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { ANONYMOUS, type Viewer } from '../auth/tokens';
 import { wsContext } from '../context';
+import { SlowConsumerError } from '../pubsub/feed';
 import { createErrorFormatter, formatGraphQLErrors } from './errors';
 import { parseOptions, validationRules } from './limits';
 import { clientIp } from './ip';
+
+/** setTimeout's longest delay (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A socket whose unsent data passes this is a slow consumer: closed with 1013 (Try Again Later;
+ * graphql-ws clients reconnect and resume by seq), and dropped if it cannot even take the close.
+ * graphql-ws sends one frame at a time per subscription, and each feed buffers at most 1000
+ * events (SlowConsumerError beyond), so with this a slow client costs bounded server memory.
+ */
+export const MAX_SOCKET_BUFFERED_BYTES = 1024 * 1024;
+const SLOW_CONSUMER = 1013;
 
 type Extra = {
   socket: WebSocket;
@@ -30,9 +43,18 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
     app.metrics.socketsOpen.inc();
     socket.once('close', () => app.metrics.socketsOpen.dec());
   });
+  const dropSlowConsumer = (socket: WebSocket, why: string) => {
+    if (socket.readyState !== socket.OPEN) return;
+    app.logger.warn({ bufferedAmount: socket.bufferedAmount, why }, 'closing a slow WebSocket consumer');
+    socket.close(SLOW_CONSUMER, 'Slow consumer: reconnect and resume');
+    setTimeout(() => socket.terminate(), 5000).unref();
+  };
   return useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
+      // graphql-ws closes with 4500 and, unless isProd, the error's own message as the reason:
+      // masked as everywhere else outside development (its default reads process.env itself).
+      isProd: app.config.NODE_ENV !== 'development',
       connectionInitWaitTimeout: 3000,
       context: (ctx) => wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy)),
       onConnect: async (ctx) => {
@@ -43,9 +65,10 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
           return false;
         }
         ctx.extra.viewer = viewer;
-        if (viewer.kind !== 'anonymous') {
-          const ms = viewer.expiresAt - Date.now();
-          ctx.extra.expiry = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, Math.min(ms, 2 ** 31 - 1)));
+        const ms = viewer.kind === 'anonymous' ? Infinity : viewer.expiresAt - Date.now();
+        if (ms <= MAX_TIMER_MS) {
+          // Closed with 4403 the moment the token expires (a later timer cannot be set: no socket lives that long unbroken).
+          ctx.extra.expiry = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms));
           ctx.extra.expiry.unref();
         }
         if (viewer.kind === 'agent') {
@@ -78,12 +101,19 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
           contextValue: wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy)),
         };
       },
-      onError: (_ctx, _id, _payload, errors) => formatGraphQLErrors(format, errors),
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onError: (ctx, _id, _payload, errors) => {
+        const slow = errors.find((e) => e.originalError instanceof SlowConsumerError);
+        if (!slow) return formatGraphQLErrors(format, errors);
+        dropSlowConsumer(ctx.extra.socket, 'a subscription fell too far behind');
+        return [{ message: slow.message, extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true } }];
+      },
+      onNext: (ctx, _id, _payload, _args, result) => {
+        if (ctx.extra.socket.bufferedAmount > MAX_SOCKET_BUFFERED_BYTES) dropSlowConsumer(ctx.extra.socket, 'too much unsent data');
         if (!result.errors?.length) return undefined;
         return { ...result, errors: formatGraphQLErrors(format, result.errors) };
       },
     },
     wss,
+    app.config.WS_KEEPALIVE_SECONDS * 1000,
   );
 }

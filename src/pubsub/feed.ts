@@ -2,9 +2,18 @@
  * A live subscription as an async iterator. Unlike graphql-subscriptions' iterators (which
  * subscribe on the first next()), a Feed is subscribed before it is handed out, so a replay read
  * after it cannot miss what is published meanwhile. Its buffer is bounded: a consumer that falls
- * `maxBuffered` events behind is ended (its client resumes by seq), so memory cannot grow
- * without bound. return() settles a pending next() at once.
+ * `maxBuffered` events behind is failed with SlowConsumerError (its socket is closed with 1013 and
+ * its client resumes by seq), so memory cannot grow without bound. return() settles a pending
+ * next() at once.
  */
+/** A feed's consumer fell too far behind: the feed was dropped, and next() rejects with this once. */
+export class SlowConsumerError extends Error {
+  constructor() {
+    super('The subscriber fell too far behind; reconnect and resume.');
+    this.name = 'SlowConsumerError';
+  }
+}
+
 /** What a watcher needs of a feed, whatever it carries. */
 export interface Closable {
   return(): Promise<unknown>;
@@ -15,6 +24,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, Closable {
   private readonly buffer: T[] = [];
   private waiter?: (result: IteratorResult<T>) => void;
   private closed = false;
+  private failure?: SlowConsumerError;
   private unsubscribe?: () => void;
   private readonly onClose: Array<() => void> = [];
 
@@ -38,6 +48,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, Closable {
       this.waiter = undefined;
       waiter({ value, done: false });
     } else if (this.buffer.length >= this.maxBuffered) {
+      this.failure = new SlowConsumerError();
       void this.return();
     } else {
       this.buffer.push(value);
@@ -46,7 +57,11 @@ export class Feed<T> implements AsyncIterableIterator<T>, Closable {
 
   next(): Promise<IteratorResult<T>> {
     if (this.buffer.length) return Promise.resolve({ value: this.buffer.shift() as T, done: false });
-    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    if (this.closed) {
+      const failure = this.failure;
+      this.failure = undefined;
+      return failure ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true });
+    }
     return new Promise((resolve) => (this.waiter = resolve));
   }
 
@@ -77,11 +92,21 @@ export const END = Symbol('end');
 
 /**
  * An async generator over `source` whose return() also ends `source` at once, so a generator
- * parked on source.next() finishes instead of leaking its subscription.
+ * parked on source.next() finishes instead of leaking its subscription. A generator that ends by
+ * itself (END, access lost, an error) ends `source` too: nobody calls return() on a finished one.
  */
 export function linked<T>(source: { return(): Promise<unknown> }, gen: AsyncGenerator<T>): AsyncIterableIterator<T> {
   return {
-    next: () => gen.next(),
+    async next() {
+      try {
+        const result = await gen.next();
+        if (result.done) await source.return();
+        return result;
+      } catch (error) {
+        await source.return();
+        throw error;
+      }
+    },
     async return() {
       await source.return();
       return gen.return(undefined);

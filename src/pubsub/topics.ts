@@ -27,7 +27,8 @@ export interface TopicPayloads {
   'message.created': MessagePayload;
   'session.updated': { sessionId: string };
   'session.assigned': { sessionId: string; agentId: string };
-  'queue.updated': { at: string };
+  /** `id` is unique per change (instances read the queue once per change). */
+  'queue.updated': { id: string; at: string };
   'agent.updated': { agentId: string };
   'typing.changed': TypingPayload;
 }

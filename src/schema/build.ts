@@ -1,6 +1,5 @@
 import { printSchema, type GraphQLSchema } from 'graphql';
-import { buildSchemaSync, type MiddlewareFn, type PubSub } from 'type-graphql';
-import type { Context } from '../context';
+import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { AgentResolver } from '../resolvers/agent.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
@@ -9,13 +8,25 @@ import { assertCleanText } from '../services/validate';
 import { DateTimeScalar } from './scalars';
 import './types';
 
-/** Every string argument is checked for NUL bytes and lone surrogates before any resolver runs. */
-const CleanText: MiddlewareFn<Context> = ({ args, info }, next) => {
-  if (info.parentType.name === 'Query' || info.parentType.name === 'Mutation' || info.parentType.name === 'Subscription') {
-    assertCleanText(args);
+/**
+ * Every string argument is checked for NUL bytes and lone surrogates before any resolver runs:
+ * each root field's resolver is wrapped once, here. (A type-graphql global middleware did this
+ * before, but it wraps every field of every type in an async dispatcher, so each field of each
+ * message sent to each subscriber became a promise: the largest single cost of fan-out.)
+ */
+function checkRootArguments(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    for (const field of Object.values(type?.getFields() ?? {})) {
+      const resolve = field.resolve;
+      if (!resolve) continue;
+      field.resolve = (source, args, context, info) => {
+        assertCleanText(args);
+        return resolve(source, args, context, info);
+      };
+    }
   }
-  return next();
-};
+  return schema;
+}
 
 /**
  * type-graphql requires a pubSub, but every subscription here has its own `subscribe` (see
@@ -34,13 +45,14 @@ const topicsNotUsed: PubSub = {
 let cached: GraphQLSchema | undefined;
 
 export function buildAppSchema(): GraphQLSchema {
-  cached ??= buildSchemaSync({
-    resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver],
-    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-    globalMiddlewares: [CleanText],
-    validate: false,
-    pubSub: topicsNotUsed,
-  });
+  cached ??= checkRootArguments(
+    buildSchemaSync({
+      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver],
+      scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+      validate: false,
+      pubSub: topicsNotUsed,
+    }),
+  );
   return cached;
 }
 

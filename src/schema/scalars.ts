@@ -2,8 +2,14 @@ import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
 
+/** Years Postgres' timestamptz and the ISO form above share: year 0 and, after an offset, 10000 are refused there. */
+function inRange(ms: number): boolean {
+  const year = new Date(ms).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
 function toDate(value: unknown): Date {
-  if (typeof value !== 'string' || !ISO.test(value) || Number.isNaN(Date.parse(value))) {
+  if (typeof value !== 'string' || !ISO.test(value) || Number.isNaN(Date.parse(value)) || !inRange(Date.parse(value))) {
     throw new GraphQLError('DateTime must be an ISO-8601 date-time string, e.g. 2026-11-21T09:30:00.000Z.', {
       extensions: { code: 'BAD_USER_INPUT' },
     });

@@ -23,8 +23,9 @@ export interface AgentMetricsResult {
  * - chatsAssigned: assignments and transfers to the agent (session_event).
  * - chatsClosed: sessions closed while with the agent.
  * - avgFirstResponseSeconds: per assignment in the window, until that agent's first message after it.
- * - avgResponseSeconds: per agent reply in the window that follows visitor messages, from the
- *   first visitor message since the previous agent message (how long the visitor waited).
+ * - avgResponseSeconds: per visitor message, until the agent's next reply in that session (the
+ *   contract's words); counted in the window of the reply, for the agent who replied. Three
+ *   visitor lines answered by one reply are three samples.
  * - avgRating: ratings given in the window to sessions the agent closed with.
  * - messagesSent: the agent's messages in the window.
  */
@@ -46,12 +47,14 @@ agent_msgs as (
      and (win.agent is null or m.author_id = win.agent)
 ),
 replies as (
-  select extract(epoch from (am.created_at - (
-           select min(v.created_at) from message v
-            where v.session_id = am.session_id and v.author = 'VISITOR' and v.seq < am.seq
-              and v.seq > coalesce((select max(p.seq) from message p
-                                     where p.session_id = am.session_id and p.author = 'AGENT' and p.seq < am.seq), 0)))) as s
-    from agent_msgs am
+  select extract(epoch from (r.created_at - v.created_at)) as s
+    from message v
+    join lateral (select m.created_at, m.author_id from message m
+                   where m.session_id = v.session_id and m.author = 'AGENT' and m.seq > v.seq
+                   order by m.seq limit 1) r on true,
+         win
+   where v.author = 'VISITOR' and v.session_id in (select session_id from agent_msgs)
+     and r.created_at >= win.f and r.created_at < win.t and (win.agent is null or r.author_id = win.agent)
 )
 select
   (select count(*) from assigned)::int as chats_assigned,

@@ -177,15 +177,18 @@ export class ChatService {
       const from = session.agentId;
       if (toAgentId) {
         if (toAgentId === from) throw new ConflictError('The chat is already with that agent.');
+        // The target must be available as routing means it (ONLINE, connected, a free slot); the
+        // skill is the transferring person's call.
+        const online = await this.routing.isOnline(toAgentId);
         const target = await tem.execute<Array<{ id: string }>>(
           `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
-            where id = ? and status <> 'OFFLINE' and active_chats < max_concurrent_chats returning id`,
-          [toAgentId],
+            where id = ? and status = 'ONLINE' and ? and active_chats < max_concurrent_chats returning id`,
+          [toAgentId, online],
         );
         if (!target.length) {
           const exists = await tem.execute('select 1 from agent where id = ?', [toAgentId]);
           if (!exists.length) throw new NotFoundError('Agent');
-          throw new ConflictError('That agent is offline or has no free slot.');
+          throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
         }
         await tem.execute(
           `update chat_session set agent_id = ?, assigned_at = clock_timestamp(), agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Bus } from '../pubsub/bus';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
 
@@ -18,7 +19,7 @@ export class Effects {
     for (const event of this.typing) bus.publish('typing.changed', event.sessionId, event);
     for (const sessionId of this.sessions) bus.publish('session.updated', sessionId, { sessionId });
     for (const { sessionId, agentId } of this.assigned) bus.publish('session.assigned', agentId, { sessionId, agentId });
-    if (this.queueChanged) bus.publish('queue.updated', null, { at: new Date().toISOString() });
+    if (this.queueChanged) bus.publish('queue.updated', null, { id: randomUUID(), at: new Date().toISOString() });
     for (const agentId of this.agents) bus.publish('agent.updated', null, { agentId });
   }
 }

@@ -17,7 +17,7 @@ const REPLAY_BATCH = 500;
  * no longer see it.
  */
 export class LiveService {
-  private queueCache?: { at: string; rows: Promise<SessionRow[]> };
+  private queueCache?: { id: string; rows: Promise<SessionRow[]> };
 
   constructor(
     private readonly bus: Bus,
@@ -37,10 +37,12 @@ export class LiveService {
     await this.watchAccess(em, viewer, sessionId, feed);
     const load = (after: number, limit: number) => this.messages.after(em(), sessionId, after, limit);
     const start = afterSeq ?? (await this.reads.session(em(), sessionId))?.lastSeq ?? session.lastSeq;
+    const allowed = () => this.stillTheirs(em, viewer, sessionId);
     async function* run(): AsyncGenerator<MessagePayload> {
       let last = start;
       for (;;) {
         const batch = await load(last, REPLAY_BATCH);
+        if (batch.length && !(await allowed())) return;
         for (const m of batch) {
           yield m;
           last = m.seq;
@@ -51,6 +53,7 @@ export class LiveService {
         const { value, done } = await feed.next();
         if (done) return;
         if (value.seq <= last) continue;
+        if (!(await allowed())) return;
         if (value.seq > last + 1) {
           for (const m of await load(last, value.seq - last - 1)) {
             if (m.seq !== last + 1) break;
@@ -73,7 +76,7 @@ export class LiveService {
     const own = party === 'customer' ? Author.VISITOR : party === 'agent' ? Author.AGENT : null;
     const feed = await this.bus.feed('typing.changed', sessionId);
     await this.watchAccess(em, viewer, sessionId, feed);
-    return transform(feed, async (event) => (event.author === own ? SKIP : event));
+    return transform(feed, async (event) => (event.author === own ? SKIP : (await this.stillTheirs(em, viewer, sessionId)) ? event : END));
   }
 
   /** Any change to a session the viewer may see; ends when it may no longer see it. */
@@ -100,8 +103,8 @@ export class LiveService {
   async queueUpdated(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<SessionRow[]>> {
     requireAgent(viewer);
     const feed = await this.bus.feed('queue.updated', null);
-    return transform(feed, async ({ at }) => {
-      if (this.queueCache?.at !== at) this.queueCache = { at, rows: this.reads.queue(em()) };
+    return transform(feed, async ({ id }) => {
+      if (this.queueCache?.id !== id) this.queueCache = { id, rows: this.reads.queue(em()) };
       return this.queueCache.rows;
     });
   }
@@ -115,21 +118,33 @@ export class LiveService {
     });
   }
 
+  /**
+   * For an agent (not a supervisor): is the session still theirs? Asked before each live event, so
+   * nothing published after a transfer reaches the agent it left, however late watchAccess ends
+   * the feed. Customers and supervisors never lose sight of a session: no read.
+   */
+  private async stillTheirs(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<boolean> {
+    if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return true;
+    return (await this.reads.session(em(), sessionId))?.agentId === viewer.agentId;
+  }
+
   /** For an agent (not a supervisor): end `feed` once the session is no longer theirs. */
   private async watchAccess(em: () => EntityManager, viewer: Viewer, sessionId: string, feed: Closable): Promise<void> {
     if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return;
     const updates = await this.bus.feed('session.updated', sessionId);
     feed.whenClosed(() => void updates.return());
     void (async () => {
+      // Look once now that `updates` is live: a transfer that committed between the caller's
+      // authorisation and this subscription published before it and would go unseen.
       for (;;) {
-        const { done } = await updates.next();
-        if (done) return;
         const session = await this.reads.session(em(), sessionId).catch(() => undefined);
         if (session && session.agentId !== viewer.agentId) {
           await feed.return();
           return;
         }
+        const { done } = await updates.next();
+        if (done) return;
       }
-    })();
+    })().catch(() => undefined); // updates.next() rejects if this watcher fell behind (SlowConsumerError)
   }
 }

@@ -9,7 +9,8 @@ import type { Logger } from '../logger';
  * crashed instance's agents drop out within TTL with no clean-up code having to run.
  */
 export interface PresenceStore {
-  set(member: string, expiresAt: number): Promise<void>;
+  /** True when the entry was not there (new, or lost: Redis restarted or was flushed). */
+  set(member: string, expiresAt: number): Promise<boolean>;
   /** Agent ids with an unexpired entry. */
   online(now: number): Promise<Set<string>>;
   close(): Promise<void>;
@@ -18,7 +19,9 @@ export interface PresenceStore {
 export class MemoryPresenceStore implements PresenceStore {
   private readonly entries = new Map<string, number>();
   async set(member: string, expiresAt: number) {
+    const added = !this.entries.has(member);
     this.entries.set(member, expiresAt);
+    return added;
   }
   async online(now: number) {
     const ids = new Set<string>();
@@ -37,7 +40,7 @@ export class RedisPresenceStore implements PresenceStore {
     this.key = `${prefix}presence`;
   }
   async set(member: string, expiresAt: number) {
-    await this.redis.zadd(this.key, expiresAt, member);
+    return (await this.redis.zadd(this.key, expiresAt, member)) === 1;
   }
   async online(now: number) {
     const members = await this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
@@ -55,6 +58,8 @@ export class Presence {
   readonly instanceId = randomUUID();
   private readonly sockets = new Map<string, number>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Agents whose entry could not be written (store unreachable): others may see them offline. */
+  private readonly unsynced = new Set<string>();
   private refresher?: NodeJS.Timeout;
 
   constructor(
@@ -80,7 +85,10 @@ export class Presence {
     this.graceTimers.delete(agentId);
     if (count > 1) return;
     const wasOnline = await this.isOnline(agentId);
-    await this.store.set(this.member(agentId), Date.now() + this.ttlMs);
+    await this.store.set(this.member(agentId), Date.now() + this.ttlMs).catch((error: unknown) => {
+      this.unsynced.add(agentId);
+      throw error;
+    });
     this.onChange(agentId, wasOnline ? 'connected' : 'online');
   }
 
@@ -121,12 +129,23 @@ export class Presence {
     return `${agentId}|${this.instanceId}`;
   }
 
+  /**
+   * Keeps this instance's entries alive. An entry that had to be re-created (Redis restarted and
+   * lost it) or could not be written before (Redis was unreachable) means other instances saw the
+   * agent offline meanwhile and may have queued chats for it: it counts as coming online again,
+   * so the queue drains to it.
+   */
   private async refresh() {
     const expiresAt = Date.now() + this.ttlMs;
     for (const agentId of this.sockets.keys()) {
-      await this.store.set(this.member(agentId), expiresAt).catch((error: unknown) => {
+      try {
+        const added = await this.store.set(this.member(agentId), expiresAt);
+        const missed = this.unsynced.delete(agentId);
+        if ((added || missed) && this.sockets.has(agentId)) this.onChange(agentId, 'online');
+      } catch (error) {
+        this.unsynced.add(agentId);
         this.logger.warn({ err: error }, 'presence refresh failed');
-      });
+      }
     }
   }
 

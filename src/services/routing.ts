@@ -54,6 +54,10 @@ export class Routing {
     private readonly metrics: AppMetrics,
   ) {}
 
+  async isOnline(agentId: string): Promise<boolean> {
+    return (await this.presence.onlineIds()).has(agentId);
+  }
+
   /** Serialises routing across instances until the transaction ends. */
   async lock(em: EntityManager): Promise<void> {
     await em.execute('select pg_advisory_xact_lock(?)', [ROUTING_LOCK]);
@@ -61,9 +65,10 @@ export class Routing {
 
   /**
    * Assigns queued sessions, first come first served, to available agents. Call after `lock`.
-   * `exclude` keeps a session away from one agent in this pass (a transfer back to the queue).
+   * `avoid` steers one session away from one agent (a transfer back to the queue goes to someone
+   * else when anyone else can take it, and back to the sender only when nobody else can).
    */
-  async drain(em: EntityManager, effects: Effects, exclude?: Assignment): Promise<Assignment[]> {
+  async drain(em: EntityManager, effects: Effects, avoid?: Assignment): Promise<Assignment[]> {
     const online = [...(await this.presence.onlineIds())];
     if (!online.length) return [];
     const rows = await em.execute<Array<Record<string, unknown>>>(
@@ -89,7 +94,8 @@ export class Routing {
     const assignments: Assignment[] = [];
     const base = Date.now();
     for (const session of queued) {
-      const agent = pickAgent(candidates, session.skill, exclude?.sessionId === session.id ? exclude.agentId : undefined);
+      const avoided = avoid?.sessionId === session.id ? avoid.agentId : undefined;
+      const agent = pickAgent(candidates, session.skill, avoided) ?? (avoided ? pickAgent(candidates, session.skill) : undefined);
       if (!agent) continue;
       agent.activeChats += 1;
       agent.lastAssignedAt = base + assignments.length;
@@ -120,28 +126,36 @@ export class Routing {
         where s.id = a.session_id and s.status = 'QUEUED'`,
       [sessionIds, agentIds],
     );
+    // last_assigned_at keeps the order of this pass (the agent assigned last is the newest), so
+    // later tie-breaks see the same order this pass used.
     await em.execute(
-      `update agent g set active_chats = g.active_chats + a.n, last_assigned_at = clock_timestamp()
-         from (select agent_id, count(*)::int as n from unnest(?::uuid[]) as t(agent_id) group by agent_id) as a
+      `update agent g set active_chats = g.active_chats + a.n,
+              last_assigned_at = clock_timestamp() + a.last_index * interval '1 microsecond'
+         from (select agent_id, count(*)::int as n, max(i) as last_index
+                 from unnest(?::uuid[]) with ordinality as t(agent_id, i) group by agent_id) as a
         where g.id = a.agent_id`,
       [agentIds],
     );
     await em.execute(
-      `insert into session_event (id, session_id, kind, actor_kind, agent_id)
-       select gen_random_uuid(), a.session_id, ?, 'system', a.agent_id
+      `insert into session_event (id, session_id, kind, actor_kind, agent_id, at)
+       select gen_random_uuid(), a.session_id, ?, 'system', a.agent_id, clock_timestamp()
          from unnest(?::uuid[], ?::uuid[]) as a(session_id, agent_id)`,
       [EventKind.ASSIGNED, sessionIds, agentIds],
     );
   }
 }
 
-/** Appends one step to the audit trail. */
+/**
+ * Appends one step to the audit trail. `at` is the clock, not the transaction's start: several
+ * steps of one transaction (created, assigned) must keep their order, and an assignment made after
+ * waiting for the routing lock happened when it was made.
+ */
 export async function recordEvent(
   em: EntityManager,
   event: { sessionId: string; kind: EventKind; actorKind: 'visitor' | 'agent' | 'system'; actorId?: string | null; agentId?: string | null; data?: Record<string, unknown> },
 ): Promise<void> {
   await em.execute(
-    `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data) values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb)`,
+    `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data, at) values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, clock_timestamp())`,
     [event.sessionId, event.kind, event.actorKind, event.actorId ?? null, event.agentId ?? null, JSON.stringify(event.data ?? {})],
   );
 }
