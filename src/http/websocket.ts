@@ -1,18 +1,28 @@
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, parse, specifiedRules, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, specifiedRules, subscribe, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { ANONYMOUS, type Viewer } from '../auth/tokens';
 import { wsContext } from '../context';
-import { SlowConsumerError } from '../pubsub/feed';
+import { onSlowConsumer, SlowConsumerError } from '../pubsub/feed';
 import { createErrorFormatter, formatGraphQLErrors } from './errors';
 import { parseOptions, validationRules } from './limits';
 import { clientIp } from './ip';
 
 /** setTimeout's longest delay (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Closes the socket with 4403 the moment the token expires (in steps, for tokens beyond one timer). */
+function closeAtExpiry(extra: Extra, expiresAt: number): void {
+  const ms = expiresAt - Date.now();
+  extra.expiry = setTimeout(
+    () => (ms > MAX_TIMER_MS ? closeAtExpiry(extra, expiresAt) : extra.socket.close(CloseCode.Forbidden, 'Token expired')),
+    Math.max(0, Math.min(ms, MAX_TIMER_MS)),
+  );
+  extra.expiry.unref();
+}
 
 /**
  * A socket whose unsent data passes this is a slow consumer: closed with 1013 (Try Again Later;
@@ -49,6 +59,8 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
     socket.close(SLOW_CONSUMER, 'Slow consumer: reconnect and resume');
     setTimeout(() => socket.terminate(), 5000).unref();
   };
+  /** Each operation's context, to the socket it runs on (for feeds that overflow). */
+  const socketOf = new WeakMap<object, WebSocket>();
   return useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
@@ -65,12 +77,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
           return false;
         }
         ctx.extra.viewer = viewer;
-        const ms = viewer.kind === 'anonymous' ? Infinity : viewer.expiresAt - Date.now();
-        if (ms <= MAX_TIMER_MS) {
-          // Closed with 4403 the moment the token expires (a later timer cannot be set: no socket lives that long unbroken).
-          ctx.extra.expiry = setTimeout(() => ctx.extra.socket.close(CloseCode.Forbidden, 'Token expired'), Math.max(0, ms));
-          ctx.extra.expiry.unref();
-        }
+        if (viewer.kind !== 'anonymous') closeAtExpiry(ctx.extra, viewer.expiresAt);
         if (viewer.kind === 'agent') {
           ctx.extra.present = true;
           await app.presence.connect(viewer.agentId).catch((error: unknown) => app.logger.warn({ err: error }, 'presence connect failed'));
@@ -93,13 +100,21 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
         }
         const errors = validate(schema, document, rules);
         if (errors.length) return errors;
+        const contextValue = wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy));
+        socketOf.set(contextValue, ctx.extra.socket);
         return {
           schema,
           document,
           variableValues: payload.variables,
           operationName: payload.operationName,
-          contextValue: wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy)),
+          contextValue,
         };
+      },
+      // Feeds opened while a subscription starts know their socket: overflowing one closes it.
+      subscribe: (args) => {
+        const socket = socketOf.get(args.contextValue as object);
+        if (!socket) return subscribe(args);
+        return onSlowConsumer.run(() => dropSlowConsumer(socket, 'a subscription fell too far behind'), () => subscribe(args));
       },
       onError: (ctx, _id, _payload, errors) => {
         const slow = errors.find((e) => e.originalError instanceof SlowConsumerError);

@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 /**
  * A live subscription as an async iterator. Unlike graphql-subscriptions' iterators (which
  * subscribe on the first next()), a Feed is subscribed before it is handed out, so a replay read
@@ -14,6 +16,13 @@ export class SlowConsumerError extends Error {
   }
 }
 
+/**
+ * What to do when a feed opened in this async context overflows: the WebSocket server runs each
+ * subscription's start inside it, with "close this socket as a slow consumer" (the consumer may
+ * be parked on a send that will not finish for minutes, so next() would tell nobody in time).
+ */
+export const onSlowConsumer = new AsyncLocalStorage<() => void>();
+
 /** What a watcher needs of a feed, whatever it carries. */
 export interface Closable {
   return(): Promise<unknown>;
@@ -27,6 +36,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, Closable {
   private failure?: SlowConsumerError;
   private unsubscribe?: () => void;
   private readonly onClose: Array<() => void> = [];
+  private readonly overflowed = onSlowConsumer.getStore();
 
   constructor(private readonly maxBuffered = 1000) {}
 
@@ -50,6 +60,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, Closable {
     } else if (this.buffer.length >= this.maxBuffered) {
       this.failure = new SlowConsumerError();
       void this.return();
+      this.overflowed?.();
     } else {
       this.buffer.push(value);
     }

@@ -33,7 +33,7 @@ export class AgentResolver {
 
   @Mutation(() => AuthPayload)
   async login(@Arg('email', () => String) email: string, @Arg('password', () => String) password: string, @Ctx() ctx: Context) {
-    await ctx.app.rateLimiter.consume('login', `${email.trim().toLowerCase()}|${ctx.ip}`);
+    await ctx.app.rateLimiter.consume('login', `${email.trim().toLowerCase().slice(0, 254)}|${ctx.ip}`);
     const { token, agentId } = await ctx.app.agents.login(ctx.em, email, password);
     ctx.viewer = await ctx.app.tokens.verify(token); // the rest of this request sees the agent it signed in (its own email)
     return { token, agent: await load(ctx, agentId) };

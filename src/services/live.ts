@@ -8,6 +8,7 @@ import type { MessagePayload, TypingPayload } from '../pubsub/topics';
 import { authorizeSession, canSee, requireAgent } from './access';
 import type { MessageService } from './messages';
 import type { Reads, SessionRow } from './reads';
+import * as validate from './validate';
 
 const REPLAY_BATCH = 500;
 
@@ -32,6 +33,7 @@ export class LiveService {
    * read from Postgres. So: seq order, no gap, no duplicate.
    */
   async messageAdded(em: () => EntityManager, viewer: Viewer, sessionId: string, afterSeq: number | null): Promise<AsyncIterableIterator<MessagePayload>> {
+    validate.seq(afterSeq, 'afterSeq');
     const { session } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
     const feed = await this.bus.feed('message.created', sessionId);
     await this.watchAccess(em, viewer, sessionId, feed);

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
+import { query } from '../db/raw';
 import { asDate } from '../db/rows';
 import { isUuid, pgCode, PG } from '../db/sql';
 import { Author, SessionStatus } from '../entities';
@@ -22,16 +23,16 @@ const SEND = `
 with s as (
   update chat_session
      set last_seq = last_seq + 1,
-         first_response_at = case when ?::text = 'AGENT' then coalesce(first_response_at, now()) else first_response_at end
-   where id = ?::uuid and status <> 'CLOSED'
-     and case when ?::text = 'VISITOR' then customer_id = ?::uuid else agent_id = ?::uuid and status = 'ACTIVE' end
-     and (?::text is null or not exists (select 1 from message m where m.session_id = ?::uuid and m.client_message_id = ?::text))
+         first_response_at = case when $1::text = 'AGENT' then coalesce(first_response_at, now()) else first_response_at end
+   where id = $2::uuid and status <> 'CLOSED'
+     and case when $1::text = 'VISITOR' then customer_id = $3::uuid else agent_id = $3::uuid and status = 'ACTIVE' end
+     and ($4::text is null or not exists (select 1 from message m where m.session_id = $2::uuid and m.client_message_id = $4::text))
   returning id, last_seq
 )
 insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
-select gen_random_uuid(), s.id, s.last_seq, ?::text, ?::uuid,
-       case when ?::text = 'VISITOR' then (select name from customer where id = ?::uuid) else (select name from agent where id = ?::uuid) end,
-       ?::text, ?::text, now()
+select gen_random_uuid(), s.id, s.last_seq, $1::text, $3::uuid,
+       case when $1::text = 'VISITOR' then (select name from customer where id = $3::uuid) else (select name from agent where id = $3::uuid) end,
+       $5::text, $4::text, now()
   from s
 returning id, session_id, seq, author, author_name, body, client_message_id, created_at`;
 
@@ -66,10 +67,8 @@ export class MessageService {
     const sessionId = input.sessionId;
     let rows: Array<Record<string, unknown>>;
     try {
-      rows = await em.execute(SEND, [
-        author, sessionId, author, authorId, authorId, clientMessageId, sessionId, clientMessageId,
-        author, authorId, author, authorId, authorId, body, clientMessageId,
-      ]);
+      // $1 author, $2 session, $3 author id, $4 clientMessageId, $5 body.
+      rows = await query(em, SEND, [author, sessionId, authorId, clientMessageId, body]);
     } catch (error) {
       if (pgCode(error) !== PG.uniqueViolation || !clientMessageId) throw error;
       rows = [];

@@ -1,0 +1,404 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { AUTH_SECRET, createTestDatabase, SUPERVISOR, TEST_REDIS_URL, uniqueName } from './env';
+import { HttpClient } from './http';
+
+/**
+ * Several real server processes (`node dist/src/main.js`, as an operator runs them) on one test
+ * database and one Redis prefix, plus the pieces the fault tests need: a TCP proxy that can cut a
+ * backing service off (refuse, or go silent like a dead network), and a redis-server of the test's
+ * own on a spare port. Every child is killed with SIGKILL when the test file ends (close()) and,
+ * as a safety net, when the jest worker exits, so no process outlives its test.
+ */
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Instance {
+  name: string;
+  port: number;
+  pid: number;
+  /** http://127.0.0.1:port */
+  base: string;
+  url: string;
+  wsUrl: string;
+  http: HttpClient;
+  /** The environment it was started with (restart uses it again). */
+  env: Record<string, string>;
+  /** Every log line it printed (pino JSON, parsed when possible). */
+  logs: Array<Record<string, unknown>>;
+  exited: Promise<Exit>;
+  running: boolean;
+  /** SIGKILL: gone at once, nothing of its shutdown runs. */
+  kill(): Promise<Exit>;
+  /** SIGTERM; resolves with the exit and how long it took. */
+  terminate(): Promise<Exit & { ms: number }>;
+  get(pathname: string): Promise<{ status: number; body: string }>;
+}
+
+export interface ClusterOptions {
+  count: number;
+  /** Extra environment for every instance, exactly as an operator would set it. */
+  env?: Record<string, string>;
+  /** Defaults: a fresh test database, the test Redis, a fresh prefix. */
+  databaseUrl?: string;
+  redisUrl?: string;
+}
+
+export interface Cluster {
+  databaseUrl: string;
+  redisUrl: string;
+  redisPrefix: string;
+  instances: Instance[];
+  /** One more instance on the same database and Redis (env overrides the cluster's). */
+  add(env?: Record<string, string>): Promise<Instance>;
+  /** Starts a stopped instance again with its environment, on a new port. */
+  restart(instance: Instance): Promise<Instance>;
+  close(): Promise<void>;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const database = options.databaseUrl ? undefined : await createTestDatabase();
+  const databaseUrl = options.databaseUrl ?? database!.url;
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const redisPrefix = `${uniqueName('c')}:`;
+  const base: Record<string, string> = {
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: redisPrefix,
+    AUTH_SECRET,
+    LOG_LEVEL: 'info',
+    RATE_LIMITS: 'off',
+    PRESENCE_GRACE_SECONDS: '1',
+    PRESENCE_TTL_SECONDS: '3',
+    SUPERVISOR_EMAIL: SUPERVISOR.email,
+    SUPERVISOR_PASSWORD: SUPERVISOR.password,
+    ...options.env,
+  };
+  const all: Instance[] = [];
+  let n = 0;
+  const cluster: Cluster = {
+    databaseUrl,
+    redisUrl,
+    redisPrefix,
+    instances: [],
+    async add(env = {}) {
+      const instance = await spawnInstance(`sb${++n}`, { ...base, ...env });
+      all.push(instance);
+      return instance;
+    },
+    async restart(instance) {
+      if (instance.running) await instance.kill();
+      const again = await spawnInstance(`${instance.name}'`, instance.env);
+      all.push(again);
+      return again;
+    },
+    async close() {
+      await Promise.all(all.filter((i) => i.running).map((i) => i.kill()));
+      await database?.drop();
+    },
+  };
+  try {
+    cluster.instances = await Promise.all(Array.from({ length: options.count }, () => cluster.add()));
+  } catch (error) {
+    await cluster.close();
+    throw error;
+  }
+  return cluster;
+}
+
+/** Starts `node dist/src/main.js` and waits for its "listening" line (which names the port). */
+export async function spawnInstance(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Instance> {
+  const child = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  const logs: Array<Record<string, unknown>> = [];
+  let running = true;
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running = false;
+      children.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  const listening = new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${tail(logs)}`)), timeoutMs);
+    const onLine = (line: string) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        entry = { msg: line };
+      }
+      logs.push(entry);
+      if (logs.length > 2000) logs.splice(0, 1000);
+      if (typeof entry.msg === 'string' && entry.msg.startsWith('Switchboard listening') && typeof entry.port === 'number') {
+        clearTimeout(timer);
+        resolve(entry.port);
+      }
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', onLine);
+    void exited.then((exit) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${exit.code ?? exit.signal}) before listening:\n${tail(logs)}`));
+    });
+  });
+  let port: number;
+  try {
+    port = await listening;
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const instance: Instance = {
+    name,
+    port,
+    pid: child.pid!,
+    base: baseUrl,
+    url: `${baseUrl}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    http: new HttpClient(`${baseUrl}/graphql`),
+    env,
+    logs,
+    exited,
+    get running() {
+      return running;
+    },
+    async kill() {
+      if (running) child.kill('SIGKILL');
+      return exited;
+    },
+    async terminate() {
+      const started = Date.now();
+      if (running) child.kill('SIGTERM');
+      const exit = await exited;
+      return { ...exit, ms: Date.now() - started };
+    },
+    async get(pathname) {
+      const response = await fetch(`${baseUrl}${pathname}`);
+      return { status: response.status, body: await response.text() };
+    },
+  };
+  return instance;
+}
+
+function tail(logs: Array<Record<string, unknown>>): string {
+  return logs
+    .slice(-20)
+    .map((l) => JSON.stringify(l))
+    .join('\n');
+}
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A TCP proxy in front of a backing service, to make it fail the way a real one does:
+ * `refuse()` drops every connection and refuses new ones (the service is down), `blackhole()`
+ * keeps connections open but forwards nothing either way (a dead network: half-open sockets),
+ * `throttle(n)` passes at most n bytes a second from the service to its clients (a slow reader),
+ * `restore()` forwards again at full speed.
+ */
+export class TcpProxy {
+  private server?: net.Server;
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private mode: 'forward' | 'blackhole' = 'forward';
+  private rate = 0;
+  private pump?: NodeJS.Timeout;
+  port = 0;
+
+  constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+  ) {}
+
+  static async to(url: string): Promise<TcpProxy> {
+    const target = new URL(url);
+    const proxy = new TcpProxy(target.hostname, Number(target.port));
+    await proxy.listen();
+    return proxy;
+  }
+
+  /** `url` with its host and port replaced by the proxy's. */
+  rewrite(url: string): string {
+    const u = new URL(url);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString();
+  }
+
+  get connections(): number {
+    return this.pairs.size;
+  }
+
+  async listen(): Promise<void> {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.targetPort, this.targetHost);
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      this.pairs.add(pair);
+      const drop = () => {
+        this.pairs.delete(pair);
+        client.destroy();
+        upstream.destroy();
+      };
+      client.on('data', (chunk) => {
+        if (this.mode === 'forward') upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        if (this.mode === 'forward') client.write(chunk);
+      });
+      client.on('close', drop).on('error', drop);
+      upstream.on('close', drop).on('error', drop);
+      if (this.rate) upstream.pause();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as net.AddressInfo).port;
+    this.server = server;
+  }
+
+  /** The service is down: open connections are cut, new ones refused (ECONNREFUSED). */
+  async refuse(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const [a, b] of this.pairs) {
+      a.destroy();
+      b.destroy();
+    }
+    this.pairs.clear();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Connections stay open but nothing gets through, either way. */
+  blackhole(): void {
+    this.mode = 'blackhole';
+  }
+
+  /** From the service to its clients, at most `bytesPerSecond`; the rest waits in the kernel. */
+  throttle(bytesPerSecond: number): void {
+    this.rate = bytesPerSecond;
+    for (const [, upstream] of this.pairs) upstream.pause();
+    this.pump ??= setInterval(() => {
+      for (const [, upstream] of this.pairs) {
+        const n = Math.min(Math.ceil(this.rate / 20), upstream.readableLength);
+        if (n > 0) upstream.read(n); // emits 'data', which forwards it
+      }
+    }, 50);
+  }
+
+  /** Back: forward again at full speed (listening on the same port). */
+  async restore(): Promise<void> {
+    this.mode = 'forward';
+    clearInterval(this.pump);
+    this.pump = undefined;
+    this.rate = 0;
+    for (const [, upstream] of this.pairs) upstream.resume();
+    if (!this.server) await this.listen();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.pump);
+    await this.refuse();
+  }
+}
+
+/** A redis-server of the test's own on a spare port (no persistence), to stop and start at will. */
+export class RedisServer {
+  private child?: ChildProcess;
+  private exited?: Promise<Exit>;
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<RedisServer> {
+    const server = new RedisServer(await freePort());
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    this.child = child;
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    child.stderr!.on('data', (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        children.delete(child);
+        resolve({ code, signal });
+      }),
+    );
+    const deadline = Date.now() + 20_000;
+    while (!(await this.ping())) {
+      if (Date.now() > deadline) throw new Error(`redis-server on ${this.port} did not start:\n${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Stops it hard (SIGKILL): every connection drops, every key is gone. */
+  async stop(): Promise<void> {
+    if (!this.child) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
+    this.child = undefined;
+  }
+
+  /** True when it answers PING. */
+  ping(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect(this.port, '127.0.0.1');
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.setTimeout(1000, () => done(false));
+      socket.once('error', () => done(false));
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.once('data', (d) => done(d.toString().startsWith('+PONG')));
+    });
+  }
+}
+
+/**
+ * The factories (test/support/factories.ts) use only `http` and `wsUrl` of a TestServer; an
+ * instance has both, so it can stand in for one there.
+ */
+export function asServer(instance: Instance): import('./server').TestServer {
+  return instance as unknown as import('./server').TestServer;
+}

@@ -1,0 +1,198 @@
+import type { GraphQLFormattedError } from 'graphql';
+import WebSocket from 'ws';
+import { sql } from './env';
+import type { TestServer } from './server';
+
+/** The contract's error codes ("Errors"): every refusal carries one of these. */
+export const CONTRACT_CODES = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'RATE_LIMITED', 'INTERNAL_SERVER_ERROR'];
+
+type Frame = { id?: string; type: string; payload?: unknown };
+
+/**
+ * A raw graphql-transport-ws socket (the `ws` package, no graphql-ws client), for attacks the real
+ * client would not send: oversized frames, no connection_init, forged origins, odd payloads.
+ */
+export class RawSocket {
+  readonly ws: WebSocket;
+  readonly frames: Frame[] = [];
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+  /** The HTTP status when the upgrade itself was refused. */
+  refusedStatus?: number;
+  private readonly waiters = new Set<() => void>();
+  private closeInfo?: { code: number; reason: string };
+
+  constructor(url: string, options: { origin?: string; headers?: Record<string, string>; protocol?: string } = {}) {
+    this.ws = new WebSocket(url, options.protocol ?? 'graphql-transport-ws', { origin: options.origin, headers: options.headers });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once('open', () => resolve());
+      this.ws.once('unexpected-response', (_req, res) => {
+        this.refusedStatus = res.statusCode;
+        reject(new Error(`upgrade refused: ${res.statusCode}`));
+      });
+      this.ws.once('error', reject);
+    });
+    this.opened.catch(() => undefined);
+    this.closed = new Promise((resolve) => {
+      this.ws.once('close', (code, reason) => {
+        this.closeInfo = { code, reason: reason.toString() };
+        resolve(this.closeInfo);
+        this.wake();
+      });
+    });
+    this.ws.on('error', () => undefined);
+    this.ws.on('message', (data) => {
+      this.frames.push(JSON.parse(data.toString()) as Frame);
+      this.wake();
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  private wake() {
+    for (const w of [...this.waiters]) w();
+  }
+
+  send(frame: Frame | string): void {
+    this.ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+  }
+
+  /** Waits for a frame matching `match` (or throws when the socket closes first / on timeout). */
+  async waitFor(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.frames.find(match);
+      if (found) return found;
+      if (this.closeInfo) throw new Error(`socket closed ${this.closeInfo.code} ${this.closeInfo.reason}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  /** connection_init (with a bearer token, if given) and waits for the ack. */
+  async init(token?: string): Promise<void> {
+    await this.opened;
+    this.send({ type: 'connection_init', payload: token ? { authorization: `Bearer ${token}` } : {} });
+    await this.waitFor((f) => f.type === 'connection_ack');
+  }
+
+  private nextId = 0;
+
+  /** Sends a subscribe frame; returns its id. */
+  start(query: string, variables?: Record<string, unknown>, operationName?: string): string {
+    const id = `op${++this.nextId}`;
+    this.send({ id, type: 'subscribe', payload: { query, variables, operationName } });
+    return id;
+  }
+
+  /**
+   * Runs one operation (query, mutation or subscription start) and collects what came back for it
+   * until `complete` or `error`: the `next` payloads, and the errors of an `error` frame.
+   */
+  async run(query: string, variables?: Record<string, unknown>, timeoutMs = 5000): Promise<WsResult> {
+    const id = this.start(query, variables);
+    const end = await this.waitFor((f) => f.id === id && (f.type === 'complete' || f.type === 'error'), timeoutMs);
+    const next = this.frames.filter((f) => f.id === id && f.type === 'next').map((f) => f.payload as { data?: unknown; errors?: GraphQLFormattedError[] });
+    const errors = end.type === 'error' ? (end.payload as GraphQLFormattedError[]) : next.flatMap((n) => n.errors ?? []);
+    return { id, next, errors, data: next[0]?.data ?? null };
+  }
+
+  /** The `next` payloads received so far for one operation id. */
+  events(id: string): Array<{ data?: unknown; errors?: GraphQLFormattedError[] }> {
+    return this.frames.filter((f) => f.id === id && f.type === 'next').map((f) => f.payload as { data?: unknown });
+  }
+
+  close(): Promise<{ code: number; reason: string }> {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(1000);
+    return this.closed;
+  }
+}
+
+export interface WsResult {
+  id: string;
+  next: Array<{ data?: unknown; errors?: GraphQLFormattedError[] }>;
+  /** The errors of an `error` frame, or of the `next` results. */
+  errors: GraphQLFormattedError[];
+  data: unknown;
+}
+
+/** One operation over a fresh socket: init, run, close. */
+export async function wsOnce(t: TestServer, query: string, variables?: Record<string, unknown>, token?: string): Promise<WsResult> {
+  const socket = new RawSocket(t.wsUrl);
+  try {
+    await socket.init(token);
+    return await socket.run(query, variables);
+  } finally {
+    await socket.close();
+  }
+}
+
+/** Row counts of the tables a refused request must leave alone. */
+export async function counts(t: TestServer): Promise<Record<string, number>> {
+  const [row] = await sql<Record<string, number>>(
+    t.databaseUrl,
+    `select (select count(*) from customer)::int as customers, (select count(*) from chat_session)::int as sessions,
+            (select count(*) from message)::int as messages, (select count(*) from agent)::int as agents,
+            (select count(*) from session_event)::int as events`,
+  );
+  return row;
+}
+
+/** The stored state of one session, for "nothing changed" assertions. */
+export async function sessionState(t: TestServer, id: string): Promise<Record<string, unknown>> {
+  const [row] = await sql(
+    t.databaseUrl,
+    `select s.status, s.agent_id, s.last_seq, s.visitor_read_seq, s.agent_read_seq, s.rating, s.rating_comment, s.closed_at, s.skill,
+            (select count(*) from message m where m.session_id = s.id)::int as messages,
+            (select count(*) from session_event e where e.session_id = s.id)::int as events
+       from chat_session s where s.id = $1`,
+    [id],
+  );
+  return row;
+}
+
+/** A raw HTTP POST to /graphql with any body and headers. */
+export interface RawResponse {
+  status: number;
+  text: string;
+  headers: Headers;
+  json: { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] } | undefined;
+}
+
+export async function post(t: TestServer, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const response = await fetch(t.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, text, headers: response.headers, json: parseJson(text) };
+}
+
+/** A raw HTTP GET of /graphql with a query string. */
+export async function get(t: TestServer, params: Record<string, string>, headers: Record<string, string> = {}): Promise<RawResponse> {
+  const response = await fetch(`${t.url}?${new URLSearchParams(params)}`, { headers });
+  const text = await response.text();
+  return { status: response.status, text, headers: response.headers, json: parseJson(text) };
+}
+
+function parseJson(text: string): RawResponse['json'] {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
