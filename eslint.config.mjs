@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'test/generated/', '.data/'] },
+  { ignores: ['dist/', 'dist-web/', 'dist-bench/', 'node_modules/', 'test/generated/', 'web/generated/', '.data/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

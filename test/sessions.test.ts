@@ -10,7 +10,6 @@ import {
   SendMessageDocument,
   SessionDocument,
   SessionsDocument,
-  SetStatusDocument,
   SetTypingDocument,
   StartChatDocument,
   TranscriptDocument,

@@ -1,0 +1,247 @@
+import { useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
+import { GraphQLRequestError, request } from '../shared/gql';
+import { ChatView } from './ChatView';
+import { API, ConsoleStore, saveToken, savedToken, type Chat } from './store';
+import { Team } from './Team';
+
+export function useStore(store: ConsoleStore): number {
+  return useSyncExternalStore(store.subscribe, store.getVersion);
+}
+
+export function App() {
+  const [store, setStore] = useState<ConsoleStore | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [checking, setChecking] = useState(() => !!savedToken());
+
+  const signOut = (reason: string | null) => {
+    saveToken(null);
+    setNotice(reason);
+    setStore((current) => {
+      current?.dispose();
+      return null;
+    });
+  };
+
+  const signIn = (token: string, me: ConsoleStore['me']) => {
+    saveToken(token);
+    const next = new ConsoleStore(token, me, (reason) => signOut(reason));
+    setStore(next);
+    void next.start();
+  };
+
+  // A token from an earlier visit: still good?
+  useEffect(() => {
+    const token = savedToken();
+    if (!token) return;
+    request(API, ConsoleMeDocument, {}, token)
+      .then(({ me }) => (me ? signIn(token, me) : signOut(null)))
+      .catch(() => signOut(null))
+      .finally(() => setChecking(false));
+  }, []);
+
+  if (checking) return <p className="loading">Loading…</p>;
+  if (!store) return <Login notice={notice} onSignedIn={signIn} />;
+  return <Console store={store} onSignOut={() => signOut(null)} />;
+}
+
+function Login({ notice, onSignedIn }: { notice: string | null; onSignedIn: (token: string, me: ConsoleStore['me']) => void }) {
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const { login } = await request(API, ConsoleLoginDocument, { email: email.trim(), password });
+      onSignedIn(login.token, login.agent);
+    } catch (err) {
+      setError(
+        err instanceof GraphQLRequestError && err.code === 'RATE_LIMITED'
+          ? `Too many attempts. Try again in ${err.retryAfterSeconds ?? 60} s.`
+          : err instanceof GraphQLRequestError && err.code !== 'NETWORK'
+            ? 'Wrong email or password.'
+            : 'The server cannot be reached.',
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="login">
+      <form onSubmit={submit} aria-labelledby="login-title">
+        <h1 id="login-title">Switchboard console</h1>
+        {notice && <p className="notice" role="status">{notice}</p>}
+        <label>
+          Email
+          <input data-testid="sb-login-email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label>
+          Password
+          <input data-testid="sb-login-password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button data-testid="sb-login-submit" type="submit" className="primary" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+const STATUS_LABEL: Record<AgentStatus, string> = { ONLINE: 'Online', AWAY: 'Away', OFFLINE: 'Offline' };
+
+function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: () => void }) {
+  useStore(store);
+  const [tab, setTab] = useState<'chats' | 'team'>('chats');
+  const [statusError, setStatusError] = useState<string | null>(null);
+  const me = store.me;
+  const chats = store.visibleChats();
+  const selected = store.selected ? store.chats.get(store.selected) : undefined;
+  const unread = store.unreadTotal();
+
+  useEffect(() => {
+    document.title = unread ? `(${unread}) Switchboard console` : 'Switchboard console';
+  }, [unread]);
+
+  const changeStatus = async (status: AgentStatus) => {
+    setStatusError(null);
+    try {
+      await store.setStatus(status);
+    } catch (error) {
+      setStatusError((error as Error).message);
+    }
+  };
+
+  return (
+    <div className="app">
+      <header className="bar">
+        <span className="brand">Switchboard</span>
+        {me.role === 'SUPERVISOR' && (
+          <nav className="tabs" aria-label="Views">
+            <button type="button" aria-pressed={tab === 'chats'} onClick={() => setTab('chats')}>
+              Chats
+            </button>
+            <button type="button" data-testid="sb-team-tab" aria-pressed={tab === 'team'} onClick={() => setTab('team')}>
+              Team
+            </button>
+          </nav>
+        )}
+        <span className="spacer" />
+        {store.conn !== 'connected' && (
+          <span className="conn" role="status" data-testid="sb-connection">
+            {store.conn === 'failed' ? 'Disconnected' : store.conn === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+          </span>
+        )}
+        <label className="status-switch">
+          <span className={`dot ${me.status}${me.online ? ' live' : ''}`} aria-hidden="true" />
+          <span className="sr-only">My status</span>
+          <select data-testid="sb-status-select" value={me.status} onChange={(e) => void changeStatus(e.target.value as AgentStatus)}>
+            {(['ONLINE', 'AWAY', 'OFFLINE'] as const).map((s) => (
+              <option key={s} value={s}>
+                {STATUS_LABEL[s]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="me" data-testid="sb-me">
+          {me.name}
+          {me.role === 'SUPERVISOR' && <span className="tag">supervisor</span>}
+        </span>
+        <button type="button" className="ghost" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      {statusError && (
+        <p className="error banner" role="alert">
+          {statusError}
+        </p>
+      )}
+      {tab === 'team' && me.role === 'SUPERVISOR' ? (
+        <Team store={store} />
+      ) : (
+        <div className="workspace">
+          <aside className="side">
+            <section aria-labelledby="mine-title">
+              <h2 id="mine-title">
+                My chats <span className="count">{chats.filter((c) => !c.gone && c.session.status === 'ACTIVE').length}</span>
+              </h2>
+              {chats.length === 0 ? (
+                <p className="empty">{me.status === 'ONLINE' ? 'No chats yet. New ones appear here.' : 'Go online to receive chats.'}</p>
+              ) : (
+                <ul className="list">
+                  {chats.map((chat) => (
+                    <SessionItem key={chat.session.id} store={store} chat={chat} active={chat === selected} />
+                  ))}
+                </ul>
+              )}
+            </section>
+            <section aria-labelledby="queue-title">
+              <h2 id="queue-title">
+                Queue <span className="count">{store.queue.length}</span>
+              </h2>
+              {store.queue.length === 0 ? (
+                <p className="empty">Nobody is waiting.</p>
+              ) : (
+                <ol className="list queue">
+                  {store.queue.map((s) => (
+                    <li key={s.id} data-testid="sb-queue-item" data-session-id={s.id}>
+                      <span className="who">{s.customer.name || 'Visitor'}</span>
+                      <span className="sub">
+                        #{s.queuePosition ?? '?'}
+                        {s.skill ? ` · ${s.skill}` : ''} · waiting since {time(s.createdAt)}
+                      </span>
+                    </li>
+                  ))}
+                </ol>
+              )}
+            </section>
+          </aside>
+          <main className="main">{selected ? <ChatView key={selected.session.id} store={store} chat={selected} /> : <p className="empty big">Select a chat.</p>}</main>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function SessionItem({ store, chat, active }: { store: ConsoleStore; chat: Chat; active: boolean }) {
+  const s = chat.session;
+  const unread = store.unread(chat);
+  const last = Math.max(0, ...chat.messages.keys());
+  const preview = last ? chat.messages.get(last)!.body : '';
+  return (
+    <li>
+      <button
+        type="button"
+        className={`session${active ? ' active' : ''}${chat.gone || s.status === 'CLOSED' ? ' done' : ''}`}
+        data-testid="sb-session"
+        data-session-id={s.id}
+        data-status={chat.gone ? 'GONE' : s.status}
+        aria-current={active ? 'true' : undefined}
+        onClick={() => store.select(s.id)}
+      >
+        <span className="who">{s.customer.name || 'Visitor'}</span>
+        {unread > 0 && (
+          <span className="unread" data-testid="sb-unread" aria-label={`${unread} unread`}>
+            {unread}
+          </span>
+        )}
+        <span className="sub">{chat.gone ?? (s.status === 'CLOSED' ? 'Closed' : chat.visitorTyping ? 'typing…' : preview)}</span>
+      </button>
+    </li>
+  );
+}
+
+export function time(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}

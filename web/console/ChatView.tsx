@@ -1,0 +1,195 @@
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { time, useStore } from './App';
+import type { Chat, ConsoleStore, Message, Outgoing } from './store';
+
+type Row = { key: string; author: Message['author']; name: string; body: string; seq?: number; at: string; pending?: Outgoing };
+
+export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
+  useStore(store);
+  const s = chat.session;
+  const id = s.id;
+  const [draft, setDraft] = useState('');
+  const [transferOpen, setTransferOpen] = useState(false);
+  const [target, setTarget] = useState('queue');
+  const [error, setError] = useState<string | null>(null);
+  const logRef = useRef<HTMLDivElement>(null);
+  const closed = s.status === 'CLOSED';
+  const readOnly = closed || !!chat.gone;
+
+  const rows: Row[] = Array.from(chat.messages.values())
+    .sort((a, b) => a.seq - b.seq)
+    .map((m) => ({ key: m.clientMessageId ? `c:${m.clientMessageId}` : `s:${m.seq}`, author: m.author, name: m.authorName ?? '', body: m.body, seq: m.seq, at: m.createdAt }));
+  const confirmed = new Set(rows.map((r) => r.key));
+  for (const o of chat.outbox) {
+    if (!confirmed.has(`c:${o.clientMessageId}`)) rows.push({ key: `c:${o.clientMessageId}`, author: 'AGENT', name: store.me.name, body: o.body, at: o.createdAt, pending: o });
+  }
+
+  // Keep the newest message in view; mark what is shown as read while the page is visible.
+  useLayoutEffect(() => {
+    const el = logRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [rows.length]);
+  useEffect(() => {
+    const mark = () => document.visibilityState === 'visible' && store.markRead(id);
+    mark();
+    document.addEventListener('visibilitychange', mark);
+    return () => document.removeEventListener('visibilitychange', mark);
+  }, [store, id, rows.length, s.agentReadSeq]);
+
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    if (!draft.trim()) return;
+    store.send(id, draft);
+    setDraft('');
+  };
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  };
+  const act = async (fn: () => Promise<void>) => {
+    setError(null);
+    try {
+      await fn();
+      setTransferOpen(false);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+
+  const teammates = Array.from(store.agents.values()).filter((a) => a.id !== store.me.id);
+
+  return (
+    <section className="chat" aria-labelledby="chat-title">
+      <header className="chat-head">
+        <div>
+          <h2 id="chat-title">{s.customer.name || 'Visitor'}</h2>
+          <p className="sub">
+            {s.customer.email ?? 'no email'}
+            {s.customer.verified ? ' · verified' : ''}
+            {s.skill ? ` · ${s.skill}` : ''} · <span data-testid="sb-chat-status">{chat.gone ?? s.status}</span>
+            {s.rating ? ` · rated ${s.rating}/5` : ''}
+          </p>
+        </div>
+        <div className="actions">
+          <button type="button" data-testid="sb-transfer" aria-expanded={transferOpen} disabled={readOnly} onClick={() => {
+              if (!transferOpen) store.refreshAgents().catch(() => undefined);
+              setTransferOpen(!transferOpen);
+            }}
+          >
+            Transfer
+          </button>
+          <button type="button" data-testid="sb-close" className="danger" disabled={readOnly} onClick={() => void act(() => store.close(id))}>
+            Close chat
+          </button>
+          {(closed || chat.gone) && (
+            <button type="button" className="ghost" onClick={() => store.dismiss(id)}>
+              Dismiss
+            </button>
+          )}
+        </div>
+      </header>
+      {transferOpen && !readOnly && (
+        <form
+          className="transfer"
+          aria-label="Transfer the chat"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act(() => store.transfer(id, target === 'queue' ? null : target));
+          }}
+        >
+          <label>
+            Transfer to
+            <select data-testid="sb-transfer-target" value={target} onChange={(e) => setTarget(e.target.value)}>
+              <option value="queue">Back to the queue</option>
+              {teammates.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name} — {a.status.toLowerCase()}
+                  {a.online ? '' : ', not connected'}, {a.activeChats}/{a.maxConcurrentChats} chats
+                </option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" className="primary" data-testid="sb-transfer-confirm">
+            Transfer
+          </button>
+        </form>
+      )}
+      {error && (
+        <p className="error banner" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="log" ref={logRef} role="log" aria-live="polite" aria-label="Transcript">
+        {rows.map((r, i) => {
+          const first = i === 0 || rows[i - 1].author !== r.author || rows[i - 1].name !== r.name;
+          const read = r.author === 'AGENT' && r.seq !== undefined && r.seq <= s.visitorReadSeq;
+          return (
+            <div key={r.key} className={`row ${r.author}${first ? ' first' : ''}`}>
+              {first && r.author !== 'SYSTEM' && (
+                <div className="who" aria-hidden="true">
+                  {r.author === 'VISITOR' ? s.customer.name || 'Visitor' : r.name || 'Agent'}
+                </div>
+              )}
+              <div
+                className="msg"
+                data-testid="sb-message"
+                data-author={r.author}
+                data-seq={r.seq}
+                data-pending={r.pending && !r.pending.failed ? 'true' : undefined}
+                data-failed={r.pending?.failed ? 'true' : undefined}
+              >
+                <span className="sr-only">{r.author === 'VISITOR' ? 'Visitor' : r.author === 'SYSTEM' ? 'Notice' : r.name || 'Agent'}: </span>
+                <div className="bubble">{r.body}</div>
+                <div className="meta">
+                  <time dateTime={r.at}>{time(r.at)}</time>
+                  {r.author === 'AGENT' && (
+                    <span className={`tick${read ? ' read' : ''}`} data-testid="sb-tick" data-state={r.pending ? (r.pending.failed ? 'failed' : 'sending') : read ? 'read' : 'sent'}>
+                      {r.pending ? ` · ${r.pending.failed ?? 'Sending…'}` : read ? ' ✓✓ Read' : ' ✓ Sent'}
+                    </span>
+                  )}
+                </div>
+              </div>
+            </div>
+          );
+        })}
+      </div>
+      <div className="typing" aria-live="polite">
+        {chat.visitorTyping && !readOnly && (
+          <span data-testid="sb-typing">
+            {chat.visitorTyping} is typing
+            <span className="dots" aria-hidden="true">
+              <span />
+              <span />
+              <span />
+            </span>
+          </span>
+        )}
+      </div>
+      {readOnly ? (
+        <p className="ended">{chat.gone ? `${chat.gone}.` : 'This chat is closed.'}</p>
+      ) : (
+        <form className="composer" onSubmit={submit} aria-label="Reply">
+          <textarea
+            data-testid="sb-input"
+            aria-label="Reply"
+            placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
+            rows={2}
+            maxLength={4000}
+            value={draft}
+            onChange={(e) => {
+              setDraft(e.target.value);
+              store.typing(id, e.target.value.trim().length > 0);
+            }}
+            onKeyDown={onKey}
+            onBlur={() => store.typing(id, false)}
+          />
+          <button type="submit" className="primary" data-testid="sb-send">
+            Send
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

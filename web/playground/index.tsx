@@ -1,0 +1,86 @@
+/**
+ * GraphiQL, bundled into the server's static files: nothing is loaded from other hosts.
+ * Queries and mutations go over HTTP POST, subscriptions over graphql-ws; the Authorization
+ * header from the Headers tab is used for both. ?query=, ?variables= and ?headers= pre-fill the editors.
+ */
+import 'graphiql/style.css';
+import './playground.css';
+import { GraphiQL, type GraphiQLProps } from 'graphiql';
+import { createClient, type Client } from 'graphql-ws/client';
+import { createRoot } from 'react-dom/client';
+import { examples, PLACEHOLDER_TOKEN } from './examples';
+
+type Fetcher = GraphiQLProps['fetcher'];
+
+const httpUrl = `${location.origin}/graphql`;
+const wsUrl = `${location.origin.replace(/^http/, 'ws')}/graphql`;
+
+/** Header names in lower case; the placeholder token is not sent. */
+function normalise(headers: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined || value === null || value === '') continue;
+    if (name.toLowerCase() === 'authorization' && String(value) === PLACEHOLDER_TOKEN) continue;
+    out[name.toLowerCase()] = String(value);
+  }
+  return out;
+}
+
+/** One socket per Authorization value: a new token means a new connection_init. */
+let socket: { authorization: string | undefined; client: Client } | undefined;
+function wsClient(authorization: string | undefined): Client {
+  if (socket && socket.authorization === authorization) return socket.client;
+  void socket?.client.dispose();
+  const client = createClient({
+    url: wsUrl,
+    lazy: true,
+    retryAttempts: 2,
+    connectionParams: authorization ? { authorization } : {},
+  });
+  socket = { authorization, client };
+  return client;
+}
+
+const fetcher: Fetcher = async (params, opts) => {
+  const headers = normalise(opts?.headers);
+  const operation = opts?.documentAST?.definitions.find(
+    (d): d is Extract<typeof d, { kind: 'OperationDefinition' }> =>
+      d.kind === 'OperationDefinition' && (!params.operationName || d.name?.value === params.operationName),
+  );
+  if (operation?.operation === 'subscription') {
+    return wsClient(headers.authorization).iterate({
+      query: params.query,
+      variables: params.variables ?? undefined,
+      operationName: params.operationName ?? undefined,
+    });
+  }
+  const response = await fetch(httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...headers },
+    body: JSON.stringify(params),
+  });
+  return response.json();
+};
+
+const search = new URLSearchParams(location.search);
+const query = search.get('query') ?? undefined;
+const variables = search.get('variables') ?? undefined;
+const headers = search.get('headers') ?? undefined;
+const defaultHeaders = JSON.stringify({ Authorization: PLACEHOLDER_TOKEN }, null, 2);
+const tabs = examples.map((e) => ({ query: e.query, variables: e.variables, headers: defaultHeaders }));
+
+createRoot(document.getElementById('root')!).render(
+  <GraphiQL
+    fetcher={fetcher}
+    defaultTabs={query ? [{ query, variables, headers: headers ?? defaultHeaders }, ...tabs] : tabs}
+    query={query}
+    variables={variables}
+    headers={headers}
+    defaultHeaders={defaultHeaders}
+    defaultEditorToolsVisibility={headers || !query ? 'headers' : 'variables'}
+    isHeadersEditorEnabled
+    shouldPersistHeaders={false}
+  >
+    <GraphiQL.Logo>Switchboard</GraphiQL.Logo>
+  </GraphiQL>,
+);
