@@ -190,11 +190,14 @@ export class ChatService {
           if (!exists.length) throw new NotFoundError('Agent');
           throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
         }
-        await tem.execute(
-          `update chat_session set agent_id = ?, assigned_at = clock_timestamp(), agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`,
+        const [{ assigned_at }] = await tem.execute<Array<{ assigned_at: string }>>(
+          `update chat_session set agent_id = ?, assigned_at = clock_timestamp(), agent_read_seq = 0, skill = coalesce(?, skill)
+            where id = ? returning assigned_at`,
           [toAgentId, skill, sessionId],
         );
-        await recordEvent(tem, { sessionId, kind: EventKind.TRANSFERRED, ...actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
+        await recordEvent(tem, {
+          sessionId, kind: EventKind.TRANSFERRED, ...actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from }, at: assigned_at,
+        });
         effects.assigned.push({ sessionId, agentId: toAgentId });
         effects.agents.add(toAgentId);
         this.metrics.routingDecisions.inc({ outcome: 'transferred' });

@@ -138,9 +138,10 @@ export class Routing {
     );
     await em.execute(
       `insert into session_event (id, session_id, kind, actor_kind, agent_id, at)
-       select gen_random_uuid(), a.session_id, ?, 'system', a.agent_id, clock_timestamp()
-         from unnest(?::uuid[], ?::uuid[]) as a(session_id, agent_id)`,
-      [EventKind.ASSIGNED, sessionIds, agentIds],
+       select gen_random_uuid(), s.id, ?, 'system', s.agent_id, s.assigned_at
+         from chat_session s join unnest(?::uuid[]) with ordinality as a(session_id, i) on s.id = a.session_id
+        order by a.i`,
+      [EventKind.ASSIGNED, sessionIds],
     );
   }
 }
@@ -152,10 +153,20 @@ export class Routing {
  */
 export async function recordEvent(
   em: EntityManager,
-  event: { sessionId: string; kind: EventKind; actorKind: 'visitor' | 'agent' | 'system'; actorId?: string | null; agentId?: string | null; data?: Record<string, unknown> },
+  event: {
+    sessionId: string;
+    kind: EventKind;
+    actorKind: 'visitor' | 'agent' | 'system';
+    actorId?: string | null;
+    agentId?: string | null;
+    data?: Record<string, unknown>;
+    /** When it happened, if the change itself stamped a time (the assignment's assigned_at). */
+    at?: string | Date;
+  },
 ): Promise<void> {
   await em.execute(
-    `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data, at) values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, clock_timestamp())`,
-    [event.sessionId, event.kind, event.actorKind, event.actorId ?? null, event.agentId ?? null, JSON.stringify(event.data ?? {})],
+    `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data, at)
+     values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, coalesce(?::timestamptz, clock_timestamp()))`,
+    [event.sessionId, event.kind, event.actorKind, event.actorId ?? null, event.agentId ?? null, JSON.stringify(event.data ?? {}), event.at ?? null],
   );
 }
