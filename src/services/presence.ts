@@ -43,6 +43,10 @@ export class RedisPresenceStore implements PresenceStore {
     return (await this.redis.zadd(this.key, expiresAt, member)) === 1;
   }
   async online(now: number) {
+    // Routing asks this under its lock: while Redis is down, fail at once (the caller falls back
+    // to this instance's own sockets) rather than wait out ioredis' reconnect attempts, which
+    // held the lock for seconds per chat and stalled routing everywhere.
+    if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
     const members = await this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
     if (Math.random() < 0.05) void this.redis.zremrangebyscore(this.key, '-inf', now - 60_000).catch(() => undefined);
     return new Set(members.map((m) => m.split('|')[0]));

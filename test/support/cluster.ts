@@ -1,57 +1,36 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { AUTH_SECRET, createTestDatabase, SUPERVISOR, TEST_REDIS_URL, uniqueName } from './env';
-import { HttpClient } from './http';
+import { startServerProcess, type Exit, type ListeningServer } from './process';
 
 /**
- * Several real server processes (`node dist/src/main.js`, as an operator runs them) on one test
- * database and one Redis prefix, plus the pieces the fault tests need: a TCP proxy that can cut a
- * backing service off (refuse, or go silent like a dead network), and a redis-server of the test's
- * own on a spare port. Every child is killed with SIGKILL when the test file ends (close()) and,
- * as a safety net, when the jest worker exits, so no process outlives its test.
+ * Several real server processes (`node dist/src/main.js`, as an operator runs them, started by
+ * ./process.ts) on one test database and one Redis prefix, plus the pieces the fault tests need:
+ * a TCP proxy that can cut a backing service off (refuse, go silent like a dead network, or
+ * trickle like a slow one), and a redis-server of the test's own on a spare port. close() kills
+ * every instance (SIGKILL) and drops the database; process.ts and this file also SIGKILL their
+ * children when the jest worker exits, so no process outlives its test.
  */
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const MAIN = path.join(ROOT, 'dist', 'src', 'main.js');
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { Exit };
 
-export interface Instance {
+/** One instance: a listening server process, with the name and environment it was started with. */
+export interface Instance extends ListeningServer {
   name: string;
-  port: number;
-  pid: number;
-  /** http://127.0.0.1:port */
-  base: string;
-  url: string;
-  wsUrl: string;
-  http: HttpClient;
   /** The environment it was started with (restart uses it again). */
   env: Record<string, string>;
-  /** Every log line it printed (pino JSON, parsed when possible). */
-  logs: Array<Record<string, unknown>>;
-  exited: Promise<Exit>;
-  running: boolean;
-  /** SIGKILL: gone at once, nothing of its shutdown runs. */
-  kill(): Promise<Exit>;
-  /** SIGTERM; resolves with the exit and how long it took. */
-  terminate(): Promise<Exit & { ms: number }>;
-  get(pathname: string): Promise<{ status: number; body: string }>;
 }
 
 export interface ClusterOptions {
   count: number;
   /** Extra environment for every instance, exactly as an operator would set it. */
   env?: Record<string, string>;
-  /** Defaults: a fresh test database, the test Redis, a fresh prefix. */
+  /** Defaults: a fresh test database (dropped by close()), the test Redis; always a fresh prefix. */
   databaseUrl?: string;
   redisUrl?: string;
 }
@@ -121,91 +100,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return cluster;
 }
 
-/** Starts `node dist/src/main.js` and waits for its "listening" line (which names the port). */
+/** Starts `node dist/src/main.js` with `env` and waits until it listens (its log names the port). */
 export async function spawnInstance(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Instance> {
-  const child = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  const logs: Array<Record<string, unknown>> = [];
-  let running = true;
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      running = false;
-      children.delete(child);
-      resolve({ code, signal });
-    });
-  });
-  const listening = new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${timeoutMs} ms:\n${tail(logs)}`)), timeoutMs);
-    const onLine = (line: string) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        entry = { msg: line };
-      }
-      logs.push(entry);
-      if (logs.length > 2000) logs.splice(0, 1000);
-      if (typeof entry.msg === 'string' && entry.msg.startsWith('Switchboard listening') && typeof entry.port === 'number') {
-        clearTimeout(timer);
-        resolve(entry.port);
-      }
-    };
-    createInterface({ input: child.stdout! }).on('line', onLine);
-    createInterface({ input: child.stderr! }).on('line', onLine);
-    void exited.then((exit) => {
-      clearTimeout(timer);
-      reject(new Error(`${name} exited (${exit.code ?? exit.signal}) before listening:\n${tail(logs)}`));
-    });
-  });
-  let port: number;
-  try {
-    port = await listening;
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const instance: Instance = {
-    name,
-    port,
-    pid: child.pid!,
-    base: baseUrl,
-    url: `${baseUrl}/graphql`,
-    wsUrl: `ws://127.0.0.1:${port}/graphql`,
-    http: new HttpClient(`${baseUrl}/graphql`),
-    env,
-    logs,
-    exited,
-    get running() {
-      return running;
-    },
-    async kill() {
-      if (running) child.kill('SIGKILL');
-      return exited;
-    },
-    async terminate() {
-      const started = Date.now();
-      if (running) child.kill('SIGTERM');
-      const exit = await exited;
-      return { ...exit, ms: Date.now() - started };
-    },
-    async get(pathname) {
-      const response = await fetch(`${baseUrl}${pathname}`);
-      return { status: response.status, body: await response.text() };
-    },
-  };
-  return instance;
-}
-
-function tail(logs: Array<Record<string, unknown>>): string {
-  return logs
-    .slice(-20)
-    .map((l) => JSON.stringify(l))
-    .join('\n');
+  const server = await startServerProcess(env, timeoutMs);
+  return Object.assign(server, { name, env });
 }
 
 /** A port nobody listens on right now. */

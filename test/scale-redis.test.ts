@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { OnMessageAddedDocument, SendMessageDocument, SessionDocument, TranscriptDocument } from './generated/graphql';
+import { asServer, RedisServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent } from './support/factories';
+import { WsClient } from './support/ws';
+
+/**
+ * Redis restarting mid-chat, under two real instances. The test runs its own redis-server (no
+ * persistence) on a spare port, so stopping it loses every key and connection, as a real restart does.
+ */
+jest.setTimeout(180_000);
+
+let redis: RedisServer;
+let cluster: Cluster;
+let a: Instance, b: Instance;
+const sockets: WsClient[] = [];
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  cluster = await startCluster({ count: 2, redisUrl: redis.url, env: { PRESENCE_TTL_SECONDS: '3', PRESENCE_GRACE_SECONDS: '1' } });
+  [a, b] = cluster.instances;
+});
+
+afterAll(async () => {
+  await Promise.all(sockets.map((s) => s.dispose()));
+  await cluster?.close();
+  await redis?.stop();
+});
+
+const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+
+async function ws(instance: Instance, token?: string): Promise<WsClient> {
+  const socket = await connect(asServer(instance), token);
+  sockets.push(socket);
+  return socket;
+}
+
+type Outcome = { ok: true; seq: number } | { ok: false; code?: unknown; retryable?: unknown; status: number };
+
+async function trySend(through: Instance, token: string, sessionId: string, body: string, clientMessageId: string): Promise<Outcome> {
+  const result = await through.http.request(SendMessageDocument, { input: { sessionId, body, clientMessageId } }, token);
+  if (result.data?.sendMessage) return { ok: true, seq: result.data.sendMessage.seq };
+  const error = result.errors?.[0];
+  return { ok: false, code: error?.extensions?.code, retryable: error?.extensions?.retryable, status: result.status };
+}
+
+describe('Redis restarting mid-chat', () => {
+  it('should report the outage on /readyz, keep chats going once it is back, and let a client resuming by seq miss nothing', async () => {
+    const skill = uniqueSkill();
+    const agent: TestAgent = await buildOnlineAgent(asServer(a), { skills: [skill] });
+    sockets.push(agent.socket!);
+    const { session, token: visitor } = await startChat(asServer(b), { skill });
+    expect(session.agent?.id).toBe(agent.id);
+    const live = (await ws(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    const send = (through: Instance, token: string, body: string, key: string = randomUUID()) => trySend(through, token, session.id, body, key);
+    expect(await send(a, agent.token, 'before')).toEqual({ ok: true, seq: 1 });
+    expect((await live.next(10_000)).messageAdded.seq).toBe(1);
+
+    await redis.stop();
+    for (const instance of [a, b]) {
+      await waitFor(async () => (await instance.get('/readyz')).status === 503, 10_000);
+      expect((await instance.get('/healthz')).status).toBe(200);
+    }
+    // Postgres is the source of truth: with Redis down (and rate limits off, as here) sends are
+    // still stored; only their live fan-out is lost, and recovered below.
+    expect(await send(a, agent.token, 'during the outage', 'during-1')).toEqual({ ok: true, seq: 2 });
+    expect(await send(b, visitor, 'me too', 'during-2')).toEqual({ ok: true, seq: 3 });
+
+    await redis.start();
+    for (const instance of [a, b]) await waitFor(async () => (await instance.get('/readyz')).status === 200, 15_000);
+    // A widget that never saw its answer retries with the same clientMessageId: the first stands.
+    expect(await send(b, visitor, 'me too', 'during-2')).toEqual({ ok: true, seq: 3 });
+    expect(await send(a, agent.token, 'after, through A')).toEqual({ ok: true, seq: 4 });
+    expect(await send(b, visitor, 'after, through B')).toEqual({ ok: true, seq: 5 });
+
+    // The live stream on B picks up again (its Redis subscription came back); what it missed
+    // while Redis was down is filled in from Postgres, in order, once.
+    const rest = (await live.take(4, 15_000)).map((m) => m.messageAdded);
+    expect(rest.map((m) => m.seq)).toEqual([2, 3, 4, 5]);
+    await live.expectQuiet(500);
+
+    // A client that resumes by seq, anywhere, misses nothing.
+    const resumed = (await ws(a, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 1 });
+    expect((await resumed.take(4, 10_000)).map((m) => m.messageAdded.seq)).toEqual([2, 3, 4, 5]);
+    // ... and live messages reach it, sent through the other instance.
+    expect(await send(b, visitor, 'and live')).toEqual({ ok: true, seq: 6 });
+    expect((await resumed.next(10_000)).messageAdded.seq).toBe(6);
+    expect((await live.next(10_000)).messageAdded.seq).toBe(6);
+
+    const { session: stored } = await b.http.ok(TranscriptDocument, { id: session.id, afterSeq: 0, limit: 200 }, visitor);
+    expect(stored?.messages.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('should route a chat that was queued during the outage to an agent that stayed connected, once Redis is back', async () => {
+    const skill = uniqueSkill();
+    const agent: TestAgent = await buildOnlineAgent(asServer(a), { skills: [skill] });
+    sockets.push(agent.socket!);
+
+    await redis.stop();
+    await waitFor(async () => (await b.get('/readyz')).status === 503, 10_000);
+    // B cannot see A's consoles while Redis is down: the chat waits in the queue.
+    const { session, token } = await startChat(asServer(b), { skill });
+    expect(session.status).toBe('QUEUED');
+
+    await redis.start();
+    // The agent's console never went away: once presence is back, the queue drains to it.
+    const assigned = await waitFor(async () => {
+      const { session: now } = await b.http.ok(SessionDocument, { id: session.id }, token);
+      return now?.status === 'ACTIVE' ? now : false;
+    }, 20_000);
+    expect(assigned.agent?.id).toBe(agent.id);
+  });
+
+  it('should refuse with a retryable error, never a bare internal error, where Redis is needed for rate limits', async () => {
+    const limited = await cluster.add({ RATE_LIMITS: 'on', RATE_SEND_MESSAGE: '1000:1000', RATE_START_CHAT: '1000:1000', RATE_LOGIN: '1000:1000' });
+    const skill = uniqueSkill();
+    const agent = await buildOnlineAgent(asServer(limited), { skills: [skill] });
+    sockets.push(agent.socket!);
+    const { session, token } = await startChat(asServer(limited), { skill });
+
+    await redis.stop();
+    await waitFor(async () => (await limited.get('/readyz')).status === 503, 10_000);
+    const during = await trySend(limited, token, session.id, 'rate limits need Redis', 'limited-1');
+    if (!during.ok) {
+      expect(during).toMatchObject({ code: 'INTERNAL_SERVER_ERROR', retryable: true });
+      expect(during.status).toBeLessThan(500);
+    }
+
+    await redis.start();
+    const after = await waitFor(async () => {
+      const r = await trySend(limited, token, session.id, 'rate limits need Redis', 'limited-1');
+      return r.ok ? r : false;
+    }, 15_000);
+    expect(after.seq).toBe(1);
+    expect(await trySend(limited, token, session.id, 'and the next', 'limited-2')).toEqual({ ok: true, seq: 2 });
+  });
+});
