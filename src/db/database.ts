@@ -39,6 +39,14 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     forceUtcTimezone: true,
     allowGlobalContext: false,
     pool: { min: 1, max: 20 },
+    // A Postgres that goes silent (a partition, not a refusal) must not hold requests for minutes:
+    // connecting gives up after 5 s, waiting for a pooled connection after 10 s, a statement is
+    // cancelled by the server after 20 s and abandoned by the client after 30 s. Each surfaces as
+    // a retryable error (src/http/errors.ts).
+    driverOptions: {
+      acquireConnectionTimeout: 10_000,
+      connection: { connectionTimeoutMillis: 5_000, statement_timeout: 20_000, query_timeout: 30_000, keepAlive: true },
+    },
     debug: false,
   });
   return {

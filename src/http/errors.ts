@@ -4,7 +4,7 @@ import { AppError, CONTRACT_CODES } from '../errors';
 import type { Logger } from '../logger';
 
 // Postgres (pg, knex) and Redis (ioredis: a command given up on while it reconnects) out of reach.
-const CONNECTION_ERRORS = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|terminating connection|too many clients|the database system is|Connection is closed|Knex: Timeout|max retries per request|Stream isn't writeable/i;
+const CONNECTION_ERRORS = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|terminating connection|too many clients|the database system is|Connection is closed|Knex: Timeout|max retries per request|Stream isn't writeable|timeout exceeded when trying to connect|Query read timeout|canceling statement due to statement timeout|Connection terminated due to connection timeout/i;
 
 /**
  * One place turns any error into what a client may see: contract codes pass through; errors in
