@@ -9,7 +9,7 @@ import {
   type SendMessageInput,
 } from './generated/graphql';
 import { sql } from './support/env';
-import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, type TestAgent } from './support/factories';
+import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, type TestAgent, uniqueSkill, buildActiveChat } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
 import { WsClient } from './support/ws';
 
@@ -25,8 +25,6 @@ afterAll(async () => {
   await t.close();
 });
 
-/** A skill of its own per chat, so that routing in one test never touches another test's agents. */
-const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 async function onlineAgent(overrides: Parameters<typeof buildOnlineAgent>[1] = {}): Promise<TestAgent> {
   const agent = await buildOnlineAgent(t, overrides);
@@ -34,15 +32,11 @@ async function onlineAgent(overrides: Parameters<typeof buildOnlineAgent>[1] = {
   return agent;
 }
 
-/** An ACTIVE chat between a fresh visitor and a fresh online agent. */
+/** An ACTIVE chat between a fresh visitor and a fresh online agent that alone has its skill. */
 async function activeChat(input: { message?: string; name?: string } = {}) {
-  const skill = uniqueSkill();
-  const agentName = `Agent ${skill.slice(1, 6)}`;
-  const agent = await onlineAgent({ skills: [skill], name: agentName });
-  const { session, token } = await startChat(t, { skill, name: input.name ?? 'Vic', ...(input.message ? { message: input.message } : {}) });
-  expect(session.status).toBe('ACTIVE');
-  expect(session.agent?.id).toBe(agent.id);
-  return { agent, agentName, session, visitor: token, skill };
+  const chat = await buildActiveChat(t, input);
+  sockets.push(chat.agent.socket!);
+  return chat;
 }
 
 /** A chat no agent can take (nobody has its skill): it stays QUEUED. */

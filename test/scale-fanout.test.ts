@@ -10,7 +10,7 @@ import {
 } from './generated/graphql';
 import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, connect, loginSupervisor, startChat, type TestAgent } from './support/factories';
+import { buildOnlineAgent, connect, loginSupervisor, startChat, type TestAgent, uniqueSkill } from './support/factories';
 import { WsClient } from './support/ws';
 
 /** Three real server processes on one database and one Redis. */
@@ -30,7 +30,6 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 async function ws(instance: Instance, token?: string): Promise<WsClient> {
   const socket = await connect(asServer(instance), token);

@@ -9,7 +9,7 @@ import {
 } from './generated/graphql';
 import { asServer, startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
 import { createTestDatabase, sql, SUPERVISOR } from './support/env';
-import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
 import type { GqlResult } from './support/http';
 import { WsClient } from './support/ws';
 
@@ -40,7 +40,6 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 async function activeChat() {
   const skill = uniqueSkill();

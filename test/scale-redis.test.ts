@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OnMessageAddedDocument, SendMessageDocument, SessionDocument, TranscriptDocument } from './generated/graphql';
 import { asServer, RedisServer, startCluster, type Cluster, type Instance } from './support/cluster';
-import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
 import { WsClient } from './support/ws';
 
 /**
@@ -27,7 +27,6 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 async function ws(instance: Instance, token?: string): Promise<WsClient> {
   const socket = await connect(asServer(instance), token);

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AgentsDocument,
   CloseChatDocument,
@@ -9,7 +8,7 @@ import {
 } from './generated/graphql';
 import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildOnlineAgent, loginSupervisor, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
 import type { Subscription } from './support/ws';
 
 /** Routing with two real server processes racing on one database. */
@@ -29,7 +28,6 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 async function onlineAgent(on: Instance, skill: string, maxConcurrentChats = 3): Promise<TestAgent> {
   const agent = await buildOnlineAgent(asServer(on), { skills: [skill], maxConcurrentChats });

@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { AgentsDocument, OnMessageAddedDocument, OnTypingDocument, SendMessageDocument } from './generated/graphql';
 import { asServer, startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, buildAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildOnlineAgent, buildAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
 import { WsClient } from './support/ws';
 
 /**
@@ -35,7 +35,6 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 /** A graphql-transport-ws client by hand, so the test can stop it reading or cut its network. */
 class RawSocket {

@@ -18,7 +18,7 @@ import {
   type SendMessageInput,
 } from './generated/graphql';
 import { sql } from './support/env';
-import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent, uniqueSkill, buildActiveChat } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
 import type { Subscription, WsClient } from './support/ws';
 
@@ -45,8 +45,6 @@ afterAll(async () => {
   await t.close();
 });
 
-/** A skill of its own per chat, so that routing in one test never touches another test's agents. */
-const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 /** Live pub/sub subscriptions held by a server, from its Prometheus endpoint. */
@@ -100,13 +98,9 @@ async function onlineAgent(overrides: Parameters<typeof buildOnlineAgent>[1] = {
 
 /** An ACTIVE chat between a fresh visitor and a fresh online agent that alone has its skill. */
 async function activeChat(input: { message?: string; name?: string } = {}) {
-  const skill = uniqueSkill();
-  const agentName = `Agent ${skill.slice(1, 6)}`;
-  const agent = await onlineAgent({ skills: [skill], name: agentName });
-  const { session, token } = await startChat(t, { skill, name: input.name ?? 'Vic', ...(input.message ? { message: input.message } : {}) });
-  expect(session.status).toBe('ACTIVE');
-  expect(session.agent?.id).toBe(agent.id);
-  return { agent, agentName, session, visitor: token, skill };
+  const chat = await buildActiveChat(t, input);
+  sockets.push(chat.agent.socket!);
+  return chat;
 }
 
 function send(token: string, input: SendMessageInput, server = t) {

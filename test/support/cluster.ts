@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { AUTH_SECRET, createTestDatabase, SUPERVISOR, TEST_REDIS_URL, uniqueName } from './env';
-import { startServerProcess, type Exit, type ListeningServer } from './process';
+import { freePort, startServerProcess, type Exit, type ListeningServer } from './process';
+
+export { freePort };
 
 /**
  * Several real server processes (`node dist/src/main.js`, as an operator runs them, started by
@@ -106,17 +108,6 @@ export async function spawnInstance(name: string, env: Record<string, string>, t
   return Object.assign(server, { name, env });
 }
 
-/** A port nobody listens on right now. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * A TCP proxy in front of a backing service, to make it fail the way a real one does:

@@ -63,6 +63,24 @@ export async function startChat(t: TestServer, input: StartChatInput = {}, token
   return { session: startChat.session, token: startChat.visitorToken };
 }
 
+/** A skill of its own per chat, so that routing in one test never touches another test's agents. */
+export const uniqueSkill = () => `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+
+/**
+ * An ACTIVE chat between a fresh visitor and a fresh online agent that alone has its skill.
+ * The caller disposes `agent.socket`.
+ */
+export async function buildActiveChat(t: TestServer, input: { message?: string; name?: string } = {}) {
+  const skill = uniqueSkill();
+  const agentName = `Agent ${skill.slice(1, 6)}`;
+  const agent = await buildOnlineAgent(t, { skills: [skill], name: agentName });
+  const { session, token } = await startChat(t, { skill, name: input.name ?? 'Vic', ...(input.message ? { message: input.message } : {}) });
+  if (session.status !== 'ACTIVE' || session.agent?.id !== agent.id) {
+    throw new Error(`expected the chat to go to ${agent.id} at once, got ${session.status} with ${session.agent?.id}`);
+  }
+  return { agent, agentName, session, visitor: token, skill };
+}
+
 /** Polls `check` until it returns true (or a truthy value), or fails after `timeoutMs`. */
 export async function waitFor<T>(check: () => Promise<T | false | null | undefined>, timeoutMs = 5000, intervalMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
