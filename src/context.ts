@@ -10,7 +10,7 @@ import type { Agent, Customer } from './entities';
 export interface Context {
   viewer: Viewer;
   app: App;
-  /** HTTP: one fork per request. WebSocket: a fresh fork on every access (events are long apart). */
+  /** HTTP: one fork per request (made on first use). WebSocket: a fresh fork on every access (events are long apart). */
   readonly em: EntityManager;
   ip: string;
   loaders: Loaders;
@@ -49,13 +49,22 @@ export function createLoaders(app: App, em: () => EntityManager, cache: boolean)
   };
 }
 
+/**
+ * HTTP: one fork per request, made on first use (most requests, sendMessage among them, need
+ * none), loaders caching for the request. WebSocket: a fresh fork on every access and loaders
+ * that do not cache, since a subscription's events are long apart.
+ */
 export function httpContext(app: App, viewer: Viewer, ip: string): Context {
-  const em = app.orm.em.fork() as EntityManager;
-  return { viewer, app, em, ip, loaders: createLoaders(app, () => em, true) };
+  let em: EntityManager | undefined;
+  return buildContext(app, viewer, ip, () => (em ??= app.orm.em.fork() as EntityManager), true);
 }
 
 export function wsContext(app: App, viewer: Viewer, ip: string): Context {
-  const fork = () => app.orm.em.fork() as EntityManager;
+  return buildContext(app, viewer, ip, () => app.orm.em.fork() as EntityManager, false);
+}
+
+function buildContext(app: App, viewer: Viewer, ip: string, fork: () => EntityManager, cache: boolean): Context {
+  let loaders: Loaders | undefined;
   return {
     viewer,
     app,
@@ -63,6 +72,8 @@ export function wsContext(app: App, viewer: Viewer, ip: string): Context {
       return fork();
     },
     ip,
-    loaders: createLoaders(app, fork, false),
+    get loaders() {
+      return (loaders ??= createLoaders(app, fork, cache));
+    },
   };
 }

@@ -1,4 +1,16 @@
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import {
+  execute,
+  GraphQLError,
+  Kind,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger';
 
@@ -18,6 +30,10 @@ import type { Logger } from '../logger';
  * Every other request (another method or path, a body that is not plain UTF-8 JSON, compressed,
  * chunked, empty or larger than the limit) returns false and is left to Express, untouched.
  * Do not add Express middleware that must see `POST /graphql` without adding it here too.
+ *
+ * Within that, an operation whose document is already known to be valid runs on graphql-js
+ * `execute` directly, answered as Apollo answers (`executeOnce`); everything else, and every case
+ * where nothing has run yet but something is off, goes through Apollo.
  */
 export function graphqlPostHandler<TContext extends BaseContext>(options: {
   apollo: ApolloServer<TContext>;
@@ -26,8 +42,14 @@ export function graphqlPostHandler<TContext extends BaseContext>(options: {
   origins: readonly string[] | undefined;
   maxBodyBytes: number;
   logger: Logger;
+  /** What Apollo was given: the schema, its extra validation rules, parse options, formatError. */
+  schema: GraphQLSchema;
+  validationRules: readonly ValidationRule[];
+  parseOptions: { maxTokens: number };
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { apollo, context, origins, maxBodyBytes, logger } = options;
+  const executeOnce = directExecutor(options);
 
   const takes = (req: IncomingMessage): boolean => {
     if (req.method !== 'POST') return false;
@@ -58,6 +80,14 @@ export function graphqlPostHandler<TContext extends BaseContext>(options: {
       body = JSON.parse(text);
     } catch {
       return fail(res, 400, 'Malformed request body.', 'BAD_USER_INPUT');
+    }
+    const direct = await executeOnce(req, body);
+    if (direct) {
+      res.statusCode = direct.status;
+      for (const [key, value] of direct.headers) res.setHeader(key, value);
+      res.setHeader('Content-Length', Buffer.byteLength(direct.body));
+      res.end(direct.body);
+      return;
     }
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
@@ -112,4 +142,96 @@ function isPlainJson(contentType: string | undefined): boolean {
     if ((value ?? '').trim().replace(/^"|"$/g, '').toLowerCase() !== 'utf-8') return false;
   }
   return true;
+}
+
+interface Known {
+  document: DocumentNode;
+  operationName: string | undefined;
+}
+
+const APPLICATION_JSON = 'application/json; charset=utf-8';
+const KNOWN_DOCUMENTS = 1000;
+
+/**
+ * Runs a request on graphql-js directly when Apollo would do nothing more than that: one query or
+ * mutation, in a document that parsed and passed the same validation rules before, with JSON the
+ * client accepts. The answer is Apollo's to the byte: errors formatted as its
+ * normalizeAndFormatErrors does (code defaulted, `extensions.http` taken as status and headers,
+ * then formatError), `{errors, data, extensions}` in that order, a trailing newline, status 200.
+ * Returns null, having run nothing, whenever Apollo must answer instead (unknown or invalid
+ * document, several operations, a subscription, @defer/@stream, extensions such as persisted
+ * queries, another accept header, a context that fails, a request error such as bad variables).
+ */
+function directExecutor<TContext>(options: {
+  context: (req: IncomingMessage) => Promise<TContext>;
+  schema: GraphQLSchema;
+  validationRules: readonly ValidationRule[];
+  parseOptions: { maxTokens: number };
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+}) {
+  const { schema, context, formatError } = options;
+  const rules = [...specifiedRules, ...options.validationRules];
+  const known = new Map<string, Known | null>();
+
+  const lookup = (query: string): Known | null => {
+    let entry = known.get(query);
+    if (entry !== undefined) return entry;
+    entry = null;
+    if (!/@(defer|stream)\b/.test(query)) {
+      try {
+        const document = parse(query, options.parseOptions);
+        const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+        if (operations.length === 1 && operations[0].operation !== 'subscription' && validate(schema, document, rules).length === 0) {
+          entry = { document, operationName: operations[0].name?.value };
+        }
+      } catch {
+        entry = null;
+      }
+    }
+    if (known.size < KNOWN_DOCUMENTS) known.set(query, entry);
+    return entry;
+  };
+
+  return async (req: IncomingMessage, body: unknown): Promise<{ status: number; headers: Map<string, string>; body: string } | null> => {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
+    const { query, variables, operationName, ...rest } = body as Record<string, unknown>;
+    if (Object.keys(rest).length || typeof query !== 'string' || !query) return null;
+    if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
+    if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
+    const accept = req.headers.accept;
+    if (accept !== undefined && accept !== '*/*' && accept !== 'application/json') return null;
+    const entry = lookup(query);
+    if (!entry || ((operationName ?? undefined) !== undefined && operationName !== entry.operationName)) return null;
+    let contextValue: TContext;
+    try {
+      contextValue = await context(req);
+    } catch {
+      return null; // Apollo answers a failed context (e.g. 401 for a bad token)
+    }
+    const result = await execute({
+      schema,
+      document: entry.document,
+      variableValues: (variables as Record<string, unknown> | null | undefined) ?? undefined,
+      operationName: (operationName as string | null | undefined) ?? undefined,
+      contextValue,
+    });
+    if (result.data === undefined) return null; // a request error: nothing ran, Apollo says why (400)
+    const headers = new Map<string, string>([['content-type', APPLICATION_JSON]]);
+    let status = 200;
+    const errors = result.errors?.map((error) => {
+      try {
+        const extensions: Record<string, unknown> = { ...error.extensions, code: error.extensions.code ?? 'INTERNAL_SERVER_ERROR' };
+        const http = extensions.http as { status?: unknown; headers?: unknown } | undefined;
+        if (http && typeof http === 'object' && (!('status' in http) || typeof http.status === 'number') && (!('headers' in http) || http.headers instanceof Map)) {
+          if (http.status) status = http.status as number;
+          if (http.headers) for (const [k, v] of http.headers as Map<string, string>) headers.set(k, v);
+          delete extensions.http;
+        }
+        return formatError({ ...(error instanceof GraphQLError ? error.toJSON() : { message: String(error) }), extensions }, error);
+      } catch {
+        return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      }
+    });
+    return { status, headers, body: `${JSON.stringify({ errors, data: result.data, extensions: result.extensions })}\n` };
+  };
 }

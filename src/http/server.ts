@@ -33,9 +33,9 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
   const expressApp = express();
   expressApp.disable('x-powered-by');
   // POST /graphql with a plain JSON body skips Express (see graphql-post.ts); the rest is Express's.
-  let graphqlPost: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
+  const fast: { graphqlPost?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean } = {};
   const httpServer = http.createServer((req, res) => {
-    if (!graphqlPost?.(req, res)) expressApp(req, res);
+    if (!fast.graphqlPost?.(req, res)) expressApp(req, res);
   });
   const origins = app.config.CORS_ORIGINS;
   const wss = new WebSocketServer({
@@ -97,7 +97,18 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
     express.json({ limit: MAX_BODY_BYTES }),
     expressMiddleware(apollo, { context: graphqlContext }),
   );
-  graphqlPost = graphqlPostHandler({ apollo, context: (req) => graphqlContext({ req }), origins, maxBodyBytes: MAX_BODY_BYTES, logger: app.logger });
+  fast.graphqlPost = graphqlPostHandler({
+    apollo,
+    context: (req) => graphqlContext({ req }),
+    origins,
+    maxBodyBytes: MAX_BODY_BYTES,
+    logger: app.logger,
+    // Exactly what Apollo was given above, for the operations run without it.
+    schema,
+    validationRules: validationRules(app.config.introspection),
+    parseOptions,
+    formatError: createErrorFormatter(app.logger, app.config.production),
+  });
   // Body-parser refusals (too large, malformed JSON) as GraphQL-shaped errors, never HTML or a stack.
   expressApp.use((error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();

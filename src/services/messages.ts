@@ -79,7 +79,7 @@ export class MessageService {
       this.bus.publish('message.created', sessionId, message);
       return message;
     }
-    return this.explainRefusal(em, viewer, sessionId, clientMessageId);
+    return this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId);
   }
 
   /** Nothing was written: a retry (return the first message), or a refusal to explain. */
@@ -98,9 +98,10 @@ export class MessageService {
 
   /** Stored messages of a session after `afterSeq`, oldest first (replay and gap filling). */
   async after(em: EntityManager, sessionId: string, afterSeq: number, limit: number, beforeSeq?: number): Promise<MessagePayload[]> {
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      `select ${COLUMNS} from message where session_id = ? and seq > ?${beforeSeq !== undefined ? ' and seq < ?' : ''} order by seq limit ?`,
-      beforeSeq !== undefined ? [sessionId, afterSeq, beforeSeq, limit] : [sessionId, afterSeq, limit],
+    const rows = await query(
+      em,
+      `select ${COLUMNS} from message where session_id = $1 and seq > $2${beforeSeq !== undefined ? ' and seq < $4' : ''} order by seq limit $3`,
+      beforeSeq !== undefined ? [sessionId, afterSeq, limit, beforeSeq] : [sessionId, afterSeq, limit],
     );
     return rows.map(toPayload);
   }
