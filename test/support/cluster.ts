@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import { AUTH_SECRET, createTestDatabase, SUPERVISOR, TEST_REDIS_URL, uniqueName } from './env';
+import { createTestDatabase, TEST_REDIS_URL, testServerEnv, uniqueName } from './env';
 import { freePort, startServerProcess, type Exit, type ListeningServer } from './process';
 
 export { freePort };
@@ -55,19 +55,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const redisPrefix = `${uniqueName('c')}:`;
   const base: Record<string, string> = {
+    ...testServerEnv({ databaseUrl, redisUrl, redisPrefix }),
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: '0',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: redisPrefix,
-    AUTH_SECRET,
     LOG_LEVEL: 'info',
-    RATE_LIMITS: 'off',
-    PRESENCE_GRACE_SECONDS: '1',
-    PRESENCE_TTL_SECONDS: '3',
-    SUPERVISOR_EMAIL: SUPERVISOR.email,
-    SUPERVISOR_PASSWORD: SUPERVISOR.password,
     ...options.env,
   };
   const all: Instance[] = [];

@@ -7,6 +7,25 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 export const AUTH_SECRET = 'test-secret-test-secret-test-secret-0123';
 export const SUPERVISOR = { email: 'boss@example.com', password: 'supervisor-pass' };
 
+/**
+ * The environment every test server starts with, in-process or as a process: the shared
+ * database and Redis prefix, a fixed AUTH_SECRET, rate limits off (tests turn them on), short
+ * presence timings, and the supervisor the factories sign in as.
+ */
+export function testServerEnv(p: { databaseUrl: string; redisUrl?: string; redisPrefix: string }): Record<string, string> {
+  return {
+    DATABASE_URL: p.databaseUrl,
+    REDIS_URL: p.redisUrl ?? TEST_REDIS_URL,
+    REDIS_PREFIX: p.redisPrefix,
+    AUTH_SECRET,
+    RATE_LIMITS: 'off',
+    PRESENCE_GRACE_SECONDS: '1',
+    PRESENCE_TTL_SECONDS: '3',
+    SUPERVISOR_EMAIL: SUPERVISOR.email,
+    SUPERVISOR_PASSWORD: SUPERVISOR.password,
+  };
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
 }

@@ -3,7 +3,7 @@ import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/http/server';
 import { createLogger } from '../../src/logger';
-import { AUTH_SECRET, createTestDatabase, SUPERVISOR, TEST_REDIS_URL, uniqueName } from './env';
+import { createTestDatabase, testServerEnv, uniqueName } from './env';
 import { HttpClient } from './http';
 
 export interface TestServer {
@@ -33,17 +33,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const databaseUrl = options.shareWith?.databaseUrl ?? database!.url;
   const redisPrefix = options.shareWith?.redisPrefix ?? `${uniqueName('t')}:`;
   const config = loadConfig({
+    ...testServerEnv({ databaseUrl, redisPrefix }),
     NODE_ENV: 'test',
-    DATABASE_URL: databaseUrl,
-    REDIS_URL: TEST_REDIS_URL,
-    REDIS_PREFIX: redisPrefix,
-    AUTH_SECRET,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    RATE_LIMITS: 'off',
-    PRESENCE_GRACE_SECONDS: '1',
-    PRESENCE_TTL_SECONDS: '3',
-    SUPERVISOR_EMAIL: SUPERVISOR.email,
-    SUPERVISOR_PASSWORD: SUPERVISOR.password,
     ...options.env,
   });
   const app = await createApp(config, createLogger(config.LOG_LEVEL));
