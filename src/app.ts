@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import { Redis } from 'ioredis';
 import { MemoryRateLimiter, NoRateLimiter, RedisRateLimiter, type RateLimiter } from './auth/rate-limit';
+import { persistentSecret } from './auth/dev-secret';
 import { TokenService } from './auth/tokens';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
@@ -70,7 +71,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     : redis
       ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
       : new MemoryRateLimiter(buckets);
-  const tokens = new TokenService(config.authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
+  const keepSecret = config.ephemeralSecret && db.embedded;
+  const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
+  const tokens = new TokenService(authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
@@ -87,7 +90,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   if (config.SUPERVISOR_EMAIL && config.SUPERVISOR_PASSWORD) {
     await agents.ensureSupervisor(orm.em.fork(), config.SUPERVISOR_EMAIL, config.SUPERVISOR_PASSWORD);
   }
-  if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
+  if (keepSecret) logger.warn({ dir: config.DATA_DIR }, 'no AUTH_SECRET: tokens are signed with a key generated under DATA_DIR (set AUTH_SECRET in production)');
+  else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
     config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live,

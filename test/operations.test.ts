@@ -326,7 +326,8 @@ describe('zero set-up', () => {
       PORT: '0',
       DATA_DIR: dataDir,
       EMBEDDED_PG_PORT: String(await freePort()),
-      AUTH_SECRET, // fixed, so the visitor token outlives the first process
+      // No AUTH_SECRET: the key generated under DATA_DIR must outlive the first process, or the
+      // widget's saved visitor token would be void after a restart.
     };
     const pgDir = path.join(dataDir, 'pg');
 
@@ -347,6 +348,7 @@ describe('zero set-up', () => {
     const { sendMessage } = await first.http.ok(SendMessageDocument, { input: { sessionId, body: 'still there?' } }, token);
     expect(sendMessage.seq).toBe(2);
 
+    expect(fs.statSync(path.join(dataDir, 'auth-secret')).mode & 0o777).toBe(0o600);
     const postmasterPid = readPostmasterPid(pgDir);
     expect(isAlive(postmasterPid)).toBe(true);
     const firstExit = await first.terminate();
