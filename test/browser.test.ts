@@ -357,6 +357,23 @@ describe('the frontends over plain HTTP', () => {
   });
 });
 
+describe('the frontends over plain HTTP: compression', () => {
+  it('should send the bundles gzipped to clients that accept it, and API answers as they were', async () => {
+    const gzip = { 'accept-encoding': 'gzip' };
+    const bundle = await fetch(`${base}/playground/playground.js`, { headers: gzip });
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('content-encoding')).toBe('gzip');
+    expect((await bundle.text()).length).toBeGreaterThan(100_000); // decoded by fetch: the whole bundle
+    const api = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { ...gzip, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ __typename ${'x: __typename '.repeat(20)}}` }),
+    });
+    expect(api.headers.get('content-encoding')).toBeNull();
+    expect(((await api.json()) as { data: { __typename: string } }).data.__typename).toBe('Query');
+  });
+});
+
 /** The text of a GraphiQL editor (CodeMirror 5 keeps its instance on its wrapper element). */
 function editorValue(page: Page, which: 'query' | 'response' | 'headers'): Promise<string> {
   return page.evaluate((w) => {
