@@ -1,13 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 
-/**
- * A live subscription as an async iterator. Unlike graphql-subscriptions' iterators (which
- * subscribe on the first next()), a Feed is subscribed before it is handed out, so a replay read
- * after it cannot miss what is published meanwhile. Its buffer is bounded: a consumer that falls
- * `maxBuffered` events behind is failed with SlowConsumerError (its socket is closed with 1013 and
- * its client resumes by seq), so memory cannot grow without bound. return() settles a pending
- * next() at once.
- */
 /** A feed's consumer fell too far behind: the feed was dropped, and next() rejects with this once. */
 export class SlowConsumerError extends Error {
   constructor() {
@@ -29,6 +21,14 @@ export interface Closable {
   whenClosed(fn: () => void): void;
 }
 
+/**
+ * A live subscription as an async iterator. Unlike graphql-subscriptions' iterators (which
+ * subscribe on the first next()), a Feed is subscribed before it is handed out, so a replay read
+ * after it cannot miss what is published meanwhile. Its buffer is bounded: a consumer that falls
+ * `maxBuffered` events behind is failed with SlowConsumerError (its socket is closed with 1013 and
+ * its client resumes by seq), so memory cannot grow without bound. return() settles a pending
+ * next() at once.
+ */
 export class Feed<T> implements AsyncIterableIterator<T>, Closable {
   private readonly buffer: T[] = [];
   private waiter?: (result: IteratorResult<T>) => void;
