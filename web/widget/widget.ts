@@ -157,7 +157,7 @@ export class Widget {
     this.badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
     this.launcher = h(
       'button',
-      { class: 'launcher', type: 'button', 'data-testid': 'sb-launcher', 'aria-controls': panelId, 'aria-expanded': 'false', 'aria-label': 'Open support chat', onclick: () => this.setOpen(this.panel.hidden) },
+      { class: 'launcher', type: 'button', 'data-testid': 'sb-launcher', 'aria-controls': panelId, 'aria-expanded': 'false', 'aria-label': 'Open support chat', onclick: () => this.setOpen(this.panel.hidden !== false) },
       svg(chatIcon),
       this.badge,
     );

@@ -1,0 +1,2 @@
+/** Stylesheets imported for their side effect; esbuild bundles them. */
+declare module '*.css';
