@@ -8,4 +8,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // jest loads its reporter and transformer as CommonJS.
+  { files: ['test/support/*.js'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
 );
