@@ -46,8 +46,11 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   let subscriber: Redis | null = null;
   let bus: Bus;
   if (config.REDIS_URL) {
-    redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
-    subscriber = new Redis(config.REDIS_URL, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: null });
+    // Reconnect every 50 ms more, at most every 2 s (ioredis 5's cadence; 6 backs off to 5 s), so
+    // pub/sub and presence come back within 2 s of a Redis restart.
+    const retryStrategy = (times: number) => Math.min(times * 50, 2000);
+    redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy });
+    subscriber = new Redis(config.REDIS_URL, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: null, retryStrategy });
     for (const [name, client] of [['redis', redis], ['redis subscriber', subscriber]] as const) {
       client.on('error', (error) => logger.warn({ err: error }, `${name} error`));
     }
