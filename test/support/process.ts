@@ -65,11 +65,18 @@ const matches = (match: string | RegExp | ((line: LogLine) => boolean), line: Lo
   return typeof match === 'string' ? msg.includes(match) : match.test(msg);
 };
 
+/** Which build to run, from which directory: this checkout's, from its root, unless a test says otherwise. */
+export interface Checkout {
+  main: string;
+  cwd: string;
+}
+const THIS_CHECKOUT: Checkout = { main: MAIN, cwd: ROOT };
+
 /** Starts `node dist/src/main.js` with `env` (and PATH) and returns at once. */
-export function spawnServer(env: Record<string, string | undefined>): ServerProcess {
+export function spawnServer(env: Record<string, string | undefined>, checkout = THIS_CHECKOUT): ServerProcess {
   const clean: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [checkout.main], { cwd: checkout.cwd, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const logs: LogLine[] = [];
   const raw: string[] = [];
@@ -148,8 +155,8 @@ export function spawnServer(env: Record<string, string | undefined>): ServerProc
  * Starts the server and waits for its "Switchboard listening" line (which names the port); fails
  * with the output if it exits first or takes longer than `timeoutMs`.
  */
-export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000): Promise<ListeningServer> {
-  const proc = spawnServer(env);
+export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, checkout = THIS_CHECKOUT): Promise<ListeningServer> {
+  const proc = spawnServer(env, checkout);
   let listening: LogLine;
   try {
     listening = await proc.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('Switchboard listening') && typeof line.port === 'number', timeoutMs);
