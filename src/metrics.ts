@@ -14,6 +14,12 @@ export function createMetrics(queueLength: () => Promise<number>) {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    documentCache: new Counter({
+      name: 'switchboard_document_cache_total',
+      help: 'GraphQL documents looked up in the parse-and-validate LRU: hit (verdict reused) or miss (parsed and validated)',
+      labelNames: ['result'],
+      registers: [registry],
+    }),
     messages: new Counter({ name: 'switchboard_messages_total', help: 'Messages stored', labelNames: ['author'], registers: [registry] }),
     routingDecisions: new Counter({
       name: 'switchboard_routing_decisions_total',

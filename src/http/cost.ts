@@ -51,21 +51,21 @@ class Estimator {
   constructor(private readonly context: ValidationContext) {}
 
   /** Fields selected and worst-case bytes of one selection set on `type`. */
-  selectionSet(set: SelectionSetNode, type: GraphQLCompositeType | undefined): { fields: number; bytes: number } {
+  selectionSet(set: SelectionSetNode, type: GraphQLCompositeType | undefined, page?: number): { fields: number; bytes: number } {
     let fields = 0;
     let bytes = 0;
     for (const selection of set.selections) {
       if (selection.kind === Kind.FIELD) {
-        const cost = this.field(selection, type);
+        const cost = this.field(selection, type, page);
         fields += cost.fields;
         bytes += cost.bytes;
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const on = selection.typeCondition ? this.context.getSchema().getType(selection.typeCondition.name.value) : type;
-        const cost = this.selectionSet(selection.selectionSet, isCompositeType(on) ? on : undefined);
+        const cost = this.selectionSet(selection.selectionSet, isCompositeType(on) ? on : undefined, page);
         fields += cost.fields;
         bytes += cost.bytes;
       } else {
-        const cost = this.fragment(this.context.getFragment(selection.name.value));
+        const cost = this.fragment(this.context.getFragment(selection.name.value), page);
         fields += cost.fields;
         bytes += cost.bytes;
       }
@@ -73,48 +73,54 @@ class Estimator {
     return { fields, bytes };
   }
 
-  private fragment(fragment: FragmentDefinitionNode | null | undefined): { fields: number; bytes: number } {
+  private fragment(fragment: FragmentDefinitionNode | null | undefined, page: number | undefined): { fields: number; bytes: number } {
     if (!fragment) return { fields: 0, bytes: 0 };
-    const known = this.fragments.get(fragment.name.value);
+    const key = `${fragment.name.value}:${page ?? ''}`;
+    const known = this.fragments.get(key);
     if (known === 'pending') return { fields: 0, bytes: 0 }; // a cycle: NoFragmentCycles refuses it
     if (known) return known;
-    this.fragments.set(fragment.name.value, 'pending');
+    this.fragments.set(key, 'pending');
     const on = this.context.getSchema().getType(fragment.typeCondition.name.value);
-    const cost = this.selectionSet(fragment.selectionSet, isCompositeType(on) ? on : undefined);
-    this.fragments.set(fragment.name.value, cost);
+    const cost = this.selectionSet(fragment.selectionSet, isCompositeType(on) ? on : undefined, page);
+    this.fragments.set(key, cost);
     return cost;
   }
 
-  private field(node: FieldNode, parent: GraphQLCompositeType | undefined): { fields: number; bytes: number } {
+  /** `page`: the page size asked of the nearest paged field above (its list is inside its result). */
+  private field(node: FieldNode, parent: GraphQLCompositeType | undefined, page: number | undefined): { fields: number; bytes: number } {
     const name = node.name.value;
     const def: GraphQLField<unknown, unknown> | undefined = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
     const introspection = name.startsWith('__');
     let bytes = introspection ? 0 : name.length + (node.alias?.value.length ?? 0) + 4;
     let fields = 1;
+    const own = this.pageSize(node, def);
+    const list = def !== undefined && isListType(getNullableType(def.type) as GraphQLOutputType);
+    // A list returns its own page size, or that of the paged field it sits in (`messages(limit)`
+    // is a MessagePage whose `messages` list it sizes); anything else returns one.
+    const multiplier = list ? (own ?? page ?? LIST_ASSUMED) : 1;
     if (node.selectionSet) {
       const named = def ? getNamedType(def.type) : undefined;
-      const inner = this.selectionSet(node.selectionSet, isCompositeType(named) ? named : undefined);
+      const inner = this.selectionSet(node.selectionSet, isCompositeType(named) ? named : undefined, list ? undefined : own);
       fields += inner.fields;
-      if (!introspection) bytes += inner.bytes * this.multiplier(node, def);
+      if (!introspection) bytes += inner.bytes * multiplier;
     } else if (!introspection) {
       const leaf = TEXT_MAX[name] !== undefined ? TEXT_MAX[name] * BYTES_PER_CHAR : LEAF_BYTES;
-      bytes += leaf * this.multiplier(node, def);
+      bytes += leaf * multiplier;
     }
     return { fields, bytes };
   }
 
-  /** How many items a field returns at most: 1, or its list's page size. */
-  private multiplier(node: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number {
-    if (!def || !isListType(getNullableType(def.type) as GraphQLOutputType)) return 1;
+  /** The page a field asks for (`limit` / `first`): a literal, else its maximum for a variable, else its default. */
+  private pageSize(node: FieldNode, def: GraphQLField<unknown, unknown> | undefined): number | undefined {
     for (const argName of PAGE_ARGS) {
-      const argDef = def.args.find((a) => a.name === argName);
+      const argDef = def?.args.find((a) => a.name === argName);
       if (!argDef) continue;
       const given = node.arguments?.find((a) => a.name.value === argName)?.value;
       if (given?.kind === Kind.INT) return Math.max(1, Number(given.value));
       if (given) return PAGE_MAX; // a variable (or a value validation will refuse)
       return typeof argDef.defaultValue === 'number' ? argDef.defaultValue : PAGE_MAX;
     }
-    return LIST_ASSUMED;
+    return undefined;
   }
 }
 

@@ -64,6 +64,7 @@ export class DocumentGate {
   constructor(
     private readonly schema: GraphQLSchema,
     introspection: boolean,
+    private readonly onLookup: (hit: boolean) => void = () => undefined,
   ) {
     this.limits = limitRules();
     this.rules = [...specifiedRules, ...schemaRules(introspection)];
@@ -75,6 +76,7 @@ export class DocumentGate {
 
   check(source: string, hash = DocumentGate.hash(source)): Verdict {
     let verdict = this.cache.get(hash);
+    this.onLookup(verdict !== undefined);
     if (!verdict) {
       verdict = this.judge(source);
       this.cache.set(hash, verdict, source.length);

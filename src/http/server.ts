@@ -35,7 +35,9 @@ export interface RunningServer {
 export async function startServer(app: App, port = app.config.PORT, host = app.config.HOST): Promise<RunningServer> {
   const schema = buildAppSchema();
   // The one parse-and-validate step and its LRU, for the fast path, Apollo and graphql-ws alike.
-  const gate = new DocumentGate(schema, app.config.introspection);
+  const hits = app.metrics.documentCache.labels('hit');
+  const misses = app.metrics.documentCache.labels('miss');
+  const gate = new DocumentGate(schema, app.config.introspection, (hit) => (hit ? hits : misses).inc());
   const expressApp = express();
   expressApp.disable('x-powered-by');
   // POST /graphql with a plain JSON body skips Express (see graphql-post.ts); the rest is Express's.

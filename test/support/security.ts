@@ -1,5 +1,6 @@
 import type { GraphQLFormattedError } from 'graphql';
 import WebSocket from 'ws';
+import { cpuMicros, rssBytes } from '../../bench/common';
 import { sql } from './env';
 import type { TestServer } from './server';
 
@@ -196,3 +197,78 @@ function parseJson(text: string): RawResponse['json'] {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a denial-of-service replay measured: a normal client's latency meanwhile, and the server's cost. */
+export interface AttackMeasure {
+  /** The normal client's round trips during the attack, ms. */
+  probe: { n: number; p50: number; p95: number; max: number };
+  /** The server process's resident memory, MB: before, the highest sampled during, and after it settled. */
+  rssMb: { before: number; peak: number; after: number };
+  /** Server CPU time spent during the attack, ms, and the attack's wall time, ms. */
+  cpuMs: number;
+  ms: number;
+}
+
+/**
+ * Runs `attack` (bounded by its own count or time) against the server process `pid` while a
+ * normal client runs `probe` one after another, and measures what users and operators would:
+ * the probe's latency, the server's RSS (before, peak, and `settleMs` after) and CPU. Logs one
+ * line, `[dos] name: …`, the figures the issue asks for.
+ */
+export async function measureAttack(
+  name: string,
+  pid: number,
+  attack: () => Promise<unknown>,
+  probe: () => Promise<unknown>,
+  options: { settleMs?: number; gapMs?: number } = {},
+): Promise<AttackMeasure> {
+  const mb = () => rssBytes(pid) / 2 ** 20;
+  await probe(); // warm: the probe's own first run is not the attack's doing
+  const before = mb();
+  const cpu0 = cpuMicros(pid);
+  const started = Date.now();
+  let done = false;
+  let peak = before;
+  const running = attack().finally(() => (done = true));
+  const latencies: number[] = [];
+  while (!done || latencies.length < 5) {
+    const t0 = performance.now();
+    await probe();
+    latencies.push(performance.now() - t0);
+    peak = Math.max(peak, mb());
+    await sleep(options.gapMs ?? 25);
+  }
+  await running;
+  const ms = Date.now() - started;
+  const cpuMs = (cpuMicros(pid) - cpu0) / 1000;
+  await sleep(options.settleMs ?? 1000);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const result: AttackMeasure = {
+    probe: { n: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] },
+    rssMb: { before, peak: Math.max(peak, mb()), after: mb() },
+    cpuMs,
+    ms,
+  };
+  const f = (n: number) => n.toFixed(0);
+  console.log(
+    `[dos] ${name}: normal client p50 ${result.probe.p50.toFixed(1)} ms, p95 ${result.probe.p95.toFixed(1)} ms, max ${f(result.probe.max)} ms (n=${result.probe.n}); ` +
+      `server RSS ${f(before)} -> peak ${f(result.rssMb.peak)} -> ${f(result.rssMb.after)} MB; CPU ${f(cpuMs)} ms over ${f(ms)} ms`,
+  );
+  return result;
+}
+
+/** Runs `task` `count` times, `concurrency` at a time; resolves with every result (errors included as values). */
+export async function flood<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<Array<T | Error>> {
+  const out: Array<T | Error> = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await task(i).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      }
+    }),
+  );
+  return out;
+}
