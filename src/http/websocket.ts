@@ -68,7 +68,7 @@ function watchIdle(ctx: WsServerContext<Record<string, unknown> | undefined, Ext
   ctx.extra.idle.unref();
 }
 
-/** Takes a subscribe-frame token; the seconds to wait when there is none. */
+/** Takes a subscribe-frame token; the milliseconds until the next one when there is none. */
 function takeToken(extra: Extra, burst: number, perMinute: number): number {
   const now = Date.now();
   const perMs = perMinute / 60_000;
@@ -79,7 +79,7 @@ function takeToken(extra: Extra, burst: number, perMinute: number): number {
     b.tokens -= 1;
     return 0;
   }
-  return Math.ceil((1 - b.tokens) / perMs / 1000);
+  return Math.ceil((1 - b.tokens) / perMs);
 }
 
 /**
@@ -144,7 +144,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
         // the document (the gate's LRU: widgets all send the same few, parsed and validated once,
         // the AST shared; graphql-js never mutates it).
         const wait = takeToken(ctx.extra, subscribeRate.burst, subscribeRate.perMinute);
-        if (wait > 0) return [new RateLimitedError(wait)];
+        if (wait > 0) return [new RateLimitedError(Math.ceil(wait / 1000))];
         if (held(ctx) > maxSubscriptions) {
           return [new BadInputError(`This socket already holds ${maxSubscriptions} subscriptions (WS_MAX_SUBSCRIPTIONS); complete some first.`)];
         }

@@ -1,7 +1,7 @@
 import { RateLimitedError } from '../errors';
 
 /**
- * At most `max` tasks at once; the next `maxWaiting` wait their turn in order, and any beyond
+ * At most `max` holders at once; the next `maxWaiting` wait their turn in order, and any beyond
  * those are refused at once with RATE_LIMITED (retry in a second) rather than queued without end.
  */
 export class Semaphore {
@@ -17,19 +17,30 @@ export class Semaphore {
     return this.running === 0 && this.waiting.length === 0;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /** Waits for a turn; resolves with the function that gives it back (call it once). */
+  async acquire(): Promise<() => void> {
     if (this.running >= this.max) {
       if (this.waiting.length >= this.maxWaiting) throw new RateLimitedError(1);
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {
       this.running++;
     }
-    try {
-      return await task();
-    } finally {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
       const next = this.waiting.shift();
       if (next) next();
       else this.running--;
+    };
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await task();
+    } finally {
+      release();
     }
   }
 }
@@ -40,13 +51,13 @@ export class KeyedSemaphore {
 
   constructor(private readonly max: number) {}
 
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
+  async acquire(key: string): Promise<() => void> {
     let semaphore = this.byKey.get(key);
     if (!semaphore) this.byKey.set(key, (semaphore = new Semaphore(this.max)));
-    try {
-      return await semaphore.run(task);
-    } finally {
-      if (semaphore.idle) this.byKey.delete(key);
-    }
+    const release = await semaphore.acquire();
+    return () => {
+      release();
+      if (semaphore.idle && this.byKey.get(key) === semaphore) this.byKey.delete(key);
+    };
   }
 }

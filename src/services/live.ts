@@ -12,9 +12,10 @@ import type { Reads, SessionRow } from './reads';
 import * as validate from './validate';
 
 /**
- * A replay reads at most this many messages at a time (up to 24 KB each in JSON) and hands them
- * on before reading more; each viewer runs at most REPLAYS_PER_VIEWER replay reads at once, so
- * 300 `messageAdded(afterSeq: 0)` hold 2 batches in memory, not 300 transcripts.
+ * A replay reads at most REPLAY_BATCH messages at a time (up to 24 KB each in JSON) and hands them
+ * all to the socket before reading more; each viewer has at most REPLAYS_PER_VIEWER batches in
+ * hand at once (the others wait their turn), so 100 `messageAdded(afterSeq: 0)` on one socket
+ * hold two batches in memory, not 100 transcripts, and are sent at the pace the client reads.
  */
 const REPLAY_BATCH = 50;
 const REPLAYS_PER_VIEWER = 2;
@@ -53,17 +54,24 @@ export class LiveService {
     const { session } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
     const feed = await this.bus.feed('message.created', sessionId);
     await this.watchAccess(em, viewer, sessionId, feed);
-    const load = (after: number, limit: number) => this.replays.run(viewerKey(viewer), () => this.messages.after(em(), sessionId, after, limit));
+    const load = (after: number, limit: number) => this.messages.after(em(), sessionId, after, limit);
+    const turn = () => this.replays.acquire(viewerKey(viewer));
     const start = afterSeq ?? (await this.reads.session(em(), sessionId))?.lastSeq ?? session.lastSeq;
     const allowed = (event?: object) => this.stillTheirs(em, viewer, sessionId, event);
     async function* run(): AsyncGenerator<MessagePayload> {
       let last = start;
       for (;;) {
-        const batch = await load(last, REPLAY_BATCH);
-        if (batch.length && !(await allowed())) return;
-        for (const m of batch) {
-          yield m;
-          last = m.seq;
+        const release = await turn();
+        let batch: MessagePayload[];
+        try {
+          batch = await load(last, REPLAY_BATCH);
+          if (batch.length && !(await allowed())) return;
+          for (const m of batch) {
+            yield m;
+            last = m.seq;
+          }
+        } finally {
+          release();
         }
         if (batch.length < REPLAY_BATCH) break;
       }
