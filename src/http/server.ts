@@ -55,6 +55,21 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
       if (!fast.graphqlPost?.(req, res)) expressApp(req, res);
     },
   );
+  // Node times out a request whose headers are late, but not a connection that never sends a
+  // byte: that one gets the same limit here, until its first request (or upgrade) arrives.
+  const silentTimeout = () => app.metrics.connectionsRejected.inc({ reason: 'http_timeout' });
+  httpServer.on('connection', (socket) => {
+    socket.setTimeout(app.config.HTTP_HEADERS_TIMEOUT_MS);
+    socket.once('timeout', silentTimeout);
+  });
+  const spoke = (req: http.IncomingMessage) => {
+    if (req.socket.listeners('timeout').includes(silentTimeout)) {
+      req.socket.removeListener('timeout', silentTimeout);
+      req.socket.setTimeout(0);
+    }
+  };
+  httpServer.on('request', spoke);
+  httpServer.on('upgrade', spoke);
   httpServer.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     app.metrics.connectionsRejected.inc({ reason: timeout ? 'http_timeout' : 'http_error' });
