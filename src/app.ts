@@ -86,7 +86,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const routing = new Routing(presence, metrics);
   const messages = new MessageService(bus, metrics);
   const chats = new ChatService(config, bus, routing, metrics, rateLimiter);
-  const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 16 * config.PASSWORD_HASH_CONCURRENCY);
+  const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
   const agents = new AgentService(tokens, chats, routing, metrics, logger, hashing);
   presence.onChange = (agentId, change) => {
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));

@@ -90,8 +90,8 @@ const schema = z
     HTTP_KEEPALIVE_TIMEOUT_MS: int(100, 600000).default(5000),
     // Login attempts per client IP, whatever the email, BURST:PER_MINUTE.
     RATE_LOGIN_IP: rate.default({ burst: 20, perMinute: 20 }),
-    // Password hashes (scrypt) computed at once per instance; more wait, and beyond 16 waiting per slot are RATE_LIMITED.
-    PASSWORD_HASH_CONCURRENCY: int(1, 64).default(2),
+    // Password hashes (scrypt) computed at once per instance; 8 per slot wait, more are RATE_LIMITED.
+    PASSWORD_HASH_CONCURRENCY: int(1, 64).default(1),
     // setTyping per person and session, BURST:PER_MINUTE.
     RATE_TYPING: rate.default({ burst: 10, perMinute: 120 }),
     // A typing state already published for a session and side is not published again within this.
