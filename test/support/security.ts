@@ -1,7 +1,9 @@
 import type { GraphQLFormattedError } from 'graphql';
 import WebSocket from 'ws';
 import { cpuMicros, rssBytes } from '../../bench/common';
+import { asServer, type Cluster, type Instance } from './cluster';
 import { sql } from './env';
+import { buildActiveChat } from './factories';
 import type { TestServer } from './server';
 
 /** The contract's error codes ("Errors"): every refusal carries one of these. */
@@ -271,4 +273,30 @@ export async function flood<T>(count: number, concurrency: number, task: (i: num
     }),
   );
   return out;
+}
+
+/** The bound on a normal client's p95 latency during an attack (the issue: "a few hundred ms"). */
+export const NORMAL_P95_MS = 300;
+
+/**
+ * The target of an attack replay: a cluster's first instance (as a TestServer for the factories),
+ * and a visitor with an ACTIVE chat on it (its agent's console closed) whose normal query is the
+ * `probe` of measureAttack: its session, read over HTTP with its token.
+ */
+export async function attackTarget(cluster: Cluster): Promise<{ server: Instance; t: TestServer; token: string; sessionId: string; probe: () => Promise<void> }> {
+  const server = cluster.instances[0];
+  const t = asServer(server);
+  const chat = await buildActiveChat(t);
+  await chat.agent.socket?.dispose();
+  const sessionId = chat.session.id;
+  return {
+    server,
+    t,
+    token: chat.visitor,
+    sessionId,
+    probe: async () => {
+      const { data } = await t.http.request(`query Probe { session(id: "${sessionId}") { id status lastSeq } }`, undefined, chat.visitor);
+      if ((data as { session?: { id: string } } | null)?.session?.id !== sessionId) throw new Error('the normal query failed');
+    },
+  };
 }
