@@ -4,7 +4,7 @@ import { ROUTING_LOCK } from '../src/services/routing';
 import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
 import { SUPERVISOR } from './support/env';
 import { buildActiveChat, buildAgent, startChat, uniqueSkill } from './support/factories';
-import { measureAttack, NORMAL_P95_MS, sleep } from './support/security';
+import { floodInChild, measureAttack, NORMAL_P95_MS, sleep } from './support/security';
 import type { TestServer } from './support/server';
 import {
   CloseChatDocument,
@@ -47,26 +47,17 @@ afterAll(async () => {
 });
 
 const codeOf = (errors: Array<{ extensions?: Record<string, unknown> }> | undefined) => (errors?.[0]?.extensions?.code as string | undefined) ?? 'OK';
-const tally = (counts: Record<string, number>, code: string) => (counts[code] = (counts[code] ?? 0) + 1);
-
-/** `clients` loops of `attempt` for `ms`; the answers' codes, counted. */
-async function loops(clients: number, ms: number, attempt: (client: number, i: number) => Promise<string>): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  const deadline = Date.now() + ms;
-  await Promise.all(
-    Array.from({ length: clients }, async (_, client) => {
-      for (let i = 0; Date.now() < deadline; i++) tally(counts, await attempt(client, i));
-    }),
-  );
-  return counts;
-}
-
 describe('Mutation.login: a scrypt flood with a new email per request', () => {
-  const attempt = (ip: string) => t.http.request(LoginDocument, { email: `${randomUUID()}@example.com`, password: 'guess-guess' }, undefined, from(ip)).then((r) => codeOf(r.errors));
+  const LOGIN = { query: 'mutation { login(email: "%uuid%@example.com", password: "guess-guess") { token } }' };
 
   it('should refuse one address after RATE_LOGIN_IP attempts whatever the emails, while a real login elsewhere stays quick', async () => {
     let counts: Record<string, number> = {};
-    const measure = await measureAttack('login flood, 16 clients, one address, new email each', server.pid, async () => (counts = await loops(16, 3000, () => attempt('10.1.0.1'))), probe);
+    const measure = await measureAttack(
+      'login flood, 16 clients, one address, new email each',
+      server.pid,
+      async () => (counts = await floodInChild(t.url, { body: LOGIN, headers: from('10.1.0.1'), concurrency: 16, ms: 3000 })),
+      probe,
+    );
     console.log(`[dos] login flood from one address: ${JSON.stringify(counts)}`);
     expect(counts.UNAUTHENTICATED).toBeLessThanOrEqual(20 + 2); // the burst, and the refill over 3 s
     expect(counts.RATE_LIMITED).toBeGreaterThan(100);
@@ -83,7 +74,7 @@ describe('Mutation.login: a scrypt flood with a new email per request', () => {
       'login flood, 16 clients, a new address and email each',
       server.pid,
       async () => {
-        const flooding = loops(16, 4000, (client, i) => attempt(`10.2.${client}.${i % 250}`));
+        const flooding = floodInChild(t.url, { body: LOGIN, headers: from('%ip%'), concurrency: 16, ms: 4000 });
         await sleep(1500);
         const started = Date.now();
         // A real user retries when told RATE_LIMITED, as the contract asks.
@@ -118,7 +109,7 @@ describe('mutations from strangers', () => {
     const measure = await measureAttack(
       '40 concurrent anonymous closeChat loops',
       server.pid,
-      async () => (counts = await loops(40, 3000, () => t.http.request(CloseChatDocument, { sessionId: randomUUID() }).then((r) => codeOf(r.errors)))),
+      async () => (counts = await floodInChild(t.url, { body: { query: 'mutation { closeChat(sessionId: "%uuid%") { id } }' }, concurrency: 40, ms: 3000 })),
       start,
     );
     console.log(`[dos] anonymous closeChat: ${JSON.stringify(counts)}`);

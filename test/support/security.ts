@@ -1,4 +1,5 @@
 import type { GraphQLFormattedError } from 'graphql';
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { cpuMicros, rssBytes } from '../../bench/common';
 import { asServer, type Cluster, type Instance } from './cluster';
@@ -299,4 +300,46 @@ export async function attackTarget(cluster: Cluster): Promise<{ server: Instance
       if ((data as { session?: { id: string } } | null)?.session?.id !== sessionId) throw new Error('the normal query failed');
     },
   };
+}
+
+/**
+ * Child process of floodInChild: `concurrency` loops POSTing `body` for `ms`, each request with
+ * `%uuid%`, `%ip%` (a random 10.x.y.z) and `%bool%` replaced afresh; prints the answers' first
+ * error codes (`OK` for none), counted, as JSON.
+ */
+const FLOOD_CHILD = `
+const { randomUUID } = require('node:crypto');
+const [url, body, headers, concurrency, ms] = process.argv.slice(1);
+const fill = (s) => s.replace(/%uuid%/g, () => randomUUID()).replace(/%ip%/g, () => '10.' + [0, 0, 0].map(() => Math.floor(Math.random() * 250)).join('.')).replace(/%bool%/g, () => String(Math.random() < 0.5));
+const counts = {};
+const deadline = Date.now() + Number(ms);
+const loop = async () => {
+  while (Date.now() < deadline) {
+    const h = JSON.parse(fill(headers));
+    let code;
+    try {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body: fill(body) });
+      const json = await response.json().catch(() => ({}));
+      code = (json.errors && json.errors[0] && json.errors[0].extensions && json.errors[0].extensions.code) || (response.ok ? 'OK' : 'HTTP ' + response.status);
+    } catch (error) {
+      code = 'NETWORK';
+    }
+    counts[code] = (counts[code] || 0) + 1;
+  }
+};
+Promise.all(Array.from({ length: Number(concurrency) }, loop)).then(() => process.stdout.write(JSON.stringify(counts)));
+`;
+
+/**
+ * An HTTP flood from a process of its own (so that its client-side work does not slow this
+ * process's probe): `concurrency` loops POSTing `body` to `url` for `ms`. Returns the answers'
+ * codes, counted. See FLOOD_CHILD for the placeholders.
+ */
+export async function floodInChild(url: string, options: { body: unknown; headers?: Record<string, string>; concurrency: number; ms: number }): Promise<Record<string, number>> {
+  const args = ['-e', FLOOD_CHILD, url, JSON.stringify(options.body), JSON.stringify(options.headers ?? {}), String(options.concurrency), String(options.ms)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out) as Record<string, number>;
 }
