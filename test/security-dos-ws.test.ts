@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import path from 'node:path';
 import { startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
 import { buildActiveChat, waitFor } from './support/factories';
@@ -242,4 +243,39 @@ describe('a visitor flooding setTyping', () => {
     await waitFor(async () => messages.some((m) => (m as { messageAdded: { body: string } }).messageAdded.body === 'still there?'), 5000);
     await agentConsole.dispose();
   }, 30_000);
+});
+
+describe('a stream that falls behind on the server side', () => {
+  it('should end only that subscription when its socket is drained, never the healthy socket', async () => {
+    const socket = new RawSocket(t.wsUrl);
+    const redis = new Redis(cluster.redisUrl);
+    try {
+      await socket.init(visitor);
+      const behind = socket.start('subscription ($id: ID!) { sessionUpdated(sessionId: $id) { id } }', { id: sessionId });
+      await sleep(300);
+      // Postgres answers slowly (each event's read waits), and 1,500 updates arrive at once from
+      // other instances: the stream falls 1,000 events behind while its socket has sent everything.
+      postgres.throttle(20_000);
+      const burst = redis.pipeline();
+      for (let i = 0; i < 1500; i++) burst.publish(`${cluster.redisPrefix}session.updated:${sessionId}`, JSON.stringify({ sessionId }));
+      await burst.exec();
+      const ended = await socket.waitFor((f) => f.id === behind && f.type === 'error', 20_000);
+      await postgres.restore();
+      expect((ended.payload as Array<{ extensions?: Record<string, unknown> }>)[0].extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR', retryable: true });
+      // The socket stays, and serves: a query, and a new subscription that gets its event.
+      expect(socket.isOpen).toBe(true);
+      expect((await socket.run('{ __typename }')).data).toEqual({ __typename: 'Query' });
+      const again = socket.start('subscription ($id: ID!) { sessionUpdated(sessionId: $id) { visitorReadSeq } }', { id: sessionId });
+      await sleep(300);
+      await t.http.ok('mutation ($input: SendMessageInput!) { sendMessage(input: $input) { seq } }', { input: { sessionId, body: 'after the burst' } }, visitor);
+      const [{ last_seq: last }] = await sql<{ last_seq: number }>(database.url, 'select last_seq from chat_session where id = $1', [sessionId]);
+      await t.http.ok('mutation ($id: ID!, $seq: Int!) { markRead(sessionId: $id, seq: $seq) { id } }', { id: sessionId, seq: last }, visitor);
+      await socket.waitFor((f) => f.id === again && f.type === 'next' && JSON.stringify(f.payload).includes(`"visitorReadSeq":${last}`), 5000);
+      expect(socket.isOpen).toBe(true);
+    } finally {
+      await postgres.restore();
+      redis.disconnect();
+      await socket.close();
+    }
+  }, 40_000);
 });
