@@ -151,7 +151,8 @@ async function startServer(target: Target, db: string): Promise<Server> {
   let serverEnv: NodeJS.ProcessEnv;
   if (target === 'project') {
     script = path.join(ROOT, 'dist', 'src', 'main.js');
-    serverEnv = { ...common, NODE_ENV: 'production', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', REDIS_PREFIX: `sbb${RUN_ID}:` };
+    // Every load socket comes from this one address: the per-IP socket cap would stop the idle steps.
+    serverEnv = { ...common, NODE_ENV: 'production', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', REDIS_PREFIX: `sbb${RUN_ID}:`, WS_MAX_SOCKETS_PER_IP: '1000000' };
     if (cfg.profile) {
       fs.mkdirSync(PROFILES, { recursive: true });
       nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`];

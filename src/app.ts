@@ -10,6 +10,7 @@ import { createMetrics, type AppMetrics } from './metrics';
 import { Bus } from './pubsub/bus';
 import { AgentService } from './services/agents';
 import { ChatService } from './services/chats';
+import { Semaphore } from './services/concurrency';
 import { LiveService } from './services/live';
 import { MessageService } from './services/messages';
 import { MemoryPresenceStore, Presence, RedisPresenceStore } from './services/presence';
@@ -68,7 +69,13 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     metrics.subscriptions.inc();
     feed.whenClosed(() => metrics.subscriptions.dec());
   };
-  const buckets = { startChat: config.RATE_START_CHAT, sendMessage: config.RATE_SEND_MESSAGE, login: config.RATE_LOGIN };
+  const buckets = {
+    startChat: config.RATE_START_CHAT,
+    sendMessage: config.RATE_SEND_MESSAGE,
+    login: config.RATE_LOGIN,
+    loginIp: config.RATE_LOGIN_IP,
+    typing: config.RATE_TYPING,
+  };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
     : redis
@@ -81,8 +88,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
   const messages = new MessageService(bus, metrics);
-  const chats = new ChatService(config, bus, routing, metrics);
-  const agents = new AgentService(tokens, chats, routing, metrics, logger);
+  const chats = new ChatService(config, bus, routing, metrics, rateLimiter);
+  const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
+  const agents = new AgentService(tokens, chats, routing, metrics, logger, hashing);
   presence.onChange = (agentId, change) => {
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
   };

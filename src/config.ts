@@ -74,6 +74,34 @@ const schema = z
     // WebSocket keepalive: a ping this often; a socket that has not answered by the next one is
     // dropped (half-open connections, and their subscriptions, are freed within twice this).
     WS_KEEPALIVE_SECONDS: int(1, 300).default(12),
+    // Subscriptions one WebSocket may hold at once; the excess is refused (the socket stays).
+    WS_MAX_SUBSCRIPTIONS: int(1, 10000).default(100),
+    // Subscribe frames per socket, BURST:PER_MINUTE; the excess is refused with RATE_LIMITED.
+    WS_SUBSCRIBE_RATE: rate.default({ burst: 200, perMinute: 600 }),
+    // Open WebSockets per client IP on this instance; further upgrades get HTTP 429.
+    WS_MAX_SOCKETS_PER_IP: int(1, 1_000_000).default(100),
+    // A WebSocket that holds no subscription for this long is closed (1000 "Idle").
+    WS_IDLE_SECONDS: int(1, 86400).default(60),
+    // HTTP: the whole header block must arrive within this (a silent connection is closed after it).
+    HTTP_HEADERS_TIMEOUT_MS: int(1000, 600000).default(10000),
+    // HTTP: the whole request, body included, must arrive within this.
+    HTTP_REQUEST_TIMEOUT_MS: int(1000, 600000).default(30000),
+    // HTTP: an idle keep-alive connection is closed after this.
+    HTTP_KEEPALIVE_TIMEOUT_MS: int(100, 600000).default(5000),
+    // Login attempts per client IP, whatever the email, BURST:PER_MINUTE.
+    RATE_LOGIN_IP: rate.default({ burst: 20, perMinute: 20 }),
+    // Password hashes (scrypt) computed at once per instance; 8 per slot wait, more are RATE_LIMITED.
+    PASSWORD_HASH_CONCURRENCY: int(1, 64).default(1),
+    // setTyping per person and session, BURST:PER_MINUTE.
+    RATE_TYPING: rate.default({ burst: 10, perMinute: 120 }),
+    // A typing state already published for a session and side is not published again within this.
+    TYPING_COALESCE_MS: int(0, 60000).default(1000),
+    // A separate port for GET /metrics (on HOST); unset: none.
+    METRICS_PORT: int(0, 65535).optional(),
+    // 1: also serve GET /metrics on the main port to anyone (default 0: not there, unless METRICS_TOKEN).
+    METRICS_PUBLIC: z.enum(['0', '1']).default('0'),
+    // When set, GET /metrics (main port or METRICS_PORT) needs `Authorization: Bearer <token>`.
+    METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {

@@ -10,10 +10,11 @@ import { RateLimitedError } from '../errors';
  */
 export interface RateLimiter {
   /** Takes a token or throws RATE_LIMITED with retryAfterSeconds. */
-  consume(bucket: 'startChat' | 'sendMessage' | 'login', key: string): Promise<void>;
+  consume(bucket: Bucket, key: string): Promise<void>;
 }
 
-type Buckets = Record<'startChat' | 'sendMessage' | 'login', RateSetting>;
+export type Bucket = 'startChat' | 'sendMessage' | 'login' | 'loginIp' | 'typing';
+type Buckets = Record<Bucket, RateSetting>;
 
 const SCRIPT = `
 local burst = tonumber(ARGV[1])

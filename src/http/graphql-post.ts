@@ -1,18 +1,8 @@
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import {
-  execute,
-  GraphQLError,
-  Kind,
-  parse,
-  specifiedRules,
-  validate,
-  type DocumentNode,
-  type GraphQLFormattedError,
-  type GraphQLSchema,
-  type ValidationRule,
-} from 'graphql';
+import { execute, GraphQLError, Kind, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger';
+import type { DocumentGate } from './documents';
 
 /**
  * The API's hot path: `POST /graphql` with a plain JSON body goes straight from node:http to
@@ -31,7 +21,8 @@ import type { Logger } from '../logger';
  * chunked, empty or larger than the limit) returns false and is left to Express, untouched.
  * Do not add Express middleware that must see `POST /graphql` without adding it here too.
  *
- * Within that, an operation whose document is already known to be valid runs on graphql-js
+ * Within that, an operation whose document the gate (DocumentGate, shared with Apollo and
+ * graphql-js) found valid runs on graphql-js
  * `execute` directly, answered as Apollo answers (`executeOnce`); everything else, and every case
  * where nothing has run yet but something is off, goes through Apollo.
  */
@@ -42,10 +33,9 @@ export function graphqlPostHandler<TContext extends BaseContext>(options: {
   origins: readonly string[] | undefined;
   maxBodyBytes: number;
   logger: Logger;
-  /** What Apollo was given: the schema, its extra validation rules, parse options, formatError. */
+  /** What Apollo was given: the schema, the one document gate, formatError. */
   schema: GraphQLSchema;
-  validationRules: readonly ValidationRule[];
-  parseOptions: { maxTokens: number };
+  gate: DocumentGate;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { apollo, context, origins, maxBodyBytes, logger } = options;
@@ -150,45 +140,35 @@ interface Known {
 }
 
 const APPLICATION_JSON = 'application/json; charset=utf-8';
-const KNOWN_DOCUMENTS = 1000;
 
 /**
  * Runs a request on graphql-js directly when Apollo would do nothing more than that: one query or
- * mutation, in a document that parsed and passed the same validation rules before, with JSON the
- * client accepts. The answer is Apollo's to the byte: errors formatted as its
+ * mutation, in a document that passed the gate, with JSON the client accepts. The answer is
+ * Apollo's to the byte: errors formatted as its
  * normalizeAndFormatErrors does (code defaulted, `extensions.http` taken as status and headers,
  * then formatError), `{errors, data, extensions}` in that order, a trailing newline, status 200.
- * Returns null, having run nothing, whenever Apollo must answer instead (unknown or invalid
+ * Returns null, having run nothing, whenever Apollo must answer instead (an invalid
  * document, several operations, a subscription, @defer/@stream, extensions such as persisted
  * queries, another accept header, a context that fails, a request error such as bad variables).
+ * A document is checked once: Apollo, taking a refused one, gets the gate's cached verdict.
  */
 function directExecutor<TContext>(options: {
   context: (req: IncomingMessage) => Promise<TContext>;
   schema: GraphQLSchema;
-  validationRules: readonly ValidationRule[];
-  parseOptions: { maxTokens: number };
+  gate: DocumentGate;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
 }) {
-  const { schema, context, formatError } = options;
-  const rules = [...specifiedRules, ...options.validationRules];
-  const known = new Map<string, Known | null>();
+  const { schema, context, formatError, gate } = options;
+  const known = new WeakMap<DocumentNode, Known | null>();
 
   const lookup = (query: string): Known | null => {
-    let entry = known.get(query);
+    const { document } = gate.check(query);
+    if (!document) return null;
+    let entry = known.get(document);
     if (entry !== undefined) return entry;
-    entry = null;
-    if (!/@(defer|stream)\b/.test(query)) {
-      try {
-        const document = parse(query, options.parseOptions);
-        const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-        if (operations.length === 1 && operations[0].operation !== 'subscription' && validate(schema, document, rules).length === 0) {
-          entry = { document, operationName: operations[0].name?.value };
-        }
-      } catch {
-        entry = null;
-      }
-    }
-    if (known.size < KNOWN_DOCUMENTS) known.set(query, entry);
+    const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    entry = operations.length === 1 && operations[0].operation !== 'subscription' && !/@(defer|stream)\b/.test(query) ? { document, operationName: operations[0].name?.value } : null;
+    known.set(document, entry);
     return entry;
   };
 

@@ -1,18 +1,16 @@
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, parse, specifiedRules, subscribe, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
+import { GraphQLError, subscribe, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { ANONYMOUS, type Viewer } from '../auth/tokens';
 import { wsContext } from '../context';
+import { BadInputError, RateLimitedError } from '../errors';
 import { onSlowConsumer, SlowConsumerError } from '../pubsub/feed';
+import type { DocumentGate } from './documents';
 import { createErrorFormatter, formatGraphQLErrors } from './errors';
-import { parseOptions, validationRules } from './limits';
 import { clientIp } from './ip';
-
-/** Distinct valid subscription documents remembered (clients send the same few). */
-const MAX_CACHED_DOCUMENTS = 500;
 
 /** setTimeout's longest delay (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -42,23 +40,66 @@ type Extra = {
   viewer?: Viewer;
   expiry?: NodeJS.Timeout;
   present?: boolean;
+  /** The subscribe-frame bucket (WS_SUBSCRIBE_RATE). */
+  bucket?: { tokens: number; at: number };
+  /** Closes the socket once it has held no operation for WS_IDLE_SECONDS. */
+  idle?: NodeJS.Timeout;
+  lastActive?: number;
 };
+
+/** Operations (subscriptions, and queries or mutations in flight) the socket holds now. */
+const held = (ctx: WsServerContext<Record<string, unknown> | undefined, Extra>) => Object.keys(ctx.subscriptions).length;
+
+/** Checks every WS_IDLE_SECONDS; a socket that held nothing for that long is closed with 1000. */
+function watchIdle(ctx: WsServerContext<Record<string, unknown> | undefined, Extra>, idleMs: number, onIdle: () => void): void {
+  ctx.extra.lastActive = Date.now();
+  const check = () => {
+    if (held(ctx) > 0) ctx.extra.lastActive = Date.now();
+    const due = (ctx.extra.lastActive ?? 0) + idleMs - Date.now();
+    if (due > 0) {
+      ctx.extra.idle = setTimeout(check, due);
+      ctx.extra.idle.unref();
+    } else if (ctx.extra.socket.readyState === ctx.extra.socket.OPEN) {
+      onIdle();
+      ctx.extra.socket.close(1000, 'Idle: no subscription');
+    }
+  };
+  ctx.extra.idle = setTimeout(check, idleMs);
+  ctx.extra.idle.unref();
+}
+
+/** Takes a subscribe-frame token; the milliseconds until the next one when there is none. */
+function takeToken(extra: Extra, burst: number, perMinute: number): number {
+  const now = Date.now();
+  const perMs = perMinute / 60_000;
+  const b = (extra.bucket ??= { tokens: burst, at: now });
+  b.tokens = Math.min(burst, b.tokens + (now - b.at) * perMs);
+  b.at = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return 0;
+  }
+  return Math.ceil((1 - b.tokens) / perMs);
+}
 
 /**
  * graphql-ws on the shared port. connection_init carries `authorization: Bearer <token>`:
  * a bad or expired token closes the socket with 4403, and so does the token expiring while open;
  * no connection_init within 3 s closes it with 4408. The query limits of HTTP apply here too.
  */
-export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLSchema) {
+export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLSchema, gate: DocumentGate) {
   const format = createErrorFormatter(app.logger, app.config.production);
-  const rules = [...specifiedRules, ...validationRules(app.config.introspection)];
-  const validDocuments = new Map<string, DocumentNode>();
+  const { WS_MAX_SUBSCRIPTIONS: maxSubscriptions, WS_SUBSCRIBE_RATE: subscribeRate } = app.config;
   wss.on('connection', (socket) => {
     app.metrics.socketsOpen.inc();
     socket.once('close', () => app.metrics.socketsOpen.dec());
   });
   const dropSlowConsumer = (socket: WebSocket, why: string) => {
     if (socket.readyState !== socket.OPEN) return;
+    // A socket with nothing unsent reads what it is given: the stream fell behind on the server's
+    // side (events faster than it can prepare them). Only that subscription ends (an error
+    // frame, retryable); a healthy consumer's other streams and socket stay.
+    if (socket.bufferedAmount === 0) return;
     app.logger.warn({ bufferedAmount: socket.bufferedAmount, why }, 'closing a slow WebSocket consumer');
     socket.close(SLOW_CONSUMER, 'Slow consumer: reconnect and resume');
     setTimeout(() => socket.terminate(), 5000).unref();
@@ -81,6 +122,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
           return false;
         }
         ctx.extra.viewer = viewer;
+        watchIdle(ctx, app.config.WS_IDLE_SECONDS * 1000, () => app.metrics.connectionsRejected.inc({ reason: 'ws_idle' }));
         if (viewer.kind !== 'anonymous') closeAtExpiry(ctx.extra, viewer.expiresAt);
         if (viewer.kind === 'agent') {
           ctx.extra.present = true;
@@ -90,25 +132,24 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
       },
       onClose: async (ctx) => {
         clearTimeout(ctx.extra.expiry);
+        clearTimeout(ctx.extra.idle);
         if (ctx.extra.present && ctx.extra.viewer?.kind === 'agent') {
           ctx.extra.present = false;
           await app.presence.disconnect(ctx.extra.viewer.agentId).catch((error: unknown) => app.logger.warn({ err: error }, 'presence disconnect failed'));
         }
       },
       onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
-        // Widgets all send the same few documents: parse and validate each once, share the AST
-        // (graphql-js never mutates it). Saves CPU per subscribe and memory per idle socket.
-        let document = validDocuments.get(payload.query);
-        if (!document) {
-          try {
-            document = parse(payload.query, parseOptions);
-          } catch (error) {
-            return [error instanceof GraphQLError ? error : new GraphQLError('Could not parse the query.')];
-          }
-          const errors = validate(schema, document, rules);
-          if (errors.length) return errors;
-          if (validDocuments.size < MAX_CACHED_DOCUMENTS) validDocuments.set(payload.query, document);
+        ctx.extra.lastActive = Date.now();
+        // Cheap refusals first: the frame rate, then the count (this operation included), then
+        // the document (the gate's LRU: widgets all send the same few, parsed and validated once,
+        // the AST shared; graphql-js never mutates it).
+        const wait = takeToken(ctx.extra, subscribeRate.burst, subscribeRate.perMinute);
+        if (wait > 0) return [new RateLimitedError(Math.ceil(wait / 1000))];
+        if (held(ctx) > maxSubscriptions) {
+          return [new BadInputError(`This socket already holds ${maxSubscriptions} subscriptions (WS_MAX_SUBSCRIPTIONS); complete some first.`)];
         }
+        const { document, errors } = gate.check(payload.query);
+        if (errors) return errors;
         const contextValue = wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy));
         socketOf.set(contextValue, ctx.extra.socket);
         return {

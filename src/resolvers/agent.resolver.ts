@@ -33,6 +33,8 @@ export class AgentResolver {
 
   @Mutation(() => AuthPayload)
   async login(@Arg('email', () => String) email: string, @Arg('password', () => String) password: string, @Ctx() ctx: Context) {
+    // Per IP whatever the email (a new email per attempt), then per email and IP.
+    await ctx.app.rateLimiter.consume('loginIp', ctx.ip);
     await ctx.app.rateLimiter.consume('login', `${email.trim().toLowerCase().slice(0, 254)}|${ctx.ip}`);
     const { token, agentId } = await ctx.app.agents.login(ctx.em, email, password);
     ctx.viewer = await ctx.app.tokens.verify(token); // the rest of this request sees the agent it signed in (its own email)

@@ -47,6 +47,14 @@ export function requireSupervisor(viewer: Viewer): asserts viewer is Extract<Vie
   if (viewer.role !== AgentRole.SUPERVISOR) throw new ForbiddenError('Only supervisors may do that.');
 }
 
+/** The agent itself or a supervisor (decided from the token alone: no read, no lock). */
+export function requireSelfOrSupervisor(viewer: Viewer, agentId: string): asserts viewer is Extract<Viewer, { kind: 'agent' }> {
+  requireAgent(viewer);
+  if (viewer.agentId !== agentId && viewer.role !== AgentRole.SUPERVISOR) {
+    throw new ForbiddenError('Only the agent itself or a supervisor may change an agent.');
+  }
+}
+
 /**
  * Loads a session and checks the viewer is one of `allowed`: NOT_FOUND when the viewer may not
  * see it at all, FORBIDDEN when it may see it but not act (e.g. a supervisor sending a message).

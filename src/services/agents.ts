@@ -5,11 +5,12 @@ import type { TokenService, Viewer } from '../auth/tokens';
 import { asDate } from '../db/rows';
 import { isUuid, pgCode, PG } from '../db/sql';
 import { AgentRole, AgentStatus, EventKind } from '../entities';
-import { BadInputError, ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
-import { requireAgent, requireSupervisor } from './access';
+import { requireSelfOrSupervisor, requireSupervisor } from './access';
 import type { ChatService } from './chats';
+import type { Semaphore } from './concurrency';
 import type { Effects } from './effects';
 import type { PresenceChange } from './presence';
 import { recordEvent, type Routing } from './routing';
@@ -39,6 +40,8 @@ export class AgentService {
     private readonly routing: Routing,
     private readonly metrics: AppMetrics,
     private readonly logger: Logger,
+    /** Bounds the scrypt work done at once (PASSWORD_HASH_CONCURRENCY): a login flood waits or is RATE_LIMITED. */
+    private readonly hashing: Semaphore,
   ) {}
 
   async login(em: EntityManager, emailArg: string, password: string): Promise<{ token: string; agentId: string }> {
@@ -48,7 +51,7 @@ export class AgentService {
       [email],
     );
     const row = rows[0];
-    const ok = await verifyPassword(password, row ? row.password_hash : await decoyHash);
+    const ok = await this.hashing.run(async () => verifyPassword(password, row ? row.password_hash : await decoyHash));
     if (!row || !ok) throw new UnauthenticatedError('Wrong email or password.');
     return { token: await this.tokens.issueAgent(row.id, row.role), agentId: row.id };
   }
@@ -65,7 +68,8 @@ export class AgentService {
     const name = validate.name(input.name);
     if (!name) throw new BadInputError('name is required.', 'name');
     const email = validate.email(input.email)!.toLowerCase();
-    const passwordHash = await hashPassword(validate.password(input.password));
+    const password = validate.password(input.password);
+    const passwordHash = await this.hashing.run(() => hashPassword(password));
     const skills = validate.skills(input.skills ?? []);
     const capacity = validate.capacity(input.maxConcurrentChats) ?? 3;
     try {
@@ -82,7 +86,7 @@ export class AgentService {
 
   /** The agent itself or a supervisor. Capacity that appears drains the queue; OFFLINE requeues. */
   async update(em: EntityManager, viewer: Viewer, agentId: string, input: UpdateAgentInput): Promise<void> {
-    requireAgent(viewer);
+    requireSelfOrSupervisor(viewer, agentId); // before the transaction and the routing lock
     if (!isUuid(agentId)) throw new NotFoundError('Agent');
     const name = validate.name(input.name);
     if (input.name !== undefined && input.name !== null && !name) throw new BadInputError('name must not be blank.', 'name');
@@ -94,9 +98,6 @@ export class AgentService {
         [agentId],
       );
       if (!rows.length) throw new NotFoundError('Agent');
-      if (viewer.agentId !== agentId && viewer.role !== AgentRole.SUPERVISOR) {
-        throw new ForbiddenError('Only the agent itself or a supervisor may change an agent.');
-      }
       const current = rows[0];
       const goingOffline = input.status === AgentStatus.OFFLINE && current.status !== AgentStatus.OFFLINE;
       if (capacity !== null && capacity < current.active_chats && !goingOffline) {

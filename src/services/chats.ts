@@ -7,8 +7,9 @@ import { isUuid } from '../db/sql';
 import { Author, EventKind, SessionStatus } from '../entities';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
+import type { RateLimiter } from '../auth/rate-limit';
 import type { Bus } from '../pubsub/bus';
-import { authorizeSession } from './access';
+import { authorizeSession, requireSignedIn, type Party } from './access';
 import { Effects } from './effects';
 import { toPayload } from './messages';
 import { recordEvent, type Routing } from './routing';
@@ -31,13 +32,23 @@ const actorOf = (viewer: Viewer) =>
       ? { actorKind: 'visitor' as const, actorId: viewer.customerId }
       : { actorKind: 'system' as const, actorId: null };
 
+const CLOSERS: readonly Party[] = ['customer', 'agent', 'supervisor'];
+const TRANSFERRERS: readonly Party[] = ['agent', 'supervisor'];
+
 /** The session lifecycle: start, close, rate, transfer, read receipts, typing. */
 export class ChatService {
+  /**
+   * Per session and side, the coalescing window this instance has open (TYPING_COALESCE_MS): the
+   * state published when it opened, and the latest asked for since.
+   */
+  private readonly typingSent = new Map<string, { sent: boolean; latest: boolean }>();
+
   constructor(
     private readonly config: Config,
     private readonly bus: Bus,
     private readonly routing: Routing,
     private readonly metrics: AppMetrics,
+    private readonly rateLimiter: RateLimiter,
   ) {}
 
   /** Runs `work` in a transaction under the routing lock, then publishes what it changed. */
@@ -135,8 +146,11 @@ export class ChatService {
 
   /** Its customer, its agent or a supervisor. Frees the agent's slot and drains the queue. */
   async close(em: EntityManager, viewer: Viewer, sessionId: string): Promise<void> {
+    // Authorised before the transaction and the routing lock (a stranger holds neither), and
+    // again under the row lock, where the decision is made.
+    await authorizeSession(em, viewer, sessionId, CLOSERS);
     await this.routed(em, async (tem, effects) => {
-      const { session } = await authorizeSession(tem, viewer, sessionId, ['customer', 'agent', 'supervisor'], true);
+      const { session } = await authorizeSession(tem, viewer, sessionId, CLOSERS, true);
       if (session.status === SessionStatus.CLOSED) return;
       await tem.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [sessionId]);
       if (session.status === SessionStatus.ACTIVE && session.agentId) {
@@ -156,6 +170,7 @@ export class ChatService {
     const value = validate.rating(rating);
     const text = validate.optionalText(comment, 'comment', validate.LIMITS.commentMax);
     const effects = new Effects();
+    await authorizeSession(em, viewer, sessionId, ['customer']); // before the transaction, then under the lock
     await em.transactional(async (tem) => {
       const { session } = await authorizeSession(tem, viewer, sessionId, ['customer'], true);
       if (session.status !== SessionStatus.CLOSED) throw new ConflictError('A chat can be rated once it is closed.');
@@ -171,8 +186,9 @@ export class ChatService {
   async transfer(em: EntityManager, viewer: Viewer, sessionId: string, toAgentId: string | null | undefined, skillArg: string | null | undefined): Promise<void> {
     const skill = validate.skill(skillArg);
     if (toAgentId !== undefined && toAgentId !== null && !isUuid(toAgentId)) throw new NotFoundError('Agent');
+    await authorizeSession(em, viewer, sessionId, TRANSFERRERS); // before the transaction and lock, then under them
     await this.routed(em, async (tem, effects) => {
-      const { session } = await authorizeSession(tem, viewer, sessionId, ['agent', 'supervisor'], true);
+      const { session } = await authorizeSession(tem, viewer, sessionId, TRANSFERRERS, true);
       if (session.status !== SessionStatus.ACTIVE || !session.agentId) throw new ConflictError('Only an ACTIVE chat can be transferred.');
       const from = session.agentId;
       if (toAgentId) {
@@ -230,15 +246,38 @@ export class ChatService {
     if (rows.length) this.bus.publish('session.updated', sessionId, { sessionId });
   }
 
-  /** Ephemeral: fans out to the other side, stores nothing. */
+  /**
+   * Ephemeral: fans out to the other side, stores nothing. Rate-limited per person and session
+   * (RATE_TYPING, before any read), and coalesced per session and side: the first call publishes,
+   * later ones within TYPING_COALESCE_MS only note their state, and the last state is published
+   * when the window ends if it differs. At most two events a window reach the other side,
+   * however many setTyping arrive; the indicator still ends in the sender's last state.
+   */
   async setTyping(em: EntityManager, viewer: Viewer, sessionId: string, typing: boolean): Promise<void> {
+    requireSignedIn(viewer);
+    const id = viewer.kind === 'visitor' ? viewer.customerId : viewer.agentId;
+    await this.rateLimiter.consume('typing', `${id}:${sessionId.slice(0, 64)}`);
     const { session, party } = await authorizeSession(em, viewer, sessionId, ['customer', 'agent']);
     if (session.status === SessionStatus.CLOSED) throw new ConflictError('This chat is closed.');
     const author = party === 'customer' ? Author.VISITOR : Author.AGENT;
-    const table = party === 'customer' ? 'customer' : 'agent';
-    const id = viewer.kind === 'visitor' ? viewer.customerId : viewer.kind === 'agent' ? viewer.agentId : '';
-    const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
-    this.bus.publish('typing.changed', sessionId, { sessionId, author, name: rows[0]?.name ?? null, typing });
+    const publish = async (state: boolean) => {
+      const table = party === 'customer' ? 'customer' : 'agent';
+      const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
+      this.bus.publish('typing.changed', sessionId, { sessionId, author, name: rows[0]?.name ?? null, typing: state });
+    };
+    const key = `${sessionId}:${author}`;
+    const window = this.typingSent.get(key);
+    if (window) {
+      window.latest = typing; // published when the window ends, if it differs from what was
+      return;
+    }
+    const opened = { sent: typing, latest: typing };
+    this.typingSent.set(key, opened);
+    setTimeout(() => {
+      this.typingSent.delete(key);
+      if (opened.latest !== opened.sent) void publish(opened.latest).catch(() => undefined);
+    }, this.config.TYPING_COALESCE_MS).unref();
+    await publish(typing);
   }
 
   publishAgent(agentId: string): void {

@@ -6,11 +6,21 @@ import type { Bus } from '../pubsub/bus';
 import { END, linked, SKIP, transform, type Closable } from '../pubsub/feed';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
 import { authorizeSession, canSee, requireAgent } from './access';
+import { KeyedSemaphore } from './concurrency';
 import type { MessageService } from './messages';
 import type { Reads, SessionRow } from './reads';
 import * as validate from './validate';
 
-const REPLAY_BATCH = 500;
+/**
+ * A replay reads at most REPLAY_BATCH messages at a time (up to 24 KB each in JSON) and hands them
+ * all to the socket before reading more; each viewer has at most REPLAYS_PER_VIEWER batches in
+ * hand at once (the others wait their turn), so 100 `messageAdded(afterSeq: 0)` on one socket
+ * hold two batches in memory, not 100 transcripts, and are sent at the pace the client reads.
+ */
+const REPLAY_BATCH = 50;
+const REPLAYS_PER_VIEWER = 2;
+
+const viewerKey = (viewer: Viewer) => (viewer.kind === 'visitor' ? `c:${viewer.customerId}` : viewer.kind === 'agent' ? `a:${viewer.agentId}` : 'anonymous');
 
 /**
  * The subscriptions. Each is authorised when it starts; streams that depend on being the
@@ -19,6 +29,13 @@ const REPLAY_BATCH = 500;
  */
 export class LiveService {
   private queueCache?: { id: string; rows: Promise<SessionRow[]> };
+  /**
+   * The session as it was read for one event, shared by every subscription of this instance that
+   * the event reaches (the bus hands them all the same payload object): one database read per
+   * event per instance, not one per subscription.
+   */
+  private readonly sessionAtEvent = new WeakMap<object, Promise<SessionRow | undefined>>();
+  private readonly replays = new KeyedSemaphore(REPLAYS_PER_VIEWER);
 
   constructor(
     private readonly bus: Bus,
@@ -38,16 +55,23 @@ export class LiveService {
     const feed = await this.bus.feed('message.created', sessionId);
     await this.watchAccess(em, viewer, sessionId, feed);
     const load = (after: number, limit: number) => this.messages.after(em(), sessionId, after, limit);
+    const turn = () => this.replays.acquire(viewerKey(viewer));
     const start = afterSeq ?? (await this.reads.session(em(), sessionId))?.lastSeq ?? session.lastSeq;
-    const allowed = () => this.stillTheirs(em, viewer, sessionId);
+    const allowed = (event?: object) => this.stillTheirs(em, viewer, sessionId, event);
     async function* run(): AsyncGenerator<MessagePayload> {
       let last = start;
       for (;;) {
-        const batch = await load(last, REPLAY_BATCH);
-        if (batch.length && !(await allowed())) return;
-        for (const m of batch) {
-          yield m;
-          last = m.seq;
+        const release = await turn();
+        let batch: MessagePayload[];
+        try {
+          batch = await load(last, REPLAY_BATCH);
+          if (batch.length && !(await allowed())) return;
+          for (const m of batch) {
+            yield m;
+            last = m.seq;
+          }
+        } finally {
+          release();
         }
         if (batch.length < REPLAY_BATCH) break;
       }
@@ -55,7 +79,7 @@ export class LiveService {
         const { value, done } = await feed.next();
         if (done) return;
         if (value.seq <= last) continue;
-        if (!(await allowed())) return;
+        if (!(await allowed(value))) return;
         if (value.seq > last + 1) {
           for (const m of await load(last, value.seq - last - 1)) {
             if (m.seq !== last + 1) break;
@@ -78,7 +102,7 @@ export class LiveService {
     const own = party === 'customer' ? Author.VISITOR : party === 'agent' ? Author.AGENT : null;
     const feed = await this.bus.feed('typing.changed', sessionId);
     await this.watchAccess(em, viewer, sessionId, feed);
-    return transform(feed, async (event) => (event.author === own ? SKIP : (await this.stillTheirs(em, viewer, sessionId)) ? event : END));
+    return transform(feed, async (event) => (event.author === own ? SKIP : (await this.stillTheirs(em, viewer, sessionId, event)) ? event : END));
   }
 
   /** Any change to a session the viewer may see; ends when it may no longer see it. */
@@ -86,8 +110,8 @@ export class LiveService {
     const session = await this.reads.visibleSession(em(), viewer, sessionId);
     if (!session) await authorizeSession(em(), viewer, sessionId, []); // throws the standard NOT_FOUND
     const feed = await this.bus.feed('session.updated', sessionId);
-    return transform(feed, async () => {
-      const current = await this.reads.session(em(), sessionId);
+    return transform(feed, async (event) => {
+      const current = await this.sessionFor(event, em, sessionId);
       return current && canSee(viewer, current) ? current : END;
     });
   }
@@ -125,9 +149,20 @@ export class LiveService {
    * nothing published after a transfer reaches the agent it left, however late watchAccess ends
    * the feed. Customers and supervisors never lose sight of a session: no read.
    */
-  private async stillTheirs(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<boolean> {
+  private async stillTheirs(em: () => EntityManager, viewer: Viewer, sessionId: string, event?: object): Promise<boolean> {
     if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return true;
-    return (await this.reads.session(em(), sessionId))?.agentId === viewer.agentId;
+    const session = event ? await this.sessionFor(event, em, sessionId) : await this.reads.session(em(), sessionId);
+    return session?.agentId === viewer.agentId;
+  }
+
+  /** The session read once for `event` on this instance (see sessionAtEvent). */
+  private sessionFor(event: object, em: () => EntityManager, sessionId: string): Promise<SessionRow | undefined> {
+    let read = this.sessionAtEvent.get(event);
+    if (!read) {
+      read = this.reads.session(em(), sessionId).then((row) => row ?? undefined);
+      this.sessionAtEvent.set(event, read);
+    }
+    return read;
   }
 
   /** For an agent (not a supervisor): end `feed` once the session is no longer theirs. */
@@ -136,16 +171,18 @@ export class LiveService {
     const updates = await this.bus.feed('session.updated', sessionId);
     feed.whenClosed(() => void updates.return());
     void (async () => {
+      let event: object | undefined;
       // Look once now that `updates` is live: a transfer that committed between the caller's
       // authorisation and this subscription published before it and would go unseen.
       for (;;) {
-        const session = await this.reads.session(em(), sessionId).catch(() => undefined);
+        const session = await (event ? this.sessionFor(event, em, sessionId) : this.reads.session(em(), sessionId)).catch(() => undefined);
         if (session && session.agentId !== viewer.agentId) {
           await feed.return();
           return;
         }
-        const { done } = await updates.next();
+        const { value, done } = await updates.next();
         if (done) return;
+        event = value;
       }
     })().catch(() => undefined); // updates.next() rejects if this watcher fell behind (SlowConsumerError)
   }

@@ -15,7 +15,7 @@ import type { Presence } from './presence';
  * insert and a freed slot cannot pass each other unseen). Routing transactions are short
  * (a few statements), so one lock costs little at support-desk rates.
  */
-const ROUTING_LOCK = 7_310_002;
+export const ROUTING_LOCK = 7_310_002;
 
 interface Candidate {
   id: string;

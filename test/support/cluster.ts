@@ -115,6 +115,8 @@ export class TcpProxy {
   private rate = 0;
   private pump?: NodeJS.Timeout;
   port = 0;
+  /** Bytes forwarded from clients to the service (a count of the statements sent, for tests). */
+  bytesUp = 0;
 
   constructor(
     private readonly targetHost: string,
@@ -150,8 +152,10 @@ export class TcpProxy {
         client.destroy();
         upstream.destroy();
       };
-      client.on('data', (chunk) => {
-        if (this.mode === 'forward') upstream.write(chunk);
+      client.on('data', (chunk: Buffer) => {
+        if (this.mode !== 'forward') return;
+        this.bytesUp += chunk.length;
+        upstream.write(chunk);
       });
       upstream.on('data', (chunk) => {
         if (this.mode === 'forward') client.write(chunk);

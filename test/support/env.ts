@@ -10,7 +10,8 @@ export const SUPERVISOR = { email: 'boss@example.com', password: 'supervisor-pas
 /**
  * The environment every test server starts with, in-process or as a process: the shared
  * database and Redis prefix, a fixed AUTH_SECRET, rate limits off (tests turn them on), short
- * presence timings, and the supervisor the factories sign in as.
+ * presence timings, the supervisor the factories sign in as, /metrics public, and the socket
+ * limits out of the way.
  */
 export function testServerEnv(p: { databaseUrl: string; redisUrl?: string; redisPrefix: string }): Record<string, string> {
   return {
@@ -23,6 +24,11 @@ export function testServerEnv(p: { databaseUrl: string; redisUrl?: string; redis
     PRESENCE_TTL_SECONDS: '3',
     SUPERVISOR_EMAIL: SUPERVISOR.email,
     SUPERVISOR_PASSWORD: SUPERVISOR.password,
+    // Tests read GET /metrics on the main port; every test client is 127.0.0.1; the factories'
+    // console sockets hold no subscription (the security-dos tests set their own limits).
+    METRICS_PUBLIC: '1',
+    WS_MAX_SOCKETS_PER_IP: '100000',
+    WS_IDLE_SECONDS: '3600',
   };
 }
 

@@ -1,6 +1,10 @@
 import type { GraphQLFormattedError } from 'graphql';
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
+import { cpuMicros, rssBytes } from '../../bench/common';
+import { asServer, type Cluster, type Instance } from './cluster';
 import { sql } from './env';
+import { buildActiveChat } from './factories';
 import type { TestServer } from './server';
 
 /** The contract's error codes ("Errors"): every refusal carries one of these. */
@@ -196,3 +200,146 @@ function parseJson(text: string): RawResponse['json'] {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** What a denial-of-service replay measured: a normal client's latency meanwhile, and the server's cost. */
+export interface AttackMeasure {
+  /** The normal client's round trips during the attack, ms. */
+  probe: { n: number; p50: number; p95: number; max: number };
+  /** The server process's resident memory, MB: before, the highest sampled during, and after it settled. */
+  rssMb: { before: number; peak: number; after: number };
+  /** Server CPU time spent during the attack, ms, and the attack's wall time, ms. */
+  cpuMs: number;
+  ms: number;
+}
+
+/**
+ * Runs `attack` (bounded by its own count or time) against the server process `pid` while a
+ * normal client runs `probe` one after another, and measures what users and operators would:
+ * the probe's latency, the server's RSS (before, peak, and `settleMs` after) and CPU. Logs one
+ * line, `[dos] name: …`, the figures the issue asks for.
+ */
+export async function measureAttack(
+  name: string,
+  pid: number,
+  attack: () => Promise<unknown>,
+  probe: () => Promise<unknown>,
+  options: { settleMs?: number; gapMs?: number } = {},
+): Promise<AttackMeasure> {
+  const mb = () => rssBytes(pid) / 2 ** 20;
+  await probe(); // warm: the probe's own first run is not the attack's doing
+  const before = mb();
+  const cpu0 = cpuMicros(pid);
+  const started = Date.now();
+  let done = false;
+  let peak = before;
+  const running = attack().finally(() => (done = true));
+  const latencies: number[] = [];
+  while (!done || latencies.length < 5) {
+    const t0 = performance.now();
+    await probe();
+    latencies.push(performance.now() - t0);
+    peak = Math.max(peak, mb());
+    await sleep(options.gapMs ?? 25);
+  }
+  await running;
+  const ms = Date.now() - started;
+  const cpuMs = (cpuMicros(pid) - cpu0) / 1000;
+  await sleep(options.settleMs ?? 1000);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const result: AttackMeasure = {
+    probe: { n: sorted.length, p50: at(0.5), p95: at(0.95), max: sorted[sorted.length - 1] },
+    rssMb: { before, peak: Math.max(peak, mb()), after: mb() },
+    cpuMs,
+    ms,
+  };
+  const f = (n: number) => n.toFixed(0);
+  console.log(
+    `[dos] ${name}: normal client p50 ${result.probe.p50.toFixed(1)} ms, p95 ${result.probe.p95.toFixed(1)} ms, max ${f(result.probe.max)} ms (n=${result.probe.n}); ` +
+      `server RSS ${f(before)} -> peak ${f(result.rssMb.peak)} -> ${f(result.rssMb.after)} MB; CPU ${f(cpuMs)} ms over ${f(ms)} ms`,
+  );
+  return result;
+}
+
+/** Runs `task` `count` times, `concurrency` at a time; resolves with every result (errors included as values). */
+export async function flood<T>(count: number, concurrency: number, task: (i: number) => Promise<T>): Promise<Array<T | Error>> {
+  const out: Array<T | Error> = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        out[i] = await task(i).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+      }
+    }),
+  );
+  return out;
+}
+
+/** The bound on a normal client's p95 latency during an attack (the issue: "a few hundred ms"). */
+export const NORMAL_P95_MS = 300;
+
+/**
+ * The target of an attack replay: a cluster's first instance (as a TestServer for the factories),
+ * and a visitor with an ACTIVE chat on it (its agent's console closed) whose normal query is the
+ * `probe` of measureAttack: its session, read over HTTP with its token.
+ */
+export async function attackTarget(cluster: Cluster): Promise<{ server: Instance; t: TestServer; token: string; sessionId: string; probe: () => Promise<void> }> {
+  const server = cluster.instances[0];
+  const t = asServer(server);
+  const chat = await buildActiveChat(t);
+  await chat.agent.socket?.dispose();
+  const sessionId = chat.session.id;
+  return {
+    server,
+    t,
+    token: chat.visitor,
+    sessionId,
+    probe: async () => {
+      const { data } = await t.http.request(`query Probe { session(id: "${sessionId}") { id status lastSeq } }`, undefined, chat.visitor);
+      if ((data as { session?: { id: string } } | null)?.session?.id !== sessionId) throw new Error('the normal query failed');
+    },
+  };
+}
+
+/**
+ * Child process of floodInChild: `concurrency` loops POSTing `body` for `ms`, each request with
+ * `%uuid%`, `%ip%` (a random 10.x.y.z) and `%bool%` replaced afresh; prints the answers' first
+ * error codes (`OK` for none), counted, as JSON.
+ */
+const FLOOD_CHILD = `
+const { randomUUID } = require('node:crypto');
+const [url, body, headers, concurrency, ms] = process.argv.slice(1);
+const fill = (s) => s.replace(/%uuid%/g, () => randomUUID()).replace(/%ip%/g, () => '10.' + [0, 0, 0].map(() => Math.floor(Math.random() * 250)).join('.')).replace(/%bool%/g, () => String(Math.random() < 0.5));
+const counts = {};
+const deadline = Date.now() + Number(ms);
+const loop = async () => {
+  while (Date.now() < deadline) {
+    const h = JSON.parse(fill(headers));
+    let code;
+    try {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...h }, body: fill(body) });
+      const json = await response.json().catch(() => ({}));
+      code = (json.errors && json.errors[0] && json.errors[0].extensions && json.errors[0].extensions.code) || (response.ok ? 'OK' : 'HTTP ' + response.status);
+    } catch (error) {
+      code = 'NETWORK';
+    }
+    counts[code] = (counts[code] || 0) + 1;
+  }
+};
+Promise.all(Array.from({ length: Number(concurrency) }, loop)).then(() => process.stdout.write(JSON.stringify(counts)));
+`;
+
+/**
+ * An HTTP flood from a process of its own (so that its client-side work does not slow this
+ * process's probe): `concurrency` loops POSTing `body` to `url` for `ms`. Returns the answers'
+ * codes, counted. See FLOOD_CHILD for the placeholders.
+ */
+export async function floodInChild(url: string, options: { body: unknown; headers?: Record<string, string>; concurrency: number; ms: number }): Promise<Record<string, number>> {
+  const args = ['-e', FLOOD_CHILD, url, JSON.stringify(options.body), JSON.stringify(options.headers ?? {}), String(options.concurrency), String(options.ms)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out) as Record<string, number>;
+}
