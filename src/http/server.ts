@@ -38,12 +38,16 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
     if (!fast.graphqlPost?.(req, res)) expressApp(req, res);
   });
   const origins = app.config.CORS_ORIGINS;
+  // noServer: upgrades are handed over below. Attached with `server`, ws re-emits the HTTP
+  // server's own errors (a busy port) on the WebSocket server, where graphql-ws prints them as
+  // "Internal error … check your implementation" before the real message.
   const wss = new WebSocketServer({
-    server: httpServer,
+    noServer: true,
     path: '/graphql',
     maxPayload: MAX_BODY_BYTES,
     verifyClient: ({ origin }: { origin?: string }) => !origins || !origin || origins.includes(origin),
   });
+  httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
   const wsServer = attachWebSocket(app, wss, schema);
   const apollo = new ApolloServer<Context>({
     schema,
