@@ -93,8 +93,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   } else if (db.embedded) {
     const first = await agents.ensureFirstSupervisor(orm.em.fork());
     if (first) {
+      // In the message: the logger redacts `password` fields, and this one must be seen.
       logger.warn(
-        first,
+        { email: first.email },
         `first start: created the supervisor ${first.email} with the password ${first.password} (shown only this once). ` +
           'Sign in at /console; set SUPERVISOR_EMAIL and SUPERVISOR_PASSWORD to choose your own.',
       );
