@@ -18,8 +18,8 @@ export interface Viewpoint {
 export function lifecycleNote(prev: Lifecycle, next: Lifecycle, view: Viewpoint): string | null {
   if (next.status === 'CLOSED') {
     if (prev.status === 'CLOSED') return null;
-    if (view.endedHere) return 'Chat ended by you';
     if (prev.status === 'QUEUED') return 'Chat ended before anyone joined';
+    if (view.endedHere) return 'Chat ended by you';
     if (view.me) return 'Chat ended by the visitor';
     return `Chat ended by ${next.agent?.name ?? prev.agent?.name ?? 'the team'}`;
   }

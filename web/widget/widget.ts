@@ -300,6 +300,7 @@ export class Widget {
       this.save();
       this.reset();
       this.session = startChat.session;
+      this.noticesFromState([]); // taken at once: "… joined"
       this.connect();
       this.render();
       this.input.focus();
