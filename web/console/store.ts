@@ -299,7 +299,7 @@ export class ConsoleStore {
       const { sessions } = await this.call(ConsoleSessionsDocument, { status: 'ACTIVE', first: 100 });
       const still = sessions.sessions.find((s) => s.id === chat.session.id && s.agent?.id === this.me.id);
       // (The transfer's own result may have said more meanwhile: where it went.)
-      if (!still && !chat.gone && chat.session.status !== 'CLOSED') this.release(chat, 'Transferred');
+      if (!still && !chat.gone && chat.session.status !== 'CLOSED') this.release(chat, 'Transferred away');
     } catch {
       /* try again on the next reconnect */
     }
@@ -316,6 +316,8 @@ export class ConsoleStore {
   }
 
   private release(chat: Chat, reason: string): void {
+    // The step in the transcript too, unless the session update already said it.
+    if (chat.notices.at(-1)?.text !== reason) chat.notices.push({ key: `n:${chat.notices.length}`, afterSeq: chat.streamSeq, text: reason });
     chat.gone = reason;
     for (const off of chat.off) off();
     chat.off = [];
