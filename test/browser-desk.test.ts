@@ -3,7 +3,7 @@
  * signing out or going offline with chats, whom a chat can be transferred to, presence in the
  * Team view, a supervisor's view of every live chat, the queue; and the playground's tabs.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   CloseChatDocument,
   MeDocument,
@@ -13,40 +13,22 @@ import {
   SessionDocument,
   SetStatusDocument,
 } from './generated/graphql';
-import { editorValue, launchBrowser, openPage, setEditor, signInConsole, transcript, untilFor, type Watched } from './support/browser';
+import { editorValue, setEditor, signInConsole, transcript, useBrowserSuite } from './support/browser';
 import { SUPERVISOR } from './support/env';
-import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, uniqueSkill, type TestAgent } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { buildAgent, buildOnlineAgent, connect, startChat, uniqueSkill, type TestAgent } from './support/factories';
+import type { TestServer } from './support/server';
 
 jest.setTimeout(90_000);
 
 declare function getComputedStyle(el: unknown): { cursor: string };
 
+// No grace period: a closed console is offline at once, so each login below starts afresh.
+const suite = useBrowserSuite({ PRESENCE_GRACE_SECONDS: '0' });
+const { until, agents } = suite;
 let t: TestServer;
-let browser: Browser;
 let supervisor: string;
-const pages: Watched[] = [];
-const until = untilFor(() => pages.map((p) => p.page));
-const agents: TestAgent[] = [];
-
-beforeAll(async () => {
-  // No grace period: a closed console is offline at once, so each login below starts afresh.
-  t = await startTestServer({ env: { PRESENCE_GRACE_SECONDS: '0' } });
-  browser = await launchBrowser();
-  supervisor = await loginSupervisor(t);
-});
-
-afterAll(async () => {
-  for (const a of agents) await a.socket?.dispose();
-  await browser?.close();
-  await t?.close();
-});
-
-async function page(): Promise<Watched> {
-  const watched = await openPage(browser);
-  pages.push(watched);
-  return watched;
-}
+beforeAll(() => ({ t, supervisor } = suite));
+const page = () => suite.page();
 
 /** An agent of its own skill (so no other test's chat reaches it), ONLINE, with no console yet. */
 async function agentWithSkill(name: string, maxConcurrentChats = 3): Promise<TestAgent & { skill: string }> {
@@ -234,14 +216,11 @@ describe('the playground', () => {
     await setEditor(p, 'headers', JSON.stringify({ Authorization: `Bearer ${supervisor}` }));
     await p.locator('.graphiql-execute-button').click();
     await until(async () => (await editorValue(p, 'response')).includes('Agents cannot start chats'), 'token sent');
-    // … and a new tab with no Authorization of its own uses it.
-    await p.locator('.graphiql-tab-add').click();
-    await p.evaluate(() => {
-      const el = (globalThis as unknown as { document: { querySelector(s: string): { CodeMirror: { setValue(v: string): void } } } }).document.querySelector('.graphiql-query-editor .CodeMirror');
-      el.CodeMirror.setValue('{ me { role } }');
-    });
-    await setEditor(p, 'headers', '{}');
+    // … and another tab, with only the placeholder in its headers, uses it.
+    await p.locator('.graphiql-tab', { hasText: 'Metrics' }).click();
+    expect(await editorValue(p, 'headers')).toContain('<paste a token here>');
+    await p.waitForTimeout(500); // GraphiQL reads the new tab's operation name after a debounce
     await p.locator('.graphiql-execute-button').click();
-    await until(async () => (await editorValue(p, 'response')).includes('"role": "SUPERVISOR"'), 'shared token used');
+    await until(async () => (await editorValue(p, 'response')).includes('"chatsAssigned"'), 'shared token used');
   });
 });

@@ -4,11 +4,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { SendMessageDocument } from './generated/graphql';
-import { launchBrowser, openPage, screenshot, signInConsole, transcript, untilFor, type Watched } from './support/browser';
+import { screenshot, signInConsole, transcript, useBrowserSuite } from './support/browser';
 import { buildActiveChat } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import type { TestServer } from './support/server';
 
 jest.setTimeout(60_000);
 
@@ -16,26 +16,11 @@ declare const document: { documentElement: { scrollWidth: number; clientWidth: n
 declare function getComputedStyle(el: unknown): { fontSize: string };
 
 const PHONE = { width: 375, height: 700 };
+const suite = useBrowserSuite();
+const { until } = suite;
 let t: TestServer;
-let browser: Browser;
-const pages: Watched[] = [];
-const until = untilFor(() => pages.map((p) => p.page));
-
-beforeAll(async () => {
-  t = await startTestServer();
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await t?.close();
-});
-
-async function phone(viewport = PHONE): Promise<Page> {
-  const watched = await openPage(browser, viewport);
-  pages.push(watched);
-  return watched.page;
-}
+beforeAll(() => ({ t } = suite));
+const phone = async (viewport = PHONE): Promise<Page> => (await suite.page(viewport)).page;
 
 const overflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 const fontSize = (page: Page, testId: string) => page.getByTestId(testId).evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
@@ -105,6 +90,6 @@ describe('the console on a phone (390 px)', () => {
     await page.getByTestId('sb-back').click();
     await item.waitFor();
     expect(await page.getByTestId('sb-input').count()).toBe(0);
-    expect(pages.flatMap((p) => p.errors)).toEqual([]);
+    expect(suite.pages.flatMap((p) => p.errors)).toEqual([]);
   });
 });

@@ -6,24 +6,24 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { CloseChatDocument, QueueDocument, SendMessageDocument, SessionDocument, TransferChatDocument } from './generated/graphql';
-import { focused, launchBrowser, openPage, signInConsole, transcript, untilFor, type Watched } from './support/browser';
-import { buildOnlineAgent, loginSupervisor, type TestAgent } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { focused, signInConsole, transcript, useBrowserSuite } from './support/browser';
+import { buildOnlineAgent, type TestAgent } from './support/factories';
+import type { TestServer } from './support/server';
 
 jest.setTimeout(60_000);
 
 declare function getComputedStyle(el: unknown): { cursor: string };
 
 const IDENTITY_SECRET = 'shop-identity-secret-0123456789';
+const suite = useBrowserSuite({ IDENTITY_SECRET });
+const { until, agents } = suite;
 let t: TestServer;
-let browser: Browser;
 let supervisor: string;
-const pages: Watched[] = [];
-const until = untilFor(() => pages.map((p) => p.page));
+beforeAll(() => ({ t, supervisor } = suite));
+
 /** Every agent made here; `only` takes all but one out of routing (AWAY). */
-const agents: TestAgent[] = [];
 async function only(agent: TestAgent | null): Promise<void> {
   for (const a of agents) if (a !== agent) await t.http.ok(`mutation { setStatus(status: AWAY) { id } }`, {}, a.token);
 }
@@ -37,25 +37,10 @@ async function agentNamed(name: string): Promise<TestAgent> {
   return agent;
 }
 
-beforeAll(async () => {
-  t = await startTestServer({ env: { IDENTITY_SECRET } });
-  await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
-  browser = await launchBrowser();
-  supervisor = await loginSupervisor(t);
-});
+beforeAll(() => new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve)));
+afterAll(() => void shop.close());
 
-afterAll(async () => {
-  for (const a of agents) await a.socket?.dispose();
-  await browser?.close();
-  await t?.close();
-  shop.close();
-});
-
-async function visitorPage(): Promise<Page> {
-  const watched = await openPage(browser);
-  pages.push(watched);
-  return watched.page;
-}
+const visitorPage = async (): Promise<Page> => (await suite.page()).page;
 
 /** The embedding site: another origin, serving pages whose widget tag each test writes. */
 const shopPages = new Map<string, string>();
@@ -156,9 +141,7 @@ describe('a chat, as the visitor and the agent see it', () => {
     agent = await agentNamed('Ada Agent');
     await agent.socket!.dispose();
     agent.socket = undefined;
-    const agentPage = await openPage(browser);
-    pages.push(agentPage);
-    console = agentPage.page;
+    console = await visitorPage(); // a page of its own: another person's machine
     await signInConsole(console, t.server.url, agent);
     page = await visitorPage();
     await shopPage(page, '');
@@ -268,7 +251,7 @@ describe('ending a chat from the keyboard, and the rating', () => {
     expect(await page.getByTestId('sb-rating-1').count()).toBe(0);
     expect(await focused(page)).toBe('sb-new-chat');
     expect(await events(page)).toEqual(['Chat ended before anyone joined']);
-    expect(pages.flatMap((p) => p.errors)).toEqual([]);
+    expect(suite.pages.flatMap((p) => p.errors)).toEqual([]);
     expect(await page.getByTestId('sb-new-chat').evaluate((el) => getComputedStyle(el).cursor)).toBe('pointer');
   });
 });

@@ -13,7 +13,6 @@ import { startTestServer, type TestServer } from './support/server';
 jest.setTimeout(60_000);
 
 // What the page-side callbacks use: they run in the browser, this file compiles without the DOM lib.
-declare const document: { querySelectorAll(selector: string): ArrayLike<unknown> };
 declare const localStorage: { getItem(key: string): string | null };
 declare const location: { origin: string };
 declare function getComputedStyle(el: unknown): { backgroundColor: string };

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { findWebDir } from '../../src/http/static';
-import { waitFor } from './factories';
+import { loginSupervisor, waitFor, type TestAgent } from './factories';
+import { startTestServer, type TestServer } from './server';
 
 // What the page-side callbacks use: they run in the browser; this file compiles without the DOM lib.
 declare const document: { querySelectorAll(selector: string): ArrayLike<unknown>; activeElement: unknown };
@@ -119,4 +120,48 @@ export function untilFor(pages: () => Page[]) {
       await Promise.all(pages().map((p, i) => screenshot(p, `${name}-${i}`).catch(() => undefined)));
       throw new Error(`${what}: ${error.message} (screenshots: test-output/browser/${name}-*.png)`);
     });
+}
+
+/**
+ * The set-up every browser test file shares, registered with jest's beforeAll/afterAll: a server
+ * (with `env`), Chromium, a supervisor token, and the pages and agents the tests open, all
+ * disposed after. `page()` opens a watched page; `until` polls and saves every page on failure.
+ */
+export interface BrowserSuite {
+  t: TestServer;
+  browser: Browser;
+  supervisor: string;
+  pages: Watched[];
+  /** Agents whose console sockets (if any) are disposed after the file. */
+  agents: TestAgent[];
+  page(viewport?: { width: number; height: number }): Promise<Watched>;
+  until<T>(check: () => Promise<T | false | null | undefined>, what: string, timeoutMs?: number): Promise<T>;
+}
+
+export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite {
+  const pages: Watched[] = [];
+  const suite: BrowserSuite = {
+    t: undefined as unknown as TestServer,
+    browser: undefined as unknown as Browser,
+    supervisor: '',
+    pages,
+    agents: [],
+    async page(viewport) {
+      const watched = await openPage(suite.browser, viewport);
+      pages.push(watched);
+      return watched;
+    },
+    until: untilFor(() => pages.map((p) => p.page)),
+  };
+  beforeAll(async () => {
+    suite.t = await startTestServer({ env });
+    suite.browser = await launchBrowser();
+    suite.supervisor = await loginSupervisor(suite.t);
+  });
+  afterAll(async () => {
+    for (const a of suite.agents) await a.socket?.dispose();
+    await suite.browser?.close();
+    await suite.t?.close();
+  });
+  return suite;
 }

@@ -33,9 +33,18 @@ function normalise(headers: Record<string, unknown> | undefined): Record<string,
   return out;
 }
 
-/** GraphiQL's storage, in memory: tabs from localStorage came back doubled on every reload. */
-function memoryStorage() {
-  const items = new Map<string, string>();
+/**
+ * GraphiQL's storage, in memory: tabs from localStorage came back doubled on every reload. It
+ * starts with the first tab's text, where GraphiQL looks for its editors' first values (the
+ * query, variables and headers props would do that too, but then keep the first operation's
+ * name when another tab runs).
+ */
+function memoryStorage(first: { query: string; variables?: string; headers: string }) {
+  const items = new Map<string, string>([
+    ['graphiql:query', first.query],
+    ['graphiql:variables', first.variables ?? ''],
+    ['graphiql:headers', first.headers],
+  ]);
   return {
     getItem: (key: string) => items.get(key) ?? null,
     setItem: (key: string, value: string) => void items.set(key, value),
@@ -89,17 +98,12 @@ const variables = search.get('variables') ?? undefined;
 const headers = search.get('headers') ?? undefined;
 const defaultHeaders = JSON.stringify({ Authorization: PLACEHOLDER_TOKEN }, null, 2);
 const tabs = [...(query ? [{ query, variables, headers: headers ?? defaultHeaders }] : []), ...examples.map((e) => ({ query: e.query, variables: e.variables, headers: defaultHeaders }))];
-// The editors open on the first tab's own text (GraphiQL takes them from these props, not the tab).
-const first = tabs[0];
 
 createRoot(document.getElementById('root')!).render(
   <GraphiQL
     fetcher={fetcher}
-    storage={memoryStorage()}
+    storage={memoryStorage(tabs[0])}
     defaultTabs={tabs}
-    query={first.query}
-    variables={first.variables}
-    headers={first.headers}
     defaultHeaders={defaultHeaders}
     defaultEditorToolsVisibility={headers || !query ? 'headers' : 'variables'}
     isHeadersEditorEnabled
