@@ -160,13 +160,18 @@ export class ChatService {
       const { session } = await authorizeSession(tem, viewer, sessionId, ['customer'], true);
       if (session.status !== SessionStatus.CLOSED) throw new ConflictError('A chat can be rated once it is closed.');
       if (session.rating !== null) throw new ConflictError('This chat has already been rated.');
-      // Closed while QUEUED (abandoned in the queue): there is nobody to rate.
-      if (!session.agentId) throw new ConflictError('Nobody had taken this chat when it ended: there is nobody to rate.');
+      // Never taken by anyone (abandoned in the queue): there is nobody to rate.
+      if (!session.agentId && !(await this.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
       await tem.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [value, text, sessionId]);
       await recordEvent(tem, { sessionId, kind: EventKind.RATED, ...actorOf(viewer), agentId: session.agentId, data: { rating: value } });
       effects.sessions.add(sessionId);
     });
     effects.publish(this.bus);
+  }
+
+  private async everAssigned(em: EntityManager, sessionId: string): Promise<boolean> {
+    const rows = await em.execute(`select 1 from session_event where session_id = ? and kind in ('assigned', 'transferred') limit 1`, [sessionId]);
+    return rows.length > 0;
   }
 
   /**
