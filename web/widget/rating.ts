@@ -9,6 +9,8 @@ import { h } from '../shared/dom';
 export interface RatingState {
   value: number;
   rated: boolean;
+  /** An agent had the chat at some point seen here (a chat requeued and then ended still has someone to rate). */
+  hadAgent: boolean;
 }
 
 interface Hooks {
@@ -28,7 +30,7 @@ export function renderRating(box: HTMLDivElement, s: WidgetSessionFragment | nul
     delete box.dataset.state;
     return;
   }
-  const nobody = !s.agent;
+  const nobody = !s.agent && !state.hadAgent;
   const done = state.rated || s.rating !== null;
   const key = nobody ? 'nobody' : done ? 'done' : `ask:${state.value}`;
   if (box.dataset.state === key) return;

@@ -81,7 +81,7 @@ export class Widget {
   private readTimer?: ReturnType<typeof setTimeout>;
   private readSent = 0;
   private loadTimer?: ReturnType<typeof setTimeout>;
-  private readonly ratingState: RatingState = { value: 0, rated: false };
+  private readonly ratingState: RatingState = { value: 0, rated: false, hadAgent: false };
   private notices: Notice[] = [];
   /** This visitor pressed End chat (for "Chat ended by you"). */
   private endedHere = false;
@@ -364,6 +364,7 @@ export class Widget {
     this.agentTyping = null;
     this.ratingState.value = 0;
     this.ratingState.rated = false;
+    this.ratingState.hadAgent = false;
     this.notices = [];
     this.endedHere = false;
     this.confirmingEnd = false;
@@ -740,6 +741,7 @@ export class Widget {
   }
 
   private renderRating(): void {
+    if (this.session?.agent) this.ratingState.hadAgent = true;
     renderRating(this.ratingBox, this.session, this.ratingState, {
       root: this.root,
       rerender: () => this.render(),
