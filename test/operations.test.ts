@@ -438,7 +438,7 @@ describe('migrations at start', () => {
     const applied = await server.waitForLog('migrations applied');
     // Every migration, in order, the first one the initial schema.
     expect(applied.migrations).toEqual(migrationsList.map((m) => m.name));
-    expect(applied.migrations[0]).toMatch(/^Migration\d+_init$/);
+    expect((applied.migrations as string[])[0]).toMatch(/^Migration\d+_init$/);
     expect(await tablesOf(env.DATABASE_URL)).toEqual(expect.arrayContaining(['agent', 'chat_session', 'customer', 'message', 'session_event']));
     expect((await server.terminate()).code).toBe(0);
   });
