@@ -13,6 +13,7 @@ import { ChatService } from './services/chats';
 import { Semaphore } from './services/concurrency';
 import { LiveService } from './services/live';
 import { MessageService } from './services/messages';
+import { startDisconnectSweep } from './services/disconnected';
 import { MemoryPresenceStore, Presence, RedisPresenceStore } from './services/presence';
 import { Reads } from './services/reads';
 import { Routing } from './services/routing';
@@ -91,15 +92,25 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const chats = new ChatService(config, bus, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
   const agents = new AgentService(tokens, chats, routing, metrics, logger, hashing);
-  presence.onChange = (agentId, change) => {
+  presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
-  };
   const reads = new Reads(messages);
   const live = new LiveService(bus, messages, reads);
   presence.start();
+  const sweep = startDisconnectSweep({ agents, em: () => orm.em.fork(), afterSeconds: config.REQUEUE_DISCONNECTED_SECONDS, logger });
 
   if (config.SUPERVISOR_EMAIL && config.SUPERVISOR_PASSWORD) {
     await agents.ensureSupervisor(orm.em.fork(), config.SUPERVISOR_EMAIL, config.SUPERVISOR_PASSWORD);
+  } else if (db.embedded) {
+    const first = await agents.ensureFirstSupervisor(orm.em.fork());
+    if (first) {
+      // In the message: the logger redacts `password` fields, and this one must be seen.
+      logger.warn(
+        { email: first.email },
+        `first start: created the supervisor ${first.email} with the password ${first.password} (shown only this once). ` +
+          'Sign in at /console; set SUPERVISOR_EMAIL and SUPERVISOR_PASSWORD to choose your own.',
+      );
+    }
   }
   if (keepSecret) logger.warn({ dir: config.DATA_DIR }, 'no AUTH_SECRET: tokens are signed with a key generated under DATA_DIR (set AUTH_SECRET in production)');
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
@@ -115,6 +126,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       return results.every(Boolean);
     },
     async close() {
+      await sweep.stop();
       await presence.stop();
       await bus.close().catch(() => undefined);
       redis?.disconnect();

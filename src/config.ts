@@ -61,6 +61,8 @@ const schema = z
     PRESENCE_GRACE_SECONDS: int(0, 3600).default(15),
     // How long an instance's presence entries live in Redis without a refresh (crash detection).
     PRESENCE_TTL_SECONDS: int(2, 600).default(10),
+    // An agent not online this long has its ACTIVE chats put back at the head of the queue; 0: never.
+    REQUEUE_DISCONNECTED_SECONDS: int(0, 7 * 24 * 3600).default(120),
     // pino level.
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     // off: no introspection.
@@ -131,6 +133,18 @@ export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
+}
+
+/**
+ * `.env` in the working directory, if there is one, into process.env (Node's own parser,
+ * process.loadEnvFile): a variable already set in the environment wins over the file.
+ */
+export function loadEnvFile(file = '.env'): boolean {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  if (!fs.existsSync(file)) return false;
+  process.loadEnvFile(file); // sets only what the environment does not already have
+  return true;
 }
 
 /** Reads and validates the environment. Empty strings count as unset. */

@@ -5,7 +5,7 @@
  */
 import type { Browser, Page, WebSocket as PageSocket } from 'playwright-core';
 import { SendMessageDocument, SessionDocument } from './generated/graphql';
-import { launchBrowser, openPage, screenshot, transcript, type Watched } from './support/browser';
+import { editorValue, focused, launchBrowser, openPage, screenshot, setEditor, transcript, type Watched } from './support/browser';
 import { SUPERVISOR } from './support/env';
 import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
@@ -13,7 +13,6 @@ import { startTestServer, type TestServer } from './support/server';
 jest.setTimeout(60_000);
 
 // What the page-side callbacks use: they run in the browser, this file compiles without the DOM lib.
-declare const document: { querySelectorAll(selector: string): ArrayLike<unknown> };
 declare const localStorage: { getItem(key: string): string | null };
 declare const location: { origin: string };
 declare function getComputedStyle(el: unknown): { backgroundColor: string };
@@ -67,13 +66,6 @@ const until = <T>(check: () => Promise<T | false | null | undefined>, what: stri
 
 const widget = (page: Page) => page.locator('switchboard-widget');
 const text = async (page: Page, testId: string) => ((await page.getByTestId(testId).count()) ? await page.getByTestId(testId).first().innerText() : '');
-/** data-testid of the element focused inside the widget's shadow root (or the page). */
-const focused = (page: Page) =>
-  page.evaluate(() => {
-    const host = document.querySelectorAll('switchboard-widget')[0] as { shadowRoot: { activeElement: { getAttribute(n: string): string | null } | null } } | undefined;
-    const el = host?.shadowRoot.activeElement ?? (document as unknown as { activeElement: { getAttribute(n: string): string | null } | null }).activeElement;
-    return el?.getAttribute('data-testid') ?? null;
-  });
 const seqsOf = (rows: [string | null, string | null, string][]) => rows.map(([seq]) => Number(seq));
 
 describe('the widget, the console and the playground in a browser', () => {
@@ -373,24 +365,3 @@ describe('the frontends over plain HTTP: compression', () => {
     expect(((await api.json()) as { data: { __typename: string } }).data.__typename).toBe('Query');
   });
 });
-
-/** The text of a GraphiQL editor (CodeMirror 5 keeps its instance on its wrapper element). */
-function editorValue(page: Page, which: 'query' | 'response' | 'headers'): Promise<string> {
-  return page.evaluate((w) => {
-    const selector = { query: '.graphiql-query-editor .CodeMirror', response: '.result-window .CodeMirror', headers: '.graphiql-editor-tool .graphiql-editor:last-child .CodeMirror' }[w];
-    const el = document.querySelectorAll(selector)[0] as { CodeMirror: { getValue(): string } } | undefined;
-    return el ? el.CodeMirror.getValue() : '';
-  }, which);
-}
-
-async function setEditor(page: Page, which: 'headers' | 'variables', value: string): Promise<void> {
-  await page.locator(`.graphiql-editor-tools button[data-name="${which}"]`).click();
-  await page.evaluate(
-    ([w, v]) => {
-      const el = document.querySelectorAll('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')[0] as { CodeMirror: { setValue(v: string): void } } | undefined;
-      if (!el) throw new Error(`no visible ${w} editor`);
-      el.CodeMirror.setValue(v);
-    },
-    [which, value] as const,
-  );
-}

@@ -77,7 +77,7 @@ type Metrics = AgentMetricsQuery['agentMetrics'];
 
 function expectMetrics(
   actual: Metrics,
-  expected: Omit<Metrics, 'from' | 'to' | 'avgFirstResponseSeconds' | 'avgResponseSeconds'> & {
+  expected: Omit<Metrics, 'from' | 'to' | 'avgFirstResponseSeconds' | 'avgResponseSeconds' | 'chatsAbandoned'> & {
     avgFirstResponseSeconds: number | null;
     avgResponseSeconds: number | null;
   },

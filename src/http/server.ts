@@ -78,8 +78,11 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
   });
   const origins = app.config.CORS_ORIGINS;
   const socketsPerIp = new Map<string, number>();
+  // noServer: upgrades are handed over below. Attached with `server`, ws re-emits the HTTP
+  // server's own errors (a busy port) on the WebSocket server, where graphql-ws prints them as
+  // "Internal error … check your implementation" before the real message.
   const wss = new WebSocketServer({
-    server: httpServer,
+    noServer: true,
     path: '/graphql',
     maxPayload: MAX_BODY_BYTES,
     verifyClient: ({ origin, req }: { origin?: string; req: http.IncomingMessage }, done: (ok: boolean, code?: number, message?: string) => void) => {
@@ -100,6 +103,7 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
       else socketsPerIp.delete(ip);
     });
   });
+  httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
   const wsServer = attachWebSocket(app, wss, schema, gate);
   const apollo = new ApolloServer<Context>({
     schema,

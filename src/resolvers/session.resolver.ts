@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-gr
 import type { Context } from '../context';
 import { Agent, ChatSession, Customer, SessionStatus } from '../entities';
 import { NotFoundError } from '../errors';
+import { DateTimeScalar } from '../schema/scalars';
 import { SessionPage, MessagePage } from '../schema/types';
 import { requireAgent, requireSignedIn } from '../services/access';
 import type { SessionRow } from '../services/reads';
@@ -53,6 +54,11 @@ export class SessionResolver {
   })
   queuePosition(@Root() session: SessionRow, @Ctx() ctx: Context) {
     return ctx.app.reads.queuePosition(ctx.em, session);
+  }
+
+  @FieldResolver(() => DateTimeScalar, { nullable: true, description: 'When it entered the queue, or was last put back in it; null unless QUEUED.' })
+  queuedAt(@Root() session: SessionRow) {
+    return session.status === SessionStatus.QUEUED ? session.enteredQueueAt : null;
   }
 
   @FieldResolver(() => MessagePage, {

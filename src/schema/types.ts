@@ -50,6 +50,8 @@ export class AgentMetrics {
   avgRating!: number | null;
   @Field(() => Int)
   messagesSent!: number;
+  @Field(() => Int, { nullable: true, description: 'The team only (null for an agent): chats closed while QUEUED, before anyone took them.' })
+  chatsAbandoned!: number | null;
 }
 
 @ObjectType()

@@ -16,18 +16,27 @@ export interface AgentMetricsResult {
   avgResponseSeconds: number | null;
   avgRating: number | null;
   messagesSent: number;
+  chatsAbandoned: number | null;
 }
 
 /**
- * Computed from stored facts in [from, to), for one agent or (agentId null) the team:
- * - chatsAssigned: assignments and transfers to the agent (session_event).
- * - chatsClosed: sessions closed while with the agent.
+ * Computed from stored facts in [from, to), for one agent or (agentId null) the team. The README
+ * ("Metrics") says the same in words:
+ * - chatsAssigned: chats that reached the agent in the window, by assignment or transfer to it
+ *   (each chat once). For the team: chats assigned to anyone, each once however often it was
+ *   handed on (a chat transferred from Bob to Alice is one chat).
+ * - chatsClosed: chats closed in the window while with the agent (team: while with anyone).
+ * - resolutionRate: team: chatsClosed / chatsAssigned. An agent: (chatsClosed + chats it handed
+ *   on by transferChat, to a teammate or back to the queue) / chatsAssigned, at most 1: a transfer
+ *   away is handled, not unresolved. Going OFFLINE or disconnecting with chats is not.
  * - avgFirstResponseSeconds: per assignment in the window, until that agent's first message after it.
  * - avgResponseSeconds: per visitor message, until the agent's next reply in that session (the
  *   contract's words); counted in the window of the reply, for the agent who replied. Three
  *   visitor lines answered by one reply are three samples.
  * - avgRating: ratings given in the window to sessions the agent closed with.
  * - messagesSent: the agent's messages in the window.
+ * - chatsAbandoned (team only; null for an agent): chats closed in the window while QUEUED, with
+ *   no agent: the visitor gave up waiting.
  */
 const SQL = `
 with win as (select ?::timestamptz as f, ?::timestamptz as t, ?::uuid as agent),
@@ -35,6 +44,12 @@ assigned as (
   select e.session_id, e.agent_id, e.at from session_event e, win
    where e.kind in ('assigned', 'transferred') and e.at >= win.f and e.at < win.t
      and (win.agent is null or e.agent_id = win.agent)
+),
+handed_on as (
+  select distinct e.session_id from session_event e, win
+   where win.agent is not null and e.at >= win.f and e.at < win.t
+     and ((e.kind = 'transferred' and e.data->>'fromAgentId' = win.agent::text)
+       or (e.kind = 'requeued' and e.actor_kind = 'agent' and e.agent_id = win.agent and e.data->>'reason' is null))
 ),
 first_reply as (
   select extract(epoch from (select min(m.created_at) from message m
@@ -57,9 +72,12 @@ replies as (
      and r.created_at >= win.f and r.created_at < win.t and (win.agent is null or r.author_id = win.agent)
 )
 select
-  (select count(*) from assigned)::int as chats_assigned,
+  (select count(distinct session_id) from assigned)::int as chats_assigned,
   (select count(*) from session_event e, win where e.kind = 'closed' and e.agent_id is not null
       and e.at >= win.f and e.at < win.t and (win.agent is null or e.agent_id = win.agent))::int as chats_closed,
+  (select count(*) from handed_on)::int as chats_handed_on,
+  (select count(*) from session_event e, win where win.agent is null and e.kind = 'closed' and e.agent_id is null
+      and e.at >= win.f and e.at < win.t)::int as chats_abandoned,
   (select avg(s) from first_reply where s is not null)::float8 as avg_first_response,
   (select avg(s) from replies where s is not null)::float8 as avg_response,
   (select avg((e.data->>'rating')::int) from session_event e, win where e.kind = 'rated' and e.agent_id is not null
@@ -90,16 +108,18 @@ export async function agentMetrics(
   const [row] = await em.execute<Array<Record<string, number | null>>>(SQL, [from, to, agentId]);
   const assigned = row.chats_assigned as number;
   const closed = row.chats_closed as number;
+  const handled = agentId === null ? closed : closed + (row.chats_handed_on as number);
   return {
     agentId,
     from,
     to,
     chatsAssigned: assigned,
     chatsClosed: closed,
-    resolutionRate: assigned ? closed / assigned : null,
+    resolutionRate: assigned ? Math.min(1, handled / assigned) : null,
     avgFirstResponseSeconds: row.avg_first_response,
     avgResponseSeconds: row.avg_response,
     avgRating: row.avg_rating,
     messagesSent: row.messages_sent as number,
+    chatsAbandoned: agentId === null ? (row.chats_abandoned as number) : null,
   };
 }

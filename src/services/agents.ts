@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService, Viewer } from '../auth/tokens';
 import { asDate } from '../db/rows';
-import { isUuid, pgCode, PG } from '../db/sql';
+import { isUuid, pgArray, pgCode, PG } from '../db/sql';
 import { AgentRole, AgentStatus, EventKind } from '../entities';
 import { BadInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
@@ -31,6 +31,9 @@ export interface UpdateAgentInput {
   skills?: string[] | null;
   maxConcurrentChats?: number | null;
 }
+
+/** The supervisor made on a first start with no SUPERVISOR_EMAIL (embedded Postgres only). */
+export const FIRST_SUPERVISOR_EMAIL = 'supervisor@example.com';
 
 /** Agents: sign-in, the team, availability, and what presence changes mean for routing. */
 export class AgentService {
@@ -103,7 +106,7 @@ export class AgentService {
       if (capacity !== null && capacity < current.active_chats && !goingOffline) {
         throw new ConflictError(`The agent has ${current.active_chats} active chats; close or transfer some before lowering capacity below that.`);
       }
-      if (goingOffline) await this.requeueAll(tem, viewer, agentId, effects);
+      if (goingOffline) await this.requeueAll(tem, agentId, effects, { reason: 'offline', actorId: viewer.agentId });
       await tem.execute(
         `update agent set name = coalesce(?, name), status = coalesce(?, status), skills = coalesce(?::text[], skills),
                 max_concurrent_chats = coalesce(?, max_concurrent_chats)
@@ -115,28 +118,69 @@ export class AgentService {
     });
   }
 
-  /** OFFLINE: the agent's ACTIVE sessions go back to the head of the queue, in the order they came. */
-  private async requeueAll(em: EntityManager, viewer: Viewer & { kind: 'agent' }, agentId: string, effects: Effects): Promise<void> {
+  /**
+   * The agent's ACTIVE sessions go back to the head of the queue, in the order they came: when it
+   * goes OFFLINE (reason `offline`, by the agent or a supervisor) or has not been online for
+   * REQUEUE_DISCONNECTED_SECONDS (reason `disconnected`, by the system). Call under the routing lock.
+   */
+  private async requeueAll(
+    em: EntityManager,
+    agentId: string,
+    effects: Effects,
+    why: { reason: 'offline'; actorId: string } | { reason: 'disconnected' },
+  ): Promise<number> {
     const active = await em.execute<Array<{ id: string }>>(
       `select id from chat_session where agent_id = ? and status = 'ACTIVE' order by created_at, id`,
       [agentId],
     );
-    if (!active.length) return;
+    if (!active.length) return 0;
     const head = await em.execute<Array<{ t: string }>>(
       `select coalesce(min(queued_at), clock_timestamp()) as t from chat_session where status = 'QUEUED'`,
     );
     const headMs = asDate(head[0].t).getTime();
+    const actor = why.reason === 'offline' ? { actorKind: 'agent' as const, actorId: why.actorId } : { actorKind: 'system' as const };
     for (const [i, s] of active.entries()) {
       const queuedAt = new Date(headMs - (active.length - i));
       await em.execute(
-        `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, queued_at = ? where id = ?`,
+        `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, queued_at = ?, entered_queue_at = clock_timestamp() where id = ?`,
         [queuedAt, s.id],
       );
-      await recordEvent(em, { sessionId: s.id, kind: EventKind.REQUEUED, actorKind: 'agent', actorId: viewer.agentId, agentId, data: { reason: 'offline' } });
+      await recordEvent(em, { sessionId: s.id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
     }
     await em.execute('update agent set active_chats = 0 where id = ?', [agentId]);
     this.metrics.routingDecisions.inc({ outcome: 'requeued' }, active.length);
+    effects.agents.add(agentId);
     await this.chats.touchQueue(em, effects);
+    return active.length;
+  }
+
+  /**
+   * Contract (desk): "Disconnected agents". Agents holding ACTIVE chats that are not online now and
+   * were last seen online (agent.last_seen_at, kept fresh by `seen`) `afterSeconds` ago or more
+   * have them requeued, reason `disconnected`; their status stays. State-derived, so it survives
+   * any instance's crash, and decided under the routing lock, so it happens once however many
+   * instances sweep at the same time. Returns how many chats went back.
+   */
+  async requeueDisconnected(em: EntityManager, afterSeconds: number): Promise<number> {
+    const overdue = `select distinct a.id from agent a join chat_session s on s.agent_id = a.id and s.status = 'ACTIVE'
+                      where coalesce(a.last_seen_at, '-infinity') <= now() - make_interval(secs => ?)`;
+    const candidates = await em.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
+    if (!candidates.length) return 0;
+    return this.chats.routed(em, async (tem, effects) => {
+      // Again under the lock: another instance may have requeued them, or the agent come back.
+      const online = await this.routing.onlineIds();
+      const rows = await tem.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
+      let n = 0;
+      for (const { id } of rows) if (!online.has(id)) n += await this.requeueAll(tem, id, effects, { reason: 'disconnected' });
+      if (n) await this.routing.drain(tem, effects);
+      return n;
+    });
+  }
+
+  /** Agents online now were seen now: what `requeueDisconnected` measures absence from. */
+  async seen(em: EntityManager): Promise<void> {
+    const online = [...(await this.routing.onlineIds())];
+    if (online.length) await em.execute('update agent set last_seen_at = now() where id = any(?::uuid[])', [pgArray(online)]);
   }
 
   /** SUPERVISOR_EMAIL + SUPERVISOR_PASSWORD: make sure such a supervisor exists and can sign in. */
@@ -160,6 +204,20 @@ export class AgentService {
       await em.execute('update agent set role = ?, password_hash = ? where id = ?', [AgentRole.SUPERVISOR, await hashPassword(password), id]);
       this.logger.info({ email }, 'supervisor credentials updated');
     }
+  }
+
+  /**
+   * The first start with the embedded Postgres and no SUPERVISOR_*: without a supervisor nobody
+   * could sign in, so one is created with a generated password, returned to be logged once.
+   * Null when a supervisor exists already (every later start).
+   */
+  async ensureFirstSupervisor(em: EntityManager): Promise<{ email: string; password: string } | null> {
+    const rows = await em.execute(`select 1 from agent where role = ? limit 1`, [AgentRole.SUPERVISOR]);
+    if (rows.length) return null;
+    const email = FIRST_SUPERVISOR_EMAIL;
+    const password = randomBytes(12).toString('base64url');
+    await this.insert(em, randomUUID(), { name: 'Supervisor', email, password, role: AgentRole.SUPERVISOR });
+    return { email, password };
   }
 
   /** Presence: coming online may free capacity; going offline is news for the team. */

@@ -76,8 +76,8 @@ export class ChatService {
       const customerId = await this.resolveCustomer(tem, viewer, { name, email, externalId, verified });
       const sessionId = randomUUID();
       await tem.execute(
-        `insert into chat_session (id, customer_id, status, skill, queued_at, created_at, last_seq)
-         values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), ?)`,
+        `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq)
+         values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), ?)`,
         [sessionId, customerId, skill, first === null ? 0 : 1],
       );
       await recordEvent(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
@@ -175,6 +175,8 @@ export class ChatService {
       const { session } = await authorizeSession(tem, viewer, sessionId, ['customer'], true);
       if (session.status !== SessionStatus.CLOSED) throw new ConflictError('A chat can be rated once it is closed.');
       if (session.rating !== null) throw new ConflictError('This chat has already been rated.');
+      // Never taken by anyone (abandoned in the queue): there is nobody to rate.
+      if (!session.agentId && !(await this.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
       await tem.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [value, text, sessionId]);
       await recordEvent(tem, { sessionId, kind: EventKind.RATED, ...actorOf(viewer), agentId: session.agentId, data: { rating: value } });
       effects.sessions.add(sessionId);
@@ -182,45 +184,43 @@ export class ChatService {
     effects.publish(this.bus);
   }
 
-  /** Its agent or a supervisor: to a named agent with a free slot, or back to the queue (optionally for another skill). */
+  private async everAssigned(em: EntityManager, sessionId: string): Promise<boolean> {
+    const rows = await em.execute(`select 1 from session_event where session_id = ? and kind in ('assigned', 'transferred') limit 1`, [sessionId]);
+    return rows.length > 0;
+  }
+
+  /**
+   * Its agent or a supervisor: an ACTIVE chat to a named agent with a free slot, or back to the
+   * queue (optionally for another skill). A supervisor may also take a QUEUED chat straight to a
+   * named agent, ahead of the queue (contract, desk: "Supervisors assign by hand").
+   */
   async transfer(em: EntityManager, viewer: Viewer, sessionId: string, toAgentId: string | null | undefined, skillArg: string | null | undefined): Promise<void> {
     const skill = validate.skill(skillArg);
     if (toAgentId !== undefined && toAgentId !== null && !isUuid(toAgentId)) throw new NotFoundError('Agent');
     await authorizeSession(em, viewer, sessionId, TRANSFERRERS); // before the transaction and lock, then under them
     await this.routed(em, async (tem, effects) => {
-      const { session } = await authorizeSession(tem, viewer, sessionId, TRANSFERRERS, true);
-      if (session.status !== SessionStatus.ACTIVE || !session.agentId) throw new ConflictError('Only an ACTIVE chat can be transferred.');
+      const { session, party } = await authorizeSession(tem, viewer, sessionId, TRANSFERRERS, true);
+      if (session.status === SessionStatus.QUEUED && party === 'supervisor' && toAgentId) {
+        await this.assignByHand(tem, viewer, effects, sessionId, toAgentId, skill);
+        return;
+      }
+      if (session.status !== SessionStatus.ACTIVE || !session.agentId) {
+        throw new ConflictError(party === 'supervisor' ? 'Only an ACTIVE chat can be transferred, or a QUEUED one to a named agent.' : 'Only an ACTIVE chat can be transferred.');
+      }
       const from = session.agentId;
       if (toAgentId) {
         if (toAgentId === from) throw new ConflictError('The chat is already with that agent.');
-        // The target must be available as routing means it (ONLINE, connected, a free slot); the
-        // skill is the transferring person's call.
-        const online = await this.routing.isOnline(toAgentId);
-        const target = await tem.execute<Array<{ id: string }>>(
-          `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
-            where id = ? and status = 'ONLINE' and ? and active_chats < max_concurrent_chats returning id`,
-          [toAgentId, online],
-        );
-        if (!target.length) {
-          const exists = await tem.execute('select 1 from agent where id = ?', [toAgentId]);
-          if (!exists.length) throw new NotFoundError('Agent');
-          throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
-        }
-        const [{ assigned_at }] = await tem.execute<Array<{ assigned_at: string }>>(
-          `update chat_session set agent_id = ?, assigned_at = clock_timestamp(), agent_read_seq = 0, skill = coalesce(?, skill)
-            where id = ? returning assigned_at`,
-          [toAgentId, skill, sessionId],
-        );
-        await recordEvent(tem, {
-          sessionId, kind: EventKind.TRANSFERRED, ...actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from }, at: assigned_at,
-        });
+        await this.takeSlot(tem, toAgentId);
+        // assignedAt stays the first assignment (the chat's wait ended then); the hand-off is the event.
+        await tem.execute(`update chat_session set agent_id = ?, agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`, [toAgentId, skill, sessionId]);
+        await recordEvent(tem, { sessionId, kind: EventKind.TRANSFERRED, ...actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
         effects.assigned.push({ sessionId, agentId: toAgentId });
         effects.agents.add(toAgentId);
         this.metrics.routingDecisions.inc({ outcome: 'transferred' });
       } else {
         await tem.execute(
           `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0,
-                  skill = coalesce(?, skill), queued_at = clock_timestamp() where id = ?`,
+                  skill = coalesce(?, skill), queued_at = clock_timestamp(), entered_queue_at = clock_timestamp() where id = ?`,
           [skill, sessionId],
         );
         await recordEvent(tem, { sessionId, kind: EventKind.REQUEUED, ...actorOf(viewer), agentId: from, data: { skill } });
@@ -232,6 +232,39 @@ export class ChatService {
       effects.sessions.add(sessionId);
       await this.routing.drain(tem, effects, toAgentId ? undefined : { sessionId, agentId: from });
     });
+  }
+
+  /**
+   * Takes one slot of the named agent, which must be available as routing means it (ONLINE,
+   * connected, a free slot); the skill is the transferring person's call.
+   */
+  private async takeSlot(em: EntityManager, agentId: string): Promise<void> {
+    const online = await this.routing.isOnline(agentId);
+    const target = await em.execute<Array<{ id: string }>>(
+      `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
+        where id = ? and status = 'ONLINE' and ? and active_chats < max_concurrent_chats returning id`,
+      [agentId, online],
+    );
+    if (target.length) return;
+    const exists = await em.execute('select 1 from agent where id = ?', [agentId]);
+    if (!exists.length) throw new NotFoundError('Agent');
+    throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
+  }
+
+  /** A supervisor puts a QUEUED chat with a named agent: event `assigned`, by that supervisor. */
+  private async assignByHand(em: EntityManager, viewer: Viewer, effects: Effects, sessionId: string, agentId: string, skill: string | null): Promise<void> {
+    await this.takeSlot(em, agentId);
+    const [{ assigned_at }] = await em.execute<Array<{ assigned_at: string }>>(
+      `update chat_session set status = 'ACTIVE', agent_id = ?, assigned_at = clock_timestamp(), queued_at = null, skill = coalesce(?, skill)
+        where id = ? returning assigned_at`,
+      [agentId, skill, sessionId],
+    );
+    await recordEvent(em, { sessionId, kind: EventKind.ASSIGNED, ...actorOf(viewer), agentId, data: { byHand: true }, at: assigned_at });
+    effects.assigned.push({ sessionId, agentId });
+    effects.agents.add(agentId);
+    effects.sessions.add(sessionId);
+    await this.touchQueue(em, effects);
+    this.metrics.routingDecisions.inc({ outcome: 'assigned' });
   }
 
   /** Raises the caller's side's read seq (never lowers it; never past the last message). */

@@ -56,7 +56,8 @@ export class RedisPresenceStore implements PresenceStore {
 
 /** online: the agent just came online; connected: another socket of an online agent; offline: it went. */
 export type PresenceChange = 'online' | 'connected' | 'offline';
-export type PresenceListener = (agentId: string, change: PresenceChange) => void;
+/** Resolves once what the change means for routing is done (connect waits for it: see connect). */
+export type PresenceListener = (agentId: string, change: PresenceChange) => Promise<void>;
 
 export class Presence {
   readonly instanceId = randomUUID();
@@ -74,14 +75,18 @@ export class Presence {
   ) {}
 
   /** Told when an agent comes online, opens another socket, or goes (after the grace period). */
-  onChange: PresenceListener = () => undefined;
+  onChange: PresenceListener = async () => undefined;
 
   start() {
     this.refresher = setInterval(() => void this.refresh(), Math.max(500, Math.floor(this.ttlMs / 3)));
     this.refresher.unref();
   }
 
-  /** A socket for this agent opened on this instance. */
+  /**
+   * A socket for this agent opened on this instance. Resolves after the routing this triggers
+   * has committed (chats waiting for the agent are assigned before the socket is acknowledged),
+   * so a console that reads its chats once connected sees every one of them.
+   */
   async connect(agentId: string): Promise<void> {
     const count = (this.sockets.get(agentId) ?? 0) + 1;
     this.sockets.set(agentId, count);
@@ -93,7 +98,7 @@ export class Presence {
       this.unsynced.add(agentId);
       throw error;
     });
-    this.onChange(agentId, wasOnline ? 'connected' : 'online');
+    await this.onChange(agentId, wasOnline ? 'connected' : 'online');
   }
 
   /** A socket for this agent closed on this instance. */
@@ -108,7 +113,7 @@ export class Presence {
     const timer = setTimeout(() => {
       this.graceTimers.delete(agentId);
       void this.isOnline(agentId).then((online) => {
-        if (!online) this.onChange(agentId, 'offline');
+        if (!online) void this.onChange(agentId, 'offline');
       });
     }, this.graceMs + 50);
     timer.unref();
@@ -145,7 +150,7 @@ export class Presence {
       try {
         const added = await this.store.set(this.member(agentId), expiresAt);
         const missed = this.unsynced.delete(agentId);
-        if ((added || missed) && this.sockets.has(agentId)) this.onChange(agentId, 'online');
+        if ((added || missed) && this.sockets.has(agentId)) void this.onChange(agentId, 'online');
       } catch (error) {
         this.unsynced.add(agentId);
         this.logger.warn({ err: error }, 'presence refresh failed');

@@ -58,6 +58,10 @@ export class Routing {
     return (await this.presence.onlineIds()).has(agentId);
   }
 
+  onlineIds(): Promise<Set<string>> {
+    return this.presence.onlineIds();
+  }
+
   /** Serialises routing across instances until the transaction ends. */
   async lock(em: EntityManager): Promise<void> {
     await em.execute('select pg_advisory_xact_lock(?)', [ROUTING_LOCK]);

@@ -2,6 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { findWebDir } from '../../src/http/static';
+import { loginSupervisor, waitFor, type TestAgent } from './factories';
+import { startTestServer, type TestServer } from './server';
+
+// What the page-side callbacks use: they run in the browser; this file compiles without the DOM lib.
+declare const document: { querySelectorAll(selector: string): ArrayLike<unknown>; activeElement: unknown };
 
 /** Debian's Chromium (.ci/run installs the package when it is missing); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -56,4 +61,107 @@ export async function transcript(scope: Page | Locator): Promise<[string | null,
   return scope.locator('[data-testid="sb-message"]').evaluateAll((els) =>
     els.map((el) => [el.getAttribute('data-seq'), el.getAttribute('data-author'), el.querySelector('.bubble')?.textContent ?? ''] as [string | null, string | null, string]),
   );
+}
+
+/** Signs in to /console as `who` and waits for the console (its status switch) to be there. */
+export async function signInConsole(page: Page, base: string, who: { email: string; password: string }): Promise<void> {
+  await page.goto(`${base}/console`);
+  await page.getByTestId('sb-login-email').fill(who.email);
+  await page.getByTestId('sb-login-password').fill(who.password);
+  await page.getByTestId('sb-login-submit').click();
+  await page.getByTestId('sb-status-select').waitFor();
+}
+
+/** data-testid (or, without one, role) of the element focused inside the widget's shadow root (or the page). */
+export function focused(page: Page): Promise<string | null> {
+  return page.evaluate(() => {
+    type El = { getAttribute(n: string): string | null };
+    const host = document.querySelectorAll('switchboard-widget')[0] as { shadowRoot: { activeElement: El | null } } | undefined;
+    const el = host?.shadowRoot.activeElement ?? (document.activeElement as El | null);
+    return el?.getAttribute('data-testid') ?? null;
+  });
+}
+
+/** The text of a GraphiQL editor (CodeMirror 5 keeps its instance on its wrapper element). */
+export function editorValue(page: Page, which: 'query' | 'response' | 'headers' | 'variables'): Promise<string> {
+  return page.evaluate((w) => {
+    const selector = {
+      query: '.graphiql-query-editor .CodeMirror',
+      response: '.result-window .CodeMirror',
+      variables: '.graphiql-editor-tool .graphiql-editor:first-child .CodeMirror',
+      headers: '.graphiql-editor-tool .graphiql-editor:last-child .CodeMirror',
+    }[w];
+    const el = document.querySelectorAll(selector)[0] as { CodeMirror: { getValue(): string } } | undefined;
+    return el ? el.CodeMirror.getValue() : '';
+  }, which);
+}
+
+/** Opens GraphiQL's headers or variables editor and replaces its text. */
+export async function setEditor(page: Page, which: 'headers' | 'variables', value: string): Promise<void> {
+  await page.locator(`.graphiql-editor-tools button[data-name="${which}"]`).click();
+  await page.evaluate(
+    ([w, v]) => {
+      const el = document.querySelectorAll('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')[0] as { CodeMirror: { setValue(v: string): void } } | undefined;
+      if (!el) throw new Error(`no visible ${w} editor`);
+      el.CodeMirror.setValue(v);
+    },
+    [which, value] as const,
+  );
+}
+
+/**
+ * A poller for browser tests: waits until `check` holds and, when it does not, saves what each
+ * page showed (test-output/browser/failed-<what>-<n>.png) before failing.
+ */
+export function untilFor(pages: () => Page[]) {
+  return <T>(check: () => Promise<T | false | null | undefined>, what: string, timeoutMs = 10_000): Promise<T> =>
+    waitFor(check, timeoutMs, 50).catch(async (error: Error) => {
+      const name = `failed-${what.replace(/\W+/g, '-')}`;
+      await Promise.all(pages().map((p, i) => screenshot(p, `${name}-${i}`).catch(() => undefined)));
+      throw new Error(`${what}: ${error.message} (screenshots: test-output/browser/${name}-*.png)`);
+    });
+}
+
+/**
+ * The set-up every browser test file shares, registered with jest's beforeAll/afterAll: a server
+ * (with `env`), Chromium, a supervisor token, and the pages and agents the tests open, all
+ * disposed after. `page()` opens a watched page; `until` polls and saves every page on failure.
+ */
+export interface BrowserSuite {
+  t: TestServer;
+  browser: Browser;
+  supervisor: string;
+  pages: Watched[];
+  /** Agents whose console sockets (if any) are disposed after the file. */
+  agents: TestAgent[];
+  page(viewport?: { width: number; height: number }): Promise<Watched>;
+  until<T>(check: () => Promise<T | false | null | undefined>, what: string, timeoutMs?: number): Promise<T>;
+}
+
+export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite {
+  const pages: Watched[] = [];
+  const suite: BrowserSuite = {
+    t: undefined as unknown as TestServer,
+    browser: undefined as unknown as Browser,
+    supervisor: '',
+    pages,
+    agents: [],
+    async page(viewport) {
+      const watched = await openPage(suite.browser, viewport);
+      pages.push(watched);
+      return watched;
+    },
+    until: untilFor(() => pages.map((p) => p.page)),
+  };
+  beforeAll(async () => {
+    suite.t = await startTestServer({ env });
+    suite.browser = await launchBrowser();
+    suite.supervisor = await loginSupervisor(suite.t);
+  });
+  afterAll(async () => {
+    for (const a of suite.agents) await a.socket?.dispose();
+    await suite.browser?.close();
+    await suite.t?.close();
+  });
+  return suite;
 }

@@ -65,18 +65,18 @@ const matches = (match: string | RegExp | ((line: LogLine) => boolean), line: Lo
   return typeof match === 'string' ? msg.includes(match) : match.test(msg);
 };
 
-/** Which build to run, from which directory: this checkout's, from its root, unless a test says otherwise. */
-export interface Checkout {
-  main: string;
-  cwd: string;
+/** Where to run it: this checkout's build from the repository root, unless a test says otherwise
+ *  (`cwd` is also where `.env` is looked for; `main` another checkout's dist/src/main.js). */
+export interface SpawnOptions {
+  cwd?: string;
+  main?: string;
 }
-const THIS_CHECKOUT: Checkout = { main: MAIN, cwd: ROOT };
 
 /** Starts `node dist/src/main.js` with `env` (and PATH) and returns at once. */
-export function spawnServer(env: Record<string, string | undefined>, checkout = THIS_CHECKOUT): ServerProcess {
+export function spawnServer(env: Record<string, string | undefined>, options: SpawnOptions = {}): ServerProcess {
   const clean: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
-  const child = spawn(process.execPath, [checkout.main], { cwd: checkout.cwd, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.main ?? MAIN], { cwd: options.cwd ?? ROOT, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const logs: LogLine[] = [];
   const raw: string[] = [];
@@ -155,8 +155,8 @@ export function spawnServer(env: Record<string, string | undefined>, checkout = 
  * Starts the server and waits for its "Switchboard listening" line (which names the port); fails
  * with the output if it exits first or takes longer than `timeoutMs`.
  */
-export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, checkout = THIS_CHECKOUT): Promise<ListeningServer> {
-  const proc = spawnServer(env, checkout);
+export async function startServerProcess(env: Record<string, string | undefined>, timeoutMs = 60_000, options: SpawnOptions = {}): Promise<ListeningServer> {
+  const proc = spawnServer(env, options);
   let listening: LogLine;
   try {
     listening = await proc.waitForLog((line) => typeof line.msg === 'string' && line.msg.startsWith('Switchboard listening') && typeof line.port === 'number', timeoutMs);
@@ -181,8 +181,8 @@ export async function startServerProcess(env: Record<string, string | undefined>
 }
 
 /** Runs the server until it exits by itself (e.g. refusing a bad configuration). */
-export async function runUntilExit(env: Record<string, string | undefined>, timeoutMs = 30_000): Promise<Exit & { output: string; logs: LogLine[] }> {
-  const proc = spawnServer(env);
+export async function runUntilExit(env: Record<string, string | undefined>, timeoutMs = 30_000, options: SpawnOptions = {}): Promise<Exit & { output: string; logs: LogLine[] }> {
+  const proc = spawnServer(env, options);
   const timer = setTimeout(() => void proc.kill(), timeoutMs);
   const exit = await proc.exited;
   clearTimeout(timer);

@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore, type FormEvent } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
 import { ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
 import { GraphQLRequestError, request } from '../shared/gql';
 import { ChatView } from './ChatView';
@@ -42,7 +42,15 @@ export function App() {
 
   if (checking) return <p className="loading">Loading…</p>;
   if (!store) return <Login notice={notice} onSignedIn={signIn} />;
-  return <Console store={store} onSignOut={() => signOut(null)} />;
+  return (
+    <Console
+      store={store}
+      onSignOut={async (handBack) => {
+        if (handBack) await store.setStatus('OFFLINE');
+        signOut(null);
+      }}
+    />
+  );
 }
 
 function Login({ notice, onSignedIn }: { notice: string | null; onSignedIn: (token: string, me: ConsoleStore['me']) => void }) {
@@ -99,12 +107,37 @@ function Login({ notice, onSignedIn }: { notice: string | null; onSignedIn: (tok
 
 const STATUS_LABEL: Record<AgentStatus, string> = { ONLINE: 'Online', AWAY: 'Away', OFFLINE: 'Offline' };
 
-function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: () => void }) {
+/** A question that must be answered before going on; focus starts on its first button. */
+function Confirm({ title, children, actions }: { title: string; children: ReactNode; actions: { label: string; testId: string; kind?: string; run: () => void }[] }) {
+  const first = useRef<HTMLButtonElement>(null);
+  useEffect(() => first.current?.focus(), []);
+  return (
+    <div className="backdrop">
+      <div className="dialog" role="alertdialog" aria-modal="true" aria-labelledby="dialog-title" data-testid="sb-dialog">
+        <h2 id="dialog-title">{title}</h2>
+        <div className="dialog-body">{children}</div>
+        <div className="dialog-actions">
+          {actions.map((a, i) => (
+            <button key={a.testId} ref={i === 0 ? first : undefined} type="button" className={a.kind ?? 'ghost'} data-testid={a.testId} onClick={a.run}>
+              {a.label}
+            </button>
+          ))}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+const chats = (n: number) => `${n} chat${n === 1 ? '' : 's'}`;
+
+function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBack: boolean) => Promise<void> }) {
   useStore(store);
   const [tab, setTab] = useState<'chats' | 'team'>('chats');
   const [statusError, setStatusError] = useState<string | null>(null);
+  const [asking, setAsking] = useState<'signout' | 'offline' | null>(null);
+  const active = store.activeCount();
   const me = store.me;
-  const chats = store.visibleChats();
+  const mine = store.visibleChats();
   const selected = store.selected ? store.chats.get(store.selected) : undefined;
   const unread = store.unreadTotal();
 
@@ -112,10 +145,21 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: () => v
     document.title = unread ? `(${unread}) Switchboard console` : 'Switchboard console';
   }, [unread]);
 
-  const changeStatus = async (status: AgentStatus) => {
+  const changeStatus = async (status: AgentStatus, confirmed = false) => {
+    // Going OFFLINE hands every chat back to the queue: ask first when there are some.
+    if (status === 'OFFLINE' && !confirmed && active > 0) return setAsking('offline');
+    setAsking(null);
     setStatusError(null);
     try {
       await store.setStatus(status);
+    } catch (error) {
+      setStatusError((error as Error).message);
+    }
+  };
+  const signOut = async (handBack: boolean) => {
+    setAsking(null);
+    try {
+      await onSignOut(handBack);
     } catch (error) {
       setStatusError((error as Error).message);
     }
@@ -156,10 +200,36 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: () => v
           {me.name}
           {me.role === 'SUPERVISOR' && <span className="tag">supervisor</span>}
         </span>
-        <button type="button" className="ghost" onClick={onSignOut}>
+        <button type="button" className="ghost" data-testid="sb-sign-out" onClick={() => (active > 0 ? setAsking('signout') : void signOut(false))}>
           Sign out
         </button>
       </header>
+      {asking === 'signout' && (
+        <Confirm
+          title="Sign out"
+          actions={[
+            { label: `Hand back ${chats(active)} and sign out`, testId: 'sb-signout-handback', kind: 'primary', run: () => void signOut(true) },
+            { label: 'Sign out, keep them', testId: 'sb-signout-keep', run: () => void signOut(false) },
+            { label: 'Cancel', testId: 'sb-dialog-cancel', run: () => setAsking(null) },
+          ]}
+        >
+          <p>
+            You have {chats(active)} open. Hand {active === 1 ? 'it' : 'them'} back to the queue (you go Offline), so that a teammate can answer? If
+            you keep them, they go back on their own after a while unless you return.
+          </p>
+        </Confirm>
+      )}
+      {asking === 'offline' && (
+        <Confirm
+          title="Go offline"
+          actions={[
+            { label: `Go offline and hand back ${chats(active)}`, testId: 'sb-offline-confirm', kind: 'primary', run: () => void changeStatus('OFFLINE', true) },
+            { label: 'Cancel', testId: 'sb-dialog-cancel', run: () => setAsking(null) },
+          ]}
+        >
+          <p>Going offline puts your {chats(active)} back at the head of the queue for your teammates.</p>
+        </Confirm>
+      )}
       {statusError && (
         <p className="error banner" role="alert">
           {statusError}
@@ -168,22 +238,23 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: () => v
       {tab === 'team' && me.role === 'SUPERVISOR' ? (
         <Team store={store} />
       ) : (
-        <div className="workspace">
+        <div className={`workspace${selected ? ' has-chat' : ''}`}>
           <aside className="side">
             <section aria-labelledby="mine-title">
               <h2 id="mine-title">
-                My chats <span className="count">{chats.filter((c) => !c.gone && c.session.status === 'ACTIVE').length}</span>
+                My chats <span className="count" data-testid="sb-mine-count">{active}</span>
               </h2>
-              {chats.length === 0 ? (
+              {mine.length === 0 ? (
                 <p className="empty">{me.status === 'ONLINE' ? 'No chats yet. New ones appear here.' : 'Go online to receive chats.'}</p>
               ) : (
                 <ul className="list">
-                  {chats.map((chat) => (
+                  {mine.map((chat) => (
                     <SessionItem key={chat.session.id} store={store} chat={chat} active={chat === selected} />
                   ))}
                 </ul>
               )}
             </section>
+            {me.role === 'SUPERVISOR' && <TeamChats store={store} selected={selected?.session.id ?? null} />}
             <section aria-labelledby="queue-title">
               <h2 id="queue-title">
                 Queue <span className="count">{store.queue.length}</span>
@@ -197,8 +268,9 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: () => v
                       <span className="who">{s.customer.name || 'Visitor'}</span>
                       <span className="sub">
                         #{s.queuePosition ?? '?'}
-                        {s.skill ? ` · ${s.skill}` : ''} · waiting since {time(s.createdAt)}
+                        {s.skill ? ` · ${s.skill}` : ''} · waiting since <time dateTime={s.queuedAt ?? s.createdAt} data-testid="sb-waiting-since">{time(s.queuedAt ?? s.createdAt)}</time>
                       </span>
+                      {me.role === 'SUPERVISOR' && <AssignControl store={store} sessionId={s.id} />}
                     </li>
                   ))}
                 </ol>
@@ -209,6 +281,77 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: () => v
         </div>
       )}
     </div>
+  );
+}
+
+/** Supervisors: every live chat of the team, opened read only (join by transferring it to yourself). */
+function TeamChats({ store, selected }: { store: ConsoleStore; selected: string | null }) {
+  const others = store.teamChats;
+  return (
+    <section aria-labelledby="team-chats-title">
+      <h2 id="team-chats-title">
+        Team's chats <span className="count">{others.length}</span>
+      </h2>
+      {others.length === 0 ? (
+        <p className="empty">No other live chats.</p>
+      ) : (
+        <ul className="list">
+          {others.map((s) => (
+            <li key={s.id}>
+              <button
+                type="button"
+                className={`session${selected === s.id ? ' active' : ''}`}
+                data-testid="sb-team-session"
+                data-session-id={s.id}
+                aria-current={selected === s.id ? 'true' : undefined}
+                onClick={() => store.observe(s)}
+              >
+                <span className="who">{s.customer.name || 'Visitor'}</span>
+                <span className="sub">with {s.agent?.name ?? '—'}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** Supervisors: a queued chat to a named agent who can take it now. */
+function AssignControl({ store, sessionId }: { store: ConsoleStore; sessionId: string }) {
+  const [to, setTo] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const able = Array.from(store.agents.values()).filter((a) => store.canTake(a) === null);
+  return (
+    <form
+      className="assign"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!to) return;
+        setError(null);
+        store.assign(sessionId, to).catch((err: unknown) => setError((err as Error).message));
+      }}
+    >
+      <label>
+        <span className="sr-only">Assign to</span>
+        <select data-testid="sb-assign-target" value={to} onChange={(e) => setTo(e.target.value)}>
+          <option value="">{able.length ? 'Assign to…' : 'Nobody can take it now'}</option>
+          {able.map((a) => (
+            <option key={a.id} value={a.id}>
+              {a.id === store.me.id ? `${a.name} (me)` : a.name} — {a.activeChats}/{a.maxConcurrentChats}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" className="ghost small" data-testid="sb-assign" disabled={!to}>
+        Assign
+      </button>
+      {error && (
+        <span className="error" role="alert">
+          {error}
+        </span>
+      )}
+    </form>
   );
 }
 

@@ -1,8 +1,27 @@
-import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { Fragment, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
+import { LINK_ATTRS, linkPieces } from '../shared/linkify';
 import { time, useStore } from './App';
 import type { Chat, ConsoleStore, Message, Outgoing } from './store';
 
 type Row = { key: string; author: Message['author']; name: string; body: string; seq?: number; at: string; pending?: Outgoing };
+
+/** Message text with its http(s) links as anchors; everything else stays text. */
+function Linked({ text }: { text: string }) {
+  return (
+    <>
+      {linkPieces(text).map((p, i) =>
+        p.href ? (
+          <a key={i} href={p.href} rel={LINK_ATTRS.rel} target={LINK_ATTRS.target}>
+            {p.text}
+          </a>
+        ) : (
+          p.text
+        ),
+      )}
+    </>
+  );
+}
 
 export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
   useStore(store);
@@ -12,9 +31,11 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
   const [transferOpen, setTransferOpen] = useState(false);
   const [target, setTarget] = useState('queue');
   const [error, setError] = useState<string | null>(null);
+  const [refused, setRefused] = useState(false);
   const logRef = useRef<HTMLDivElement>(null);
   const closed = s.status === 'CLOSED';
-  const readOnly = closed || !!chat.gone;
+  const readOnly = closed || !!chat.gone || !!chat.observer;
+  const tooLong = draft.trim().length > BODY_MAX;
 
   const rows: Row[] = Array.from(chat.messages.values())
     .sort((a, b) => a.seq - b.seq)
@@ -39,6 +60,8 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
     if (!draft.trim()) return;
+    if (tooLong) return setRefused(true); // never cut silently: say so, keep the text
+    setRefused(false);
     store.send(id, draft);
     setDraft('');
   };
@@ -58,21 +81,47 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
     }
   };
 
-  const teammates = Array.from(store.agents.values()).filter((a) => a.id !== store.me.id);
+  const teammates = Array.from(store.agents.values())
+    .filter((a) => a.id !== s.agent?.id)
+    .map((a) => ({ agent: a, why: store.canTake(a) }))
+    .sort((x, y) => Number(x.why !== null) - Number(y.why !== null) || x.agent.name.localeCompare(y.agent.name));
+  const notices = [...chat.notices].sort((a, b) => a.afterSeq - b.afterSeq);
+  const noticesAfter = (seq: number, upTo: number) =>
+    notices
+      .filter((n) => n.afterSeq >= seq && n.afterSeq < upTo)
+      .map((n) => (
+        <div key={n.key} className="event" data-testid="sb-event" role="note">
+          {n.text}
+        </div>
+      ));
 
   return (
     <section className="chat" aria-labelledby="chat-title">
       <header className="chat-head">
-        <div>
+        <button type="button" className="ghost back" data-testid="sb-back" aria-label="Back to the chat list" onClick={() => store.select(null)}>
+          ← Chats
+        </button>
+        <div className="titles">
           <h2 id="chat-title">{s.customer.name || 'Visitor'}</h2>
           <p className="sub">
             {s.customer.email ?? 'no email'}
             {s.customer.verified ? ' · verified' : ''}
             {s.skill ? ` · ${s.skill}` : ''} · <span data-testid="sb-chat-status">{chat.gone ?? s.status}</span>
             {s.rating ? ` · rated ${s.rating}/5` : ''}
+            {chat.observer && s.agent ? ` · with ${s.agent.name}` : ''}
           </p>
+          {s.rating && s.ratingComment && (
+            <blockquote className="rating-comment" data-testid="sb-rating-comment">
+              “{s.ratingComment}”
+            </blockquote>
+          )}
         </div>
         <div className="actions">
+          {chat.observer && s.status === 'ACTIVE' && (
+            <button type="button" className="primary" data-testid="sb-join" onClick={() => void act(() => store.transfer(id, store.me.id))}>
+              Join (take it over)
+            </button>
+          )}
           <button type="button" data-testid="sb-transfer" aria-expanded={transferOpen} disabled={readOnly} onClick={() => {
               if (!transferOpen) store.refreshAgents().catch(() => undefined);
               setTransferOpen(!transferOpen);
@@ -103,10 +152,10 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
             Transfer to
             <select data-testid="sb-transfer-target" value={target} onChange={(e) => setTarget(e.target.value)}>
               <option value="queue">Back to the queue</option>
-              {teammates.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name} — {a.status.toLowerCase()}
-                  {a.online ? '' : ', not connected'}, {a.activeChats}/{a.maxConcurrentChats} chats
+              {teammates.map(({ agent: a, why }) => (
+                // Only those who can take it now can be chosen; the others say why not.
+                <option key={a.id} value={a.id} disabled={why !== null}>
+                  {a.id === store.me.id ? `${a.name} (me)` : a.name} — {why ?? 'online'}, {a.activeChats}/{a.maxConcurrentChats} chats
                 </option>
               ))}
             </select>
@@ -122,11 +171,14 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
         </p>
       )}
       <div className="log" ref={logRef} role="log" aria-live="polite" aria-label="Transcript">
+        {noticesAfter(-Infinity, rows.find((x) => x.seq !== undefined)?.seq ?? Infinity)}
         {rows.map((r, i) => {
           const first = i === 0 || rows[i - 1].author !== r.author || rows[i - 1].name !== r.name;
+          const next = rows.slice(i + 1).find((x) => x.seq !== undefined)?.seq ?? Infinity;
           const read = r.author === 'AGENT' && r.seq !== undefined && r.seq <= s.visitorReadSeq;
           return (
-            <div key={r.key} className={`row ${r.author}${first ? ' first' : ''}`}>
+            <Fragment key={r.key}>
+            <div className={`row ${r.author}${first ? ' first' : ''}`}>
               {first && r.author !== 'SYSTEM' && (
                 <div className="who" aria-hidden="true">
                   {r.author === 'VISITOR' ? s.customer.name || 'Visitor' : r.name || 'Agent'}
@@ -141,7 +193,9 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
                 data-failed={r.pending?.failed ? 'true' : undefined}
               >
                 <span className="sr-only">{r.author === 'VISITOR' ? 'Visitor' : r.author === 'SYSTEM' ? 'Notice' : r.name || 'Agent'}: </span>
-                <div className="bubble">{r.body}</div>
+                <div className="bubble">
+                  <Linked text={r.body} />
+                </div>
                 <div className="meta">
                   <time dateTime={r.at}>{time(r.at)}</time>
                   {r.author === 'AGENT' && (
@@ -152,6 +206,8 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
                 </div>
               </div>
             </div>
+            {r.seq !== undefined && noticesAfter(r.seq, next)}
+            </Fragment>
           );
         })}
       </div>
@@ -171,15 +227,20 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
         <p className="ended">{chat.gone ? `${chat.gone}.` : 'This chat is closed.'}</p>
       ) : (
         <form className="composer" onSubmit={submit} aria-label="Reply">
+          <p id="sb-console-counter" className={`counter${tooLong ? ' over' : ''}`} data-testid="sb-counter" role={refused ? 'alert' : undefined}>
+            {refused ? tooLongMessage(draft.trim().length) : lengthNote(draft.trim().length).text}
+          </p>
           <textarea
             data-testid="sb-input"
             aria-label="Reply"
             placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
             rows={2}
-            maxLength={4000}
+            aria-invalid={tooLong || undefined}
+            aria-describedby="sb-console-counter"
             value={draft}
             onChange={(e) => {
               setDraft(e.target.value);
+              setRefused(false);
               store.typing(id, e.target.value.trim().length > 0);
             }}
             onKeyDown={onKey}

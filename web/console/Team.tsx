@@ -64,8 +64,7 @@ export function Team({ store }: { store: ConsoleStore }) {
           <thead>
             <tr>
               <th scope="col">Agent</th>
-              <th scope="col">Status</th>
-              <th scope="col">Connected</th>
+              <th scope="col">Presence</th>
               <th scope="col">Load</th>
               <th scope="col">Assigned (7 d)</th>
               <th scope="col">Closed</th>
@@ -84,9 +83,8 @@ export function Team({ store }: { store: ConsoleStore }) {
                     {a.skills.length ? <span className="sub"> {a.skills.join(', ')}</span> : null}
                   </th>
                   <td>
-                    <span className={`dot ${a.status}${a.online ? ' live' : ''}`} aria-hidden="true" /> {a.status.toLowerCase()}
+                    <Presence agent={a} />
                   </td>
-                  <td>{a.online ? 'yes' : 'no'}</td>
                   <td>
                     <span className="load" aria-label={`${a.activeChats} of ${a.maxConcurrentChats} chats`}>
                       <span className="load-bar" style={{ width: `${Math.min(100, (100 * a.activeChats) / Math.max(1, a.maxConcurrentChats))}%` }} />
@@ -124,6 +122,7 @@ export function Team({ store }: { store: ConsoleStore }) {
             <Card label="Response time" value={seconds(team.avgResponseSeconds)} />
             <Card label="Rating" value={team.avgRating == null ? '–' : `${team.avgRating.toFixed(1)} / 5`} />
             <Card label="Messages sent" value={String(team.messagesSent)} />
+            <Card label="Abandoned in the queue" value={String(team.chatsAbandoned ?? 0)} testId="sb-abandoned" />
           </dl>
         )}
         {days.length > 0 && <Chart days={days} />}
@@ -132,9 +131,28 @@ export function Team({ store }: { store: ConsoleStore }) {
   );
 }
 
-function Card({ label, value }: { label: string; value: string }) {
+/**
+ * One presence indicator, saying what routing sees: only "online" (ONLINE and connected) gets
+ * chats; "online, not connected" is ONLINE with no console open; then away, offline.
+ */
+export function presenceOf(a: { status: string; online: boolean }): { state: string; label: string } {
+  if (a.status === 'ONLINE') return a.online ? { state: 'available', label: 'online' } : { state: 'unreachable', label: 'online, not connected: gets no chats' };
+  if (a.status === 'AWAY') return { state: 'away', label: 'away' };
+  return { state: 'offline', label: 'offline' };
+}
+
+function Presence({ agent }: { agent: { status: string; online: boolean } }) {
+  const p = presenceOf(agent);
   return (
-    <div className="card">
+    <span className="presence" data-testid="sb-presence" data-state={p.state}>
+      <span className={`pdot ${p.state}`} aria-hidden="true" /> {p.label}
+    </span>
+  );
+}
+
+function Card({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  return (
+    <div className="card" data-testid={testId}>
       <dt>{label}</dt>
       <dd>{value}</dd>
     </div>

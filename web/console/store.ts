@@ -25,6 +25,7 @@ import {
   type ConsoleSessionFragment,
 } from '../generated/console';
 import { createLive, GraphQLRequestError, newId, request, type Live, type LiveState, type TypedDocument } from '../shared/gql';
+import { lifecycleNote } from '../shared/lifecycle';
 
 export type Agent = ConsoleAgentFragment;
 export type Session = ConsoleSessionFragment;
@@ -50,6 +51,12 @@ export interface Chat {
   typingTimer?: ReturnType<typeof setTimeout>;
   /** The read receipt in flight, if any. */
   readSent: number;
+  /** Lifecycle steps seen live ("Transferred to Alice"), each after the message it followed. */
+  notices: { key: string; afterSeq: number; text: string }[];
+  /** A supervisor watching someone else's chat: read only, never "mine". */
+  observer?: boolean;
+  /** This console closed it (for "Chat ended by you"). */
+  endedHere?: boolean;
 }
 
 const TOKEN_KEY = 'switchboard-console-token';
@@ -82,6 +89,10 @@ export class ConsoleStore {
   chats = new Map<string, Chat>();
   selected: string | null = null;
   error: string | null = null;
+  /** Supervisors: every live chat that is not mine (read, join by transfer to myself). */
+  teamChats: Session[] = [];
+  private connectedOnce!: Promise<void>;
+  private reconcileTimer?: ReturnType<typeof setTimeout>;
   private readonly listeners = new Set<() => void>();
   private readonly live: Live;
   private readonly off: (() => void)[] = [];
@@ -94,6 +105,8 @@ export class ConsoleStore {
     private readonly onSignedOut: (reason: string) => void,
   ) {
     this.me = me;
+    let connected: () => void = () => undefined;
+    this.connectedOnce = new Promise<void>((resolve) => (connected = resolve));
     this.live = createLive({
       url: `${location.origin.replace(/^http/, 'ws')}/graphql`,
       token: () => this.token,
@@ -102,6 +115,7 @@ export class ConsoleStore {
       onState: (state) => {
         const back = state === 'connected' && this.conn === 'reconnecting';
         this.conn = state;
+        if (state === 'connected') connected();
         this.changed();
         if (back) void this.refresh();
       },
@@ -143,6 +157,10 @@ export class ConsoleStore {
       }),
       this.live.subscribe(ConsoleAgentUpdatedDocument, {}, { next: ({ agentUpdated }) => this.setAgent(agentUpdated) }),
     );
+    // Subscribe first, read after: the server acknowledges the socket only once the chats waiting
+    // for this agent were assigned (its presence routed them), so a read after that sees every one;
+    // later ones arrive on sessionAssigned, and agentUpdated's activeChats catches any in between.
+    await Promise.race([this.connectedOnce, new Promise((r) => setTimeout(r, 5000))]);
     await this.refresh();
   }
 
@@ -159,6 +177,7 @@ export class ConsoleStore {
       const me = this.agents.get(this.me.id);
       if (me) this.me = me;
       for (const s of sessions.sessions) if (s.agent?.id === this.me.id) this.adopt(s, false);
+      this.teamChats = this.me.role === 'SUPERVISOR' ? sessions.sessions.filter((s) => s.agent?.id !== this.me.id) : [];
       this.error = null;
     } catch (error) {
       this.error = (error as Error).message;
@@ -167,6 +186,7 @@ export class ConsoleStore {
   }
 
   dispose(): void {
+    clearTimeout(this.reconcileTimer);
     for (const off of this.off) off();
     for (const chat of this.chats.values()) for (const off of chat.off) off();
     this.live.dispose();
@@ -177,7 +197,20 @@ export class ConsoleStore {
   private setAgent(agent: Agent): void {
     this.agents.set(agent.id, agent);
     if (agent.id === this.me.id) this.me = agent;
+    // The server says I hold more chats than I show (one assigned while I connected), or a
+    // supervisor's view of the team's chats moved: read them again, once for a burst of updates.
+    if ((agent.id === this.me.id && agent.activeChats > this.activeCount()) || this.me.role === 'SUPERVISOR') this.reconcileSoon();
     this.changed();
+  }
+
+  private reconcileSoon(): void {
+    clearTimeout(this.reconcileTimer);
+    this.reconcileTimer = setTimeout(() => void this.refresh(), 300);
+  }
+
+  /** My ACTIVE chats (not those I only watch). */
+  activeCount(): number {
+    return Array.from(this.chats.values()).filter((c) => !c.gone && !c.observer && c.session.status === 'ACTIVE').length;
   }
 
   /** The team as it is now (before a transfer: who is there, and with what load). */
@@ -198,17 +231,26 @@ export class ConsoleStore {
   private adopt(session: Session, announce: boolean): void {
     const existing = this.chats.get(session.id);
     if (existing && !existing.gone) {
+      if (existing.observer && session.agent?.id === this.me.id) {
+        // A supervisor joined a chat it was watching: it is mine now.
+        existing.observer = false;
+        existing.notices.push({ key: `n:${existing.notices.length}`, afterSeq: existing.streamSeq, text: 'You joined' });
+      }
       existing.session = session;
       this.changed();
       return;
     }
     if (existing) for (const off of existing.off) off();
-    const chat: Chat = { session, messages: new Map(), streamSeq: 0, outbox: existing?.outbox ?? [], visitorTyping: null, off: [], readSent: 0 };
+    const notices = announce ? [{ key: 'n:0', afterSeq: existing?.streamSeq ?? 0, text: 'Assigned to you' }] : [];
+    const chat: Chat = { session, messages: new Map(), streamSeq: 0, outbox: existing?.outbox ?? [], visitorTyping: null, off: [], readSent: 0, notices };
     this.chats.set(session.id, chat);
     this.queue = this.queue.filter((q) => q.id !== session.id);
     // Chats already mine when the console opens: show the first. New arrivals wait, unread, in the list.
-    if (!announce && (!this.selected || this.chats.get(this.selected)?.gone)) this.selected = session.id;
+    // (Not on a phone, where the list is the first pane.)
+    const narrow = typeof matchMedia === 'function' && matchMedia('(max-width: 720px)').matches;
+    if (!announce && !narrow && (!this.selected || this.chats.get(this.selected)?.gone)) this.selected = session.id;
     this.watch(chat);
+    this.teamChats = this.teamChats.filter((s) => s.id !== session.id);
     if (announce && document.hidden) document.title = `(${this.unreadTotal() || '•'}) Switchboard console`;
     this.changed();
   }
@@ -252,25 +294,30 @@ export class ConsoleStore {
   }
 
   private async recheck(chat: Chat): Promise<void> {
-    if (chat.gone) return;
+    if (chat.gone || chat.observer) return;
     try {
       const { sessions } = await this.call(ConsoleSessionsDocument, { status: 'ACTIVE', first: 100 });
       const still = sessions.sessions.find((s) => s.id === chat.session.id && s.agent?.id === this.me.id);
       // (The transfer's own result may have said more meanwhile: where it went.)
-      if (!still && !chat.gone && chat.session.status !== 'CLOSED') this.release(chat, 'Transferred');
+      if (!still && !chat.gone && chat.session.status !== 'CLOSED') this.release(chat, 'Transferred away');
     } catch {
       /* try again on the next reconnect */
     }
   }
 
   private updateSession(chat: Chat, session: Session): void {
+    const note = lifecycleNote(chat.session, session, { me: this.me.id, endedHere: !!chat.endedHere });
+    if (note) chat.notices.push({ key: `n:${chat.notices.length}`, afterSeq: chat.streamSeq, text: note });
     chat.session = session;
     if (session.status === 'CLOSED') chat.visitorTyping = null;
-    if (session.status !== 'CLOSED' && session.agent?.id !== this.me.id) this.release(chat, session.agent ? `Transferred to ${session.agent.name}` : 'Back in the queue');
+    if (!chat.observer && session.status !== 'CLOSED' && session.agent?.id !== this.me.id) this.release(chat, session.agent ? `Transferred to ${session.agent.name}` : 'Back in the queue');
+    if (chat.observer && session.status === 'QUEUED') this.release(chat, 'Back in the queue');
     this.changed();
   }
 
   private release(chat: Chat, reason: string): void {
+    // The step in the transcript too, unless the session update already said it.
+    if (chat.notices.at(-1)?.text !== reason) chat.notices.push({ key: `n:${chat.notices.length}`, afterSeq: chat.streamSeq, text: reason });
     chat.gone = reason;
     for (const off of chat.off) off();
     chat.off = [];
@@ -286,9 +333,37 @@ export class ConsoleStore {
     this.changed();
   }
 
-  select(id: string): void {
+  /** null: back to the list (on a phone, one pane at a time). */
+  select(id: string | null): void {
     this.selected = id;
     this.changed();
+  }
+
+  /** Supervisors: open a teammate's live chat, read only (messageAdded and the rest allow it). */
+  observe(session: Session): void {
+    const existing = this.chats.get(session.id);
+    if (!existing || existing.gone) {
+      if (existing) for (const off of existing.off) off();
+      const chat: Chat = { session, messages: new Map(), streamSeq: 0, outbox: [], visitorTyping: null, off: [], readSent: 0, notices: [], observer: true };
+      this.chats.set(session.id, chat);
+      this.watch(chat);
+    }
+    this.select(session.id);
+  }
+
+  /** Supervisors: a QUEUED chat straight to a named agent (or to myself), ahead of the queue. */
+  async assign(sessionId: string, agentId: string): Promise<void> {
+    await this.call(ConsoleTransferChatDocument, { sessionId, toAgentId: agentId, skill: null });
+    this.queue = this.queue.filter((q) => q.id !== sessionId);
+    this.changed();
+  }
+
+  /** Agents that can take a chat now, as routing means it: ONLINE, connected, with a free slot. */
+  canTake(agent: Agent): string | null {
+    if (agent.status !== 'ONLINE') return agent.status === 'AWAY' ? 'away' : 'offline';
+    if (!agent.online) return 'not connected';
+    if (agent.activeChats >= agent.maxConcurrentChats) return 'no free slot';
+    return null;
   }
 
   private addMessage(chat: Chat, m: Message, inOrder: boolean): void {
@@ -304,11 +379,11 @@ export class ConsoleStore {
 
   visibleChats(): Chat[] {
     const rank = (c: Chat) => (c.gone ? 2 : c.session.status === 'CLOSED' ? 1 : 0);
-    return Array.from(this.chats.values()).sort((a, b) => rank(a) - rank(b) || (b.session.assignedAt ?? '').localeCompare(a.session.assignedAt ?? ''));
+    return Array.from(this.chats.values()).filter((c) => !c.observer).sort((a, b) => rank(a) - rank(b) || (b.session.assignedAt ?? '').localeCompare(a.session.assignedAt ?? ''));
   }
 
   unread(chat: Chat): number {
-    if (chat.gone) return 0;
+    if (chat.gone || chat.observer) return 0;
     let n = 0;
     for (const m of chat.messages.values()) if (m.author === 'VISITOR' && m.seq > chat.session.agentReadSeq) n++;
     return n;
@@ -323,7 +398,7 @@ export class ConsoleStore {
   /** Read receipt for what the agent is looking at. */
   markRead(id: string): void {
     const chat = this.chats.get(id);
-    if (!chat || chat.gone) return;
+    if (!chat || chat.gone || chat.observer) return;
     const seq = Math.max(0, ...chat.messages.keys());
     if (seq <= chat.session.agentReadSeq || seq <= chat.readSent) return;
     chat.readSent = seq; // in flight
@@ -395,7 +470,11 @@ export class ConsoleStore {
     const chat = this.chats.get(id);
     if (!chat) return;
     this.typing(id, false);
-    const { closeChat } = await this.call(ConsoleCloseChatDocument, { sessionId: id });
+    chat.endedHere = true;
+    const { closeChat } = await this.call(ConsoleCloseChatDocument, { sessionId: id }).catch((error: unknown) => {
+      chat.endedHere = false;
+      throw error;
+    });
     this.updateSession(chat, closeChat);
   }
 

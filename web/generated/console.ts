@@ -34,11 +34,11 @@ export type SessionStatus =
 
 export type ConsoleAgentFragment = { id: string, name: string, email: string | null, role: AgentRole, status: AgentStatus, online: boolean, skills: Array<string>, maxConcurrentChats: number, activeChats: number, lastSeenAt: string | null };
 
-export type ConsoleSessionFragment = { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null };
+export type ConsoleSessionFragment = { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null };
 
 export type ConsoleMessageFragment = { id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string };
 
-export type ConsoleMetricsFragment = { agentId: string | null, from: string, to: string, chatsAssigned: number, chatsClosed: number, resolutionRate: number | null, avgFirstResponseSeconds: number | null, avgResponseSeconds: number | null, avgRating: number | null, messagesSent: number };
+export type ConsoleMetricsFragment = { agentId: string | null, from: string, to: string, chatsAssigned: number, chatsClosed: number, resolutionRate: number | null, avgFirstResponseSeconds: number | null, avgResponseSeconds: number | null, avgRating: number | null, messagesSent: number, chatsAbandoned: number | null };
 
 export type ConsoleLoginMutationVariables = Exact<{
   email: string;
@@ -72,12 +72,12 @@ export type ConsoleSessionsQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleSessionsQuery = { sessions: { endCursor: string | null, sessions: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> } };
+export type ConsoleSessionsQuery = { sessions: { endCursor: string | null, sessions: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> } };
 
 export type ConsoleQueueQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleQueueQuery = { queue: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
+export type ConsoleQueueQuery = { queue: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
 
 export type ConsoleMetricsQueryVariables = Exact<{
   agentId?: string | number | null | undefined;
@@ -86,7 +86,7 @@ export type ConsoleMetricsQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleMetricsQuery = { agentMetrics: { agentId: string | null, from: string, to: string, chatsAssigned: number, chatsClosed: number, resolutionRate: number | null, avgFirstResponseSeconds: number | null, avgResponseSeconds: number | null, avgRating: number | null, messagesSent: number } };
+export type ConsoleMetricsQuery = { agentMetrics: { agentId: string | null, from: string, to: string, chatsAssigned: number, chatsClosed: number, resolutionRate: number | null, avgFirstResponseSeconds: number | null, avgResponseSeconds: number | null, avgRating: number | null, messagesSent: number, chatsAbandoned: number | null } };
 
 export type ConsoleSendMessageMutationVariables = Exact<{
   input: SendMessageInput;
@@ -109,14 +109,14 @@ export type ConsoleMarkReadMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleMarkReadMutation = { markRead: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleMarkReadMutation = { markRead: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleCloseChatMutationVariables = Exact<{
   sessionId: string | number;
 }>;
 
 
-export type ConsoleCloseChatMutation = { closeChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleCloseChatMutation = { closeChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleTransferChatMutationVariables = Exact<{
   sessionId: string | number;
@@ -125,17 +125,17 @@ export type ConsoleTransferChatMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleTransferChatMutation = { transferChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleTransferChatMutation = { transferChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleSessionAssignedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleSessionAssignedSubscription = { sessionAssigned: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleSessionAssignedSubscription = { sessionAssigned: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleQueueUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleQueueUpdatedSubscription = { queueUpdated: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
+export type ConsoleQueueUpdatedSubscription = { queueUpdated: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
 
 export type ConsoleAgentUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -147,7 +147,7 @@ export type ConsoleSessionUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ConsoleSessionUpdatedSubscription = { sessionUpdated: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleSessionUpdatedSubscription = { sessionUpdated: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleMessageAddedSubscriptionVariables = Exact<{
   sessionId: string | number;
@@ -208,6 +208,7 @@ export const ConsoleSessionFragmentDoc = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -246,6 +247,7 @@ export const ConsoleMetricsFragmentDoc = new TypedDocumentString(`
   avgResponseSeconds
   avgRating
   messagesSent
+  chatsAbandoned
 }
     `, {"fragmentName":"ConsoleMetrics"}) as unknown as TypedDocumentString<ConsoleMetricsFragment, unknown>;
 export const ConsoleLoginDocument = new TypedDocumentString(`
@@ -343,6 +345,7 @@ export const ConsoleSessionsDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -373,6 +376,7 @@ export const ConsoleQueueDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -403,6 +407,7 @@ export const ConsoleMetricsDocument = new TypedDocumentString(`
   avgResponseSeconds
   avgRating
   messagesSent
+  chatsAbandoned
 }`) as unknown as TypedDocumentString<ConsoleMetricsQuery, ConsoleMetricsQueryVariables>;
 export const ConsoleSendMessageDocument = new TypedDocumentString(`
     mutation ConsoleSendMessage($input: SendMessageInput!) {
@@ -442,6 +447,7 @@ export const ConsoleMarkReadDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -472,6 +478,7 @@ export const ConsoleCloseChatDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -502,6 +509,7 @@ export const ConsoleTransferChatDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -532,6 +540,7 @@ export const ConsoleSessionAssignedDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -562,6 +571,7 @@ export const ConsoleQueueUpdatedDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {
@@ -610,6 +620,7 @@ export const ConsoleSessionUpdatedDocument = new TypedDocumentString(`
   visitorReadSeq
   agentReadSeq
   queuePosition
+  queuedAt
   rating
   ratingComment
   customer {

@@ -37,7 +37,7 @@ export type StartChatInput = {
   skill?: string | null | undefined;
 };
 
-export type WidgetSessionFragment = { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, agent: { id: string, name: string } | null };
+export type WidgetSessionFragment = { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, agent: { id: string, name: string } | null };
 
 export type WidgetMessageFragment = { id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string };
 
@@ -46,14 +46,14 @@ export type WidgetStartChatMutationVariables = Exact<{
 }>;
 
 
-export type WidgetStartChatMutation = { startChat: { visitorToken: string, session: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, agent: { id: string, name: string } | null } } };
+export type WidgetStartChatMutation = { startChat: { visitorToken: string, session: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, agent: { id: string, name: string } | null } } };
 
 export type WidgetSessionQueryVariables = Exact<{
   id: string | number;
 }>;
 
 
-export type WidgetSessionQuery = { session: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, messages: { hasMore: boolean, messages: Array<{ id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string }> }, agent: { id: string, name: string } | null } | null };
+export type WidgetSessionQuery = { session: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, messages: { hasMore: boolean, messages: Array<{ id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string }> }, agent: { id: string, name: string } | null } | null };
 
 export type WidgetSendMessageMutationVariables = Exact<{
   input: SendMessageInput;
@@ -76,14 +76,14 @@ export type WidgetMarkReadMutationVariables = Exact<{
 }>;
 
 
-export type WidgetMarkReadMutation = { markRead: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, agent: { id: string, name: string } | null } };
+export type WidgetMarkReadMutation = { markRead: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, agent: { id: string, name: string } | null } };
 
 export type WidgetCloseChatMutationVariables = Exact<{
   sessionId: string | number;
 }>;
 
 
-export type WidgetCloseChatMutation = { closeChat: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, agent: { id: string, name: string } | null } };
+export type WidgetCloseChatMutation = { closeChat: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, agent: { id: string, name: string } | null } };
 
 export type WidgetRateChatMutationVariables = Exact<{
   sessionId: string | number;
@@ -92,7 +92,7 @@ export type WidgetRateChatMutationVariables = Exact<{
 }>;
 
 
-export type WidgetRateChatMutation = { rateChat: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, agent: { id: string, name: string } | null } };
+export type WidgetRateChatMutation = { rateChat: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, agent: { id: string, name: string } | null } };
 
 export type WidgetMessageAddedSubscriptionVariables = Exact<{
   sessionId: string | number;
@@ -107,7 +107,7 @@ export type WidgetSessionUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type WidgetSessionUpdatedSubscription = { sessionUpdated: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, agent: { id: string, name: string } | null } };
+export type WidgetSessionUpdatedSubscription = { sessionUpdated: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, agent: { id: string, name: string } | null } };
 
 export type WidgetTypingSubscriptionVariables = Exact<{
   sessionId: string | number;
@@ -143,6 +143,8 @@ export const WidgetSessionFragmentDoc = new TypedDocumentString(`
   agentReadSeq
   queuePosition
   rating
+  assignedAt
+  closedAt
   agent {
     id
     name
@@ -177,6 +179,8 @@ export const WidgetStartChatDocument = new TypedDocumentString(`
   agentReadSeq
   queuePosition
   rating
+  assignedAt
+  closedAt
   agent {
     id
     name
@@ -202,6 +206,8 @@ export const WidgetSessionDocument = new TypedDocumentString(`
   agentReadSeq
   queuePosition
   rating
+  assignedAt
+  closedAt
   agent {
     id
     name
@@ -250,6 +256,8 @@ export const WidgetMarkReadDocument = new TypedDocumentString(`
   agentReadSeq
   queuePosition
   rating
+  assignedAt
+  closedAt
   agent {
     id
     name
@@ -269,6 +277,8 @@ export const WidgetCloseChatDocument = new TypedDocumentString(`
   agentReadSeq
   queuePosition
   rating
+  assignedAt
+  closedAt
   agent {
     id
     name
@@ -288,6 +298,8 @@ export const WidgetRateChatDocument = new TypedDocumentString(`
   agentReadSeq
   queuePosition
   rating
+  assignedAt
+  closedAt
   agent {
     id
     name
@@ -322,6 +334,8 @@ export const WidgetSessionUpdatedDocument = new TypedDocumentString(`
   agentReadSeq
   queuePosition
   rating
+  assignedAt
+  closedAt
   agent {
     id
     name

@@ -11,12 +11,13 @@ export const examples: Example[] = [
     query: `# Welcome to the Switchboard API playground.
 #
 # Anyone may call startChat and login. Everything else needs a token in the
-# Headers tab below: {"Authorization": "Bearer <token>"} with the visitorToken
-# from startChat (a visitor) or the token from login (an agent). The same
-# header authorises subscriptions, which run over graphql-ws on /graphql.
+# Headers editor below: {"Authorization": "Bearer <token>"} with the
+# visitorToken from startChat (a visitor) or the token from login (an agent).
+# Paste it once, in any tab: every tab without an Authorization of its own
+# uses the last one sent. It authorises subscriptions too (graphql-ws).
 #
 # Run this (Ctrl-Enter) to open a chat as a visitor, then paste the
-# visitorToken into the Headers tab and try the other tabs.
+# visitorToken into the Headers editor and try the other tabs.
 mutation StartChat($input: StartChatInput!) {
   startChat(input: $input) {
     visitorToken

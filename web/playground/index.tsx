@@ -1,7 +1,9 @@
 /**
  * GraphiQL, bundled into the server's static files: nothing is loaded from other hosts.
- * Queries and mutations go over HTTP POST, subscriptions over graphql-ws; the Authorization
- * header from the Headers tab is used for both. ?query=, ?variables= and ?headers= pre-fill the editors.
+ * Queries and mutations go over HTTP POST, subscriptions over graphql-ws. One Authorization for
+ * all tabs: the last one sent from any tab's headers is used by every tab that has none of its
+ * own (or only the placeholder). ?query=, ?variables= and ?headers= pre-fill the editors.
+ * Tabs live in memory: a reload starts again from the examples, never duplicating them.
  */
 import 'graphiql/style.css';
 import './playground.css';
@@ -15,7 +17,10 @@ type Fetcher = GraphiQLProps['fetcher'];
 const httpUrl = `${location.origin}/graphql`;
 const wsUrl = `${location.origin.replace(/^http/, 'ws')}/graphql`;
 
-/** Header names in lower case; the placeholder token is not sent. */
+/** The Authorization last sent from any tab: shared by all tabs. */
+let sharedAuthorization: string | undefined;
+
+/** Header names in lower case; the placeholder token is not sent; the shared token fills in. */
 function normalise(headers: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers ?? {})) {
@@ -23,7 +28,32 @@ function normalise(headers: Record<string, unknown> | undefined): Record<string,
     if (name.toLowerCase() === 'authorization' && String(value) === PLACEHOLDER_TOKEN) continue;
     out[name.toLowerCase()] = String(value);
   }
+  if (out.authorization) sharedAuthorization = out.authorization;
+  else if (sharedAuthorization) out.authorization = sharedAuthorization;
   return out;
+}
+
+/**
+ * GraphiQL's storage, in memory: tabs from localStorage came back doubled on every reload. It
+ * starts with the first tab's text, where GraphiQL looks for its editors' first values (the
+ * query, variables and headers props would do that too, but then keep the first operation's
+ * name when another tab runs).
+ */
+function memoryStorage(first: { query: string; variables?: string; headers: string }) {
+  const items = new Map<string, string>([
+    ['graphiql:query', first.query],
+    ['graphiql:variables', first.variables ?? ''],
+    ['graphiql:headers', first.headers],
+  ]);
+  return {
+    getItem: (key: string) => items.get(key) ?? null,
+    setItem: (key: string, value: string) => void items.set(key, value),
+    removeItem: (key: string) => void items.delete(key),
+    clear: () => items.clear(),
+    get length() {
+      return items.size;
+    },
+  };
 }
 
 /** One socket per Authorization value: a new token means a new connection_init. */
@@ -67,15 +97,13 @@ const query = search.get('query') ?? undefined;
 const variables = search.get('variables') ?? undefined;
 const headers = search.get('headers') ?? undefined;
 const defaultHeaders = JSON.stringify({ Authorization: PLACEHOLDER_TOKEN }, null, 2);
-const tabs = examples.map((e) => ({ query: e.query, variables: e.variables, headers: defaultHeaders }));
+const tabs = [...(query ? [{ query, variables, headers: headers ?? defaultHeaders }] : []), ...examples.map((e) => ({ query: e.query, variables: e.variables, headers: defaultHeaders }))];
 
 createRoot(document.getElementById('root')!).render(
   <GraphiQL
     fetcher={fetcher}
-    defaultTabs={query ? [{ query, variables, headers: headers ?? defaultHeaders }, ...tabs] : tabs}
-    query={query}
-    variables={variables}
-    headers={headers}
+    storage={memoryStorage(tabs[0])}
+    defaultTabs={tabs}
     defaultHeaders={defaultHeaders}
     defaultEditorToolsVisibility={headers || !query ? 'headers' : 'variables'}
     isHeadersEditorEnabled

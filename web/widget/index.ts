@@ -2,12 +2,23 @@
  * The Switchboard chat widget: `<script src="https://HOST/widget.js" async></script>`.
  * The server is the script's own origin, or its `data-server` attribute. No framework: the
  * widget lives in an open shadow root on an element of its own at the end of <body>.
+ *
+ * Identity (README, "Identity verification"): `data-external-id`, `data-identity-hash`,
+ * `data-name` and `data-email` on the tag, or `window.Switchboard.identify({...})` on
+ * single-page sites once the visitor signs in (before it is loaded: push the call onto
+ * `window.SwitchboardQueue = [['identify', {...}]]`).
  */
-import { Widget } from './widget';
+import { Widget, type Identity } from './widget';
+
+interface SwitchboardApi {
+  widget: Widget;
+  identify(identity: Identity): void;
+}
 
 declare global {
   interface Window {
-    Switchboard?: { widget: Widget };
+    Switchboard?: SwitchboardApi;
+    SwitchboardQueue?: Array<[string, Identity]>;
   }
 }
 
@@ -27,12 +38,19 @@ function serverOf(script: HTMLScriptElement | null): string {
 const script = findScript();
 const server = serverOf(script);
 
+function identityOf(el: HTMLScriptElement | null): Identity {
+  const d = el?.dataset ?? {};
+  return { externalId: d.externalId || null, identityHash: d.identityHash || null, name: d.name || null, email: d.email || null };
+}
+
 function mount(): void {
   if (window.Switchboard) return; // the tag was included twice
   const host = document.createElement('switchboard-widget');
   host.setAttribute('data-server', server);
   document.body.appendChild(host);
-  window.Switchboard = { widget: new Widget(host, server) };
+  const widget = new Widget(host, server, identityOf(script));
+  window.Switchboard = { widget, identify: (identity) => widget.identify(identity) };
+  for (const [method, arg] of window.SwitchboardQueue ?? []) if (method === 'identify') widget.identify(arg);
 }
 
 if (document.body) mount();

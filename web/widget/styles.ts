@@ -32,6 +32,7 @@ export const css = `
 *, *::before, *::after { box-sizing: border-box; }
 [hidden] { display: none !important; }
 button, input, textarea { font: inherit; color: inherit; margin: 0; }
+a { color: inherit; text-decoration: underline; text-underline-offset: 2px; }
 button { cursor: pointer; }
 :focus-visible { outline: 3px solid #f59e0b; outline-offset: 2px; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
@@ -58,6 +59,12 @@ button { cursor: pointer; }
 .status { margin: 2px 0 0; font-size: 13px; opacity: .92; }
 .head button { background: rgba(255,255,255,.16); border: 0; color: inherit; border-radius: 8px; padding: 6px 10px; font-size: 13px; }
 .head button:hover { background: rgba(255,255,255,.28); }
+.head button.close { font-size: 15px; line-height: 1; padding: 6px 9px; min-width: 32px; }
+.confirm { background: #fff7ed; border-bottom: 1px solid #fed7aa; padding: 10px 16px; display: flex; flex-direction: column; gap: 8px; }
+.confirm p { margin: 0; }
+.confirm .row { display: flex; gap: 8px; }
+.danger { background: #b91c1c; }
+.secondary { background: #fff; color: var(--sb-ink); border: 1px solid #9ca3af; border-radius: 8px; padding: 9px 14px; font-weight: 600; }
 .conn { background: #fef3c7; color: #78350f; font-size: 12px; padding: 4px 16px; }
 
 .body { flex: 1; overflow-y: auto; padding: 14px 14px 6px; display: flex; flex-direction: column; }
@@ -91,16 +98,35 @@ button { cursor: pointer; }
 @keyframes sb-blink { 0%, 80%, 100% { opacity: .25; } 40% { opacity: 1; } }
 @media (prefers-reduced-motion: reduce) { .dots span { animation: none; } }
 
-.composer { display: flex; gap: 8px; padding: 10px 12px; border-top: 1px solid var(--sb-line); align-items: flex-end; }
+.event { align-self: center; max-width: 92%; margin: 8px 0 4px; font-size: 12px; color: var(--sb-muted); text-align: center; }
+.event::before, .event::after { content: "—"; margin: 0 6px; opacity: .5; }
+.composer { display: flex; flex-direction: column; gap: 4px; padding: 10px 12px; border-top: 1px solid var(--sb-line); }
+.composer .row { display: flex; gap: 8px; align-items: flex-end; }
+.counter { margin: 0; font-size: 12px; color: var(--sb-muted); text-align: right; }
+.counter.over { color: #b91c1c; font-weight: 600; text-align: left; }
 .composer textarea {
   flex: 1; resize: none; border: 1px solid #9ca3af; border-radius: 10px; padding: 9px 10px; max-height: 120px; min-height: 40px; background: #fff;
 }
-.rating { border-top: 1px solid var(--sb-line); padding: 12px 16px; display: flex; flex-direction: column; gap: 8px; }
-.rating fieldset { border: 0; padding: 0; margin: 0; }
-.rating legend { font-weight: 600; margin-bottom: 6px; }
+.rating { border-top: 1px solid var(--sb-line); margin-top: 12px; padding: 12px 4px 4px; display: flex; flex-direction: column; gap: 8px; }
+.rating form { display: flex; flex-direction: column; gap: 8px; }
+.rating .legend { font-weight: 600; margin: 0; }
+.rating button.primary, .rating button.secondary { align-self: stretch; text-align: center; }
 .stars { display: flex; gap: 4px; }
 .stars button { background: none; border: 0; font-size: 26px; line-height: 1; color: #d1d5db; padding: 2px; }
 .stars button.on { color: #f59e0b; }
 .rating textarea { border: 1px solid #9ca3af; border-radius: 8px; padding: 8px; resize: vertical; min-height: 44px; }
 .note { color: var(--sb-muted); font-size: 13px; margin: 0; }
+
+/* Phones: below 480 px the open panel takes the whole screen, with its close button; the
+   launcher stays whole, on screen and at least 48 px; inputs at 16 px (iOS zooms on smaller). */
+@media (max-width: 479.98px) {
+  .panel {
+    position: fixed; inset: 0; width: 100vw; height: 100vh; height: 100dvh; max-width: none;
+    margin: 0; border-radius: 0; box-shadow: none;
+  }
+  .root:has(.panel:not([hidden])) .launcher { display: none; }
+  .launcher { width: 56px; height: 56px; }
+  input, textarea, .form input, .form textarea, .composer textarea, .rating textarea { font-size: 16px; }
+  .head button { min-height: 40px; min-width: 40px; }
+}
 `;

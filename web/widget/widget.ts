@@ -14,7 +14,28 @@ import {
 } from '../generated/widget';
 import { h, reconcile, setAttr, setText } from '../shared/dom';
 import { createLive, GraphQLRequestError, newId, request, type Live, type LiveState, type TypedDocument } from '../shared/gql';
+import { lifecycleNote } from '../shared/lifecycle';
+import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
+import { linkNodes } from '../shared/linkify';
+import { renderRating, type RatingState } from './rating';
 import { css } from './styles';
+
+/** Who the visitor is, as the embedding site knows it (script tag data-* or Switchboard.identify). */
+export interface Identity {
+  externalId?: string | null;
+  /** Hex HMAC-SHA256 of externalId with the server's IDENTITY_SECRET, computed by the site's server. */
+  identityHash?: string | null;
+  name?: string | null;
+  email?: string | null;
+}
+
+
+/** A lifecycle step shown in the transcript after the message with seq `afterSeq`. */
+interface Notice {
+  key: string;
+  afterSeq: number;
+  text: string;
+}
 
 /** What survives a page reload, per server, in localStorage. */
 interface Saved {
@@ -60,8 +81,13 @@ export class Widget {
   private readTimer?: ReturnType<typeof setTimeout>;
   private readSent = 0;
   private loadTimer?: ReturnType<typeof setTimeout>;
-  private rating = 0;
-  private rated = false;
+  private readonly ratingState: RatingState = { value: 0, rated: false, hadAgent: false };
+  private notices: Notice[] = [];
+  /** This visitor pressed End chat (for "Chat ended by you"). */
+  private endedHere = false;
+  private confirmingEnd = false;
+  private identity: Identity = {};
+  private composeError = '';
   private formError = '';
   private busy = false;
   private readonly rows = new Map<string, HTMLElement>();
@@ -85,11 +111,15 @@ export class Widget {
   private readonly composer: HTMLFormElement;
   private readonly input: HTMLTextAreaElement;
   private readonly ratingBox: HTMLDivElement;
+  private readonly counter: HTMLParagraphElement;
+  private readonly endConfirm: HTMLDivElement;
 
   constructor(
     host: HTMLElement,
     private readonly server: string,
+    identity: Identity = {},
   ) {
+    this.identity = identity;
     this.api = `${server}/graphql`;
     this.storageKey = `switchboard:${server}`;
     this.saved = this.read();
@@ -99,8 +129,15 @@ export class Widget {
 
     const panelId = 'sb-panel';
     this.status = h('p', { class: 'status', 'data-testid': 'sb-status', role: 'status', 'aria-live': 'polite' });
-    this.endButton = h('button', { type: 'button', 'data-testid': 'sb-end', onclick: () => void this.endChat() }, 'End chat');
-    const minimise = h('button', { type: 'button', 'aria-label': 'Minimise chat', onclick: () => this.setOpen(false) }, '—');
+    this.endButton = h('button', { type: 'button', 'data-testid': 'sb-end', onclick: () => this.askEnd() }, 'End chat');
+    const minimise = h('button', { type: 'button', class: 'close', 'data-testid': 'sb-close-panel', 'aria-label': 'Close the chat window', onclick: () => this.setOpen(false) }, '✕');
+    const confirmEnd = h('button', { type: 'button', class: 'primary danger', 'data-testid': 'sb-end-confirm', onclick: () => void this.endChat() }, 'End chat');
+    this.endConfirm = h(
+      'div',
+      { class: 'confirm', role: 'alertdialog', 'aria-label': 'End this chat?', hidden: true, 'data-testid': 'sb-end-dialog' },
+      h('p', {}, 'End this chat? You will not be able to write in it again.'),
+      h('div', { class: 'row' }, confirmEnd, h('button', { type: 'button', class: 'secondary', 'data-testid': 'sb-end-cancel', onclick: () => this.cancelEnd() }, 'Keep chatting')),
+    );
     this.connBanner = h('div', { class: 'conn', role: 'status', hidden: true, 'data-testid': 'sb-connection' }, 'Reconnecting…');
 
     this.nameInput = h('input', { 'data-testid': 'sb-name', name: 'name', autocomplete: 'name', required: true, maxlength: 200 });
@@ -117,13 +154,16 @@ export class Widget {
       this.startButton,
     );
     this.log = h('ul', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
-    this.body = h('div', { class: 'body' }, this.form, this.log);
+    // The rating prompt scrolls with the conversation, under its last line, rather than covering it.
+    this.ratingBox = h('div', { class: 'rating', 'data-testid': 'sb-rating' });
+    this.body = h('div', { class: 'body' }, this.form, this.log, this.ratingBox);
     this.typing = h('div', { class: 'typing', 'aria-live': 'polite' });
 
+    this.counter = h('p', { class: 'counter', 'data-testid': 'sb-counter', 'aria-live': 'polite', hidden: true });
     this.input = h('textarea', {
       'data-testid': 'sb-input',
       rows: 1,
-      maxlength: 4000,
+      'aria-describedby': 'sb-counter',
       placeholder: 'Write a message…',
       'aria-label': 'Message',
       onkeydown: (e: Event) => {
@@ -133,26 +173,30 @@ export class Widget {
           this.send();
         }
       },
-      oninput: () => this.onTyping(),
+      oninput: () => {
+        this.composeError = '';
+        this.renderCounter();
+        this.onTyping();
+      },
       onblur: () => this.stopTyping(),
     });
+    setAttr(this.counter, 'id', 'sb-counter');
     this.composer = h(
       'form',
       { class: 'composer', 'aria-label': 'Send a message', onsubmit: (e: Event) => (e.preventDefault(), this.send()) },
-      this.input,
-      h('button', { class: 'primary', type: 'submit', 'data-testid': 'sb-send' }, 'Send'),
+      this.counter,
+      h('div', { class: 'row' }, this.input, h('button', { class: 'primary', type: 'submit', 'data-testid': 'sb-send' }, 'Send')),
     );
-    this.ratingBox = h('div', { class: 'rating', 'data-testid': 'sb-rating' });
 
     this.panel = h(
       'div',
       { class: 'panel', id: panelId, role: 'dialog', 'aria-label': 'Support chat', hidden: true, onkeydown: (e: Event) => this.onPanelKey(e as KeyboardEvent) },
       h('div', { class: 'head' }, h('div', { class: 'titles' }, h('h2', {}, 'Support'), this.status), this.endButton, minimise),
       this.connBanner,
+      this.endConfirm,
       this.body,
       this.typing,
       this.composer,
-      this.ratingBox,
     );
     this.badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
     this.launcher = h(
@@ -164,6 +208,7 @@ export class Widget {
     this.root.append(style, h('div', { class: 'root' }, this.panel, this.launcher));
 
     document.addEventListener('visibilitychange', () => this.scheduleRead());
+    this.prefill();
     this.render();
     if (this.saved.token && this.saved.sessionId) void this.resume();
     if (this.saved.open) this.setOpen(true, false);
@@ -189,6 +234,21 @@ export class Widget {
 
   private call<R, V>(document: TypedDocument<R, V>, variables: V): Promise<R> {
     return request(this.api, document, variables, this.saved.token);
+  }
+
+  // ——— identity ———
+
+  /** Single-page sites: who the visitor is now (a later startChat sends it); the form is pre-filled. */
+  identify(identity: Identity): void {
+    this.identity = { ...identity };
+    this.prefill(true);
+    this.render();
+  }
+
+  private prefill(force = false): void {
+    const { name, email } = this.identity;
+    if (name && (force || !this.nameInput.value)) this.nameInput.value = name;
+    if (email && (force || !this.emailInput.value)) this.emailInput.value = email;
   }
 
   // ——— opening, starting, resuming ———
@@ -227,7 +287,10 @@ export class Widget {
     this.formError = '';
     this.render();
     try {
-      const { startChat } = await this.call(WidgetStartChatDocument, { input: { name, email: email || null } });
+      const { externalId, identityHash } = this.identity;
+      const { startChat } = await this.call(WidgetStartChatDocument, {
+        input: { name, email: email || null, ...(externalId ? { externalId, identityHash: identityHash ?? null } : {}) },
+      });
       if (this.live && startChat.visitorToken !== this.saved.token) {
         // Another customer than the open socket's: a new connection_init with the new token.
         this.live.dispose();
@@ -237,6 +300,7 @@ export class Widget {
       this.save();
       this.reset();
       this.session = startChat.session;
+      this.noticesFromState([]); // taken at once: "… joined"
       this.connect();
       this.render();
       this.input.focus();
@@ -244,7 +308,9 @@ export class Widget {
       this.formError =
         error instanceof GraphQLRequestError && error.code === 'BAD_USER_INPUT'
           ? 'Please check your name and email.'
-          : error instanceof GraphQLRequestError && error.code === 'RATE_LIMITED'
+          : error instanceof GraphQLRequestError && error.code === 'FORBIDDEN'
+            ? 'This site could not confirm who you are. Please reload the page and try again.'
+            : error instanceof GraphQLRequestError && error.code === 'RATE_LIMITED'
             ? 'Too many chats started; please try again in a minute.'
             : 'We could not start the chat. Please try again.';
     } finally {
@@ -264,6 +330,7 @@ export class Widget {
       }
       this.session = withoutMessages(session);
       for (const m of session.messages.messages) this.addMessage(m, true);
+      this.noticesFromState(session.messages.messages);
       this.connect();
       this.flush();
     } catch (error) {
@@ -295,8 +362,12 @@ export class Widget {
     this.streamSeq = 0;
     this.readSent = 0;
     this.agentTyping = null;
-    this.rating = 0;
-    this.rated = false;
+    this.ratingState.value = 0;
+    this.ratingState.rated = false;
+    this.ratingState.hadAgent = false;
+    this.notices = [];
+    this.endedHere = false;
+    this.confirmingEnd = false;
     this.conn = this.live ? this.conn : 'idle';
   }
 
@@ -368,6 +439,8 @@ export class Widget {
   private setSession(session: WidgetSessionFragment): void {
     if (!this.session || session.id !== this.session.id) return;
     const wasClosed = this.session.status === 'CLOSED';
+    const note = lifecycleNote(this.session, session, { me: null, endedHere: this.endedHere });
+    if (note) this.notices.push({ key: `n:${this.notices.length}`, afterSeq: this.streamSeq, text: note });
     this.session = session;
     if (session.status === 'CLOSED') {
       this.agentTyping = null;
@@ -392,10 +465,29 @@ export class Widget {
 
   // ——— writing ———
 
+  /** After a reload: who joined (placed by assignedAt) and that it ended, from the stored state. */
+  private noticesFromState(messages: readonly WidgetMessageFragment[]): void {
+    const s = this.session;
+    if (!s?.agent || !s.assignedAt) return;
+    const at = Date.parse(s.assignedAt);
+    const before = messages.filter((m) => Date.parse(m.createdAt) <= at).map((m) => m.seq);
+    this.notices.push({ key: 'n:joined', afterSeq: Math.max(0, ...before), text: `${s.agent.name} joined` });
+    if (s.status === 'CLOSED') this.notices.push({ key: 'n:ended', afterSeq: this.streamSeq, text: 'Chat ended' });
+  }
+
   private send(): void {
     const body = this.input.value.trim();
     if (!body || !this.session || this.session.status === 'CLOSED') return;
+    if (body.length > BODY_MAX) {
+      // Never cut silently: say so, keep every character where it was.
+      this.composeError = tooLongMessage(body.length);
+      this.renderCounter();
+      this.input.focus();
+      return;
+    }
+    this.composeError = '';
     this.input.value = '';
+    this.renderCounter();
     this.stopTyping();
     const outbox = (this.saved.outbox ??= []);
     outbox.push({ clientMessageId: newId(), body, createdAt: new Date().toISOString() });
@@ -474,26 +566,47 @@ export class Widget {
     }, 250);
   }
 
+  /** End chat asks first (it cannot be undone); focus goes to the question. */
+  private askEnd(): void {
+    if (!this.session || this.session.status === 'CLOSED') return;
+    this.confirmingEnd = true;
+    this.render();
+    this.endConfirm.querySelector<HTMLButtonElement>('[data-testid="sb-end-confirm"]')?.focus();
+  }
+
+  private cancelEnd(): void {
+    this.confirmingEnd = false;
+    this.render();
+    this.input.focus();
+  }
+
   private async endChat(): Promise<void> {
     if (!this.session || this.session.status === 'CLOSED') return;
+    this.endedHere = true;
     try {
       const { closeChat } = await this.call(WidgetCloseChatDocument, { sessionId: this.session.id });
+      this.confirmingEnd = false;
       this.setSession(closeChat);
+      this.scrollToEnd();
+      // Focus stays in the widget: on the rating (or, with nobody to rate, on "Start a new chat").
+      (this.ratingBox.querySelector<HTMLElement>('[role="radio"][tabindex="0"]') ?? this.ratingBox.querySelector<HTMLElement>('button'))?.focus();
     } catch {
-      /* shown as still open; the visitor may try again */
+      this.endedHere = false; // shown as still open; the visitor may try again
+      this.render();
     }
   }
 
   private async rate(comment: string): Promise<void> {
-    if (!this.session || !this.rating) return;
+    if (!this.session || !this.ratingState.value) return;
     try {
-      const { rateChat } = await this.call(WidgetRateChatDocument, { sessionId: this.session.id, rating: this.rating, comment: comment.trim() || null });
-      this.rated = true;
+      const { rateChat } = await this.call(WidgetRateChatDocument, { sessionId: this.session.id, rating: this.ratingState.value, comment: comment.trim() || null });
+      this.ratingState.rated = true;
       this.setSession(rateChat);
     } catch {
-      this.rated = true; // rated already, or the chat is gone: nothing more to ask
+      this.ratingState.rated = true; // rated already, or the chat is gone: nothing more to ask
       this.render();
     }
+    this.ratingBox.querySelector<HTMLElement>('[data-testid="sb-new-chat"]')?.focus();
   }
 
   private newChat(): void {
@@ -508,10 +621,11 @@ export class Widget {
   private render(): void {
     const s = this.session;
     const closed = s?.status === 'CLOSED';
+    // No promise before a chat starts: nothing here knows how soon anyone can answer.
     setText(
       this.status,
       !s
-        ? 'We usually reply within a few minutes'
+        ? ''
         : s.status === 'QUEUED'
           ? s.queuePosition
             ? `Waiting for an agent: you are number ${s.queuePosition} in the queue`
@@ -521,6 +635,7 @@ export class Widget {
             : 'This chat has ended',
     );
     this.endButton.hidden = !s || closed;
+    this.endConfirm.hidden = !this.confirmingEnd || !s || closed;
     this.connBanner.hidden = !(s && (this.conn === 'reconnecting' || this.conn === 'failed'));
     setText(this.connBanner, this.conn === 'failed' ? 'Disconnected. Reload the page to reconnect.' : 'Reconnecting…');
 
@@ -534,6 +649,7 @@ export class Widget {
     this.renderMessages();
     this.renderTyping();
     this.renderRating();
+    this.renderCounter();
 
     const unread = s ? Array.from(this.messages.values()).filter((m) => m.author !== 'VISITOR' && m.seq > s.visitorReadSeq).length : 0;
     this.badge.hidden = !this.panel.hidden || unread === 0;
@@ -555,6 +671,18 @@ export class Widget {
     }
     const wanted: HTMLElement[] = [];
     let prev: Item | undefined;
+    const notices = [...this.notices].sort((a, b) => a.afterSeq - b.afterSeq);
+    let n = 0;
+    const noticesUpTo = (seq: number) => {
+      for (; n < notices.length && notices[n].afterSeq <= seq; n++) {
+        const { key, text } = notices[n];
+        let row = this.rows.get(key);
+        if (!row) this.rows.set(key, (row = h('li', { class: 'event', 'data-testid': 'sb-event', role: 'note' }, text)));
+        wanted.push(row);
+        prev = undefined; // a step between two lines of one author: name them again after it
+      }
+    };
+    noticesUpTo(0);
     for (const item of items) {
       if (!prev || prev.author !== item.author || prev.name !== item.name) {
         const label = item.author === 'VISITOR' ? 'You' : item.author === 'SYSTEM' ? '' : item.name || 'Agent';
@@ -573,7 +701,7 @@ export class Widget {
           'li',
           { class: `msg ${item.author}`, 'data-testid': 'sb-message', 'data-author': item.author },
           h('span', { class: 'sr-only' }, `${speaker}: `),
-          h('div', { class: 'bubble' }, item.body),
+          h('div', { class: 'bubble' }, ...linkNodes(item.body)),
           h('div', { class: 'meta' }, h('time', { datetime: item.at }, formatTime(item.at)), h('span', { class: 'tick' })),
         );
         this.rows.set(item.key, row);
@@ -591,7 +719,9 @@ export class Widget {
         setAttr(tick, 'data-state', item.pending ? (item.pending.failed ? 'failed' : 'sending') : read ? 'read' : 'sent');
       }
       wanted.push(row);
+      if (item.seq !== undefined) noticesUpTo(item.seq);
     }
+    noticesUpTo(Infinity);
     reconcile(this.log, wanted);
     if (wasAtEnd) this.scrollToEnd();
   }
@@ -611,53 +741,25 @@ export class Widget {
   }
 
   private renderRating(): void {
-    const s = this.session;
-    const show = s?.status === 'CLOSED';
-    this.ratingBox.hidden = !show;
-    if (!show) {
-      if (this.ratingBox.firstChild) this.ratingBox.replaceChildren();
-      return;
-    }
-    const done = this.rated || s.rating !== null;
-    const state = done ? 'done' : `ask:${this.rating}`;
-    if (this.ratingBox.dataset.state === state) return;
-    const hadFocus = this.root.activeElement && this.ratingBox.contains(this.root.activeElement) ? (this.root.activeElement as HTMLElement).dataset.value : undefined;
-    const comment = this.ratingBox.querySelector('textarea')?.value ?? '';
-    this.ratingBox.dataset.state = state;
-    const again = h('button', { type: 'button', class: 'primary', 'data-testid': 'sb-new-chat', onclick: () => this.newChat() }, 'Start a new chat');
-    if (done) {
-      this.ratingBox.replaceChildren(h('p', { class: 'note', role: 'status' }, 'Thank you for your feedback!'), again);
-      return;
-    }
-    const stars = [1, 2, 3, 4, 5].map((n) =>
-      h(
-        'button',
-        {
-          type: 'button',
-          class: n <= this.rating ? 'on' : '',
-          'data-value': n,
-          'data-testid': `sb-rating-${n}`,
-          'aria-pressed': String(n === this.rating),
-          'aria-label': `${n} star${n > 1 ? 's' : ''}`,
-          onclick: () => ((this.rating = n), this.render()),
-        },
-        n <= this.rating ? '★' : '☆',
-      ),
-    );
-    const text = h('textarea', { 'aria-label': 'Comment (optional)', placeholder: 'Anything to add? (optional)', maxlength: 2000 });
-    text.value = comment;
-    const submit = h('button', { type: 'submit', class: 'primary', disabled: !this.rating, 'data-testid': 'sb-rating-submit' }, 'Send rating');
-    this.ratingBox.replaceChildren(
-      h(
-        'form',
-        { onsubmit: (e: Event) => (e.preventDefault(), void this.rate(text.value)) },
-        h('fieldset', {}, h('legend', {}, 'How was your chat?'), h('div', { class: 'stars' }, ...stars)),
-        text,
-        submit,
-      ),
-      again,
-    );
-    if (hadFocus) stars[Number(hadFocus) - 1]?.focus();
+    if (this.session?.agent) this.ratingState.hadAgent = true;
+    renderRating(this.ratingBox, this.session, this.ratingState, {
+      root: this.root,
+      rerender: () => this.render(),
+      rate: (comment) => void this.rate(comment),
+      newChat: () => this.newChat(),
+    });
+  }
+
+  /** A count-down near the limit, and the refusal once over it. */
+  private renderCounter(): void {
+    const note = lengthNote(this.input.value.trim().length);
+    const over = note.over;
+    const text = this.composeError || note.text;
+    this.counter.hidden = !text;
+    setText(this.counter, text);
+    this.counter.classList.toggle('over', over || Boolean(this.composeError));
+    setAttr(this.counter, 'role', this.composeError ? 'alert' : null);
+    setAttr(this.input, 'aria-invalid', over ? 'true' : null);
   }
 
   private scrollToEnd(): void {
