@@ -16,13 +16,19 @@ export class GraphQLRequestError extends Error {
     /** extensions.code of the first error, or NETWORK / HTTP_<status>. */
     readonly code: string,
     readonly retryAfterSeconds?: number,
+    /** The server said so (extensions.retryable: true): the same request may succeed later. */
+    private readonly markedRetryable = false,
   ) {
     super(message);
   }
 
-  /** Worth trying again with the same input (and the same clientMessageId). */
+  /**
+   * Worth sending again unchanged (with the same clientMessageId): what the server marks
+   * `extensions.retryable`, and a request that got no GraphQL answer at all (no connection, a
+   * timeout, a proxy's 502/503/504). Everything else would be refused the same way again.
+   */
   get retryable(): boolean {
-    return this.code === 'NETWORK' || this.code === 'RATE_LIMITED' || this.code === 'INTERNAL_SERVER_ERROR' || /^HTTP_5/.test(this.code);
+    return this.markedRetryable || this.code === 'NETWORK' || /^HTTP_50[234]$/.test(this.code);
   }
 }
 
@@ -49,14 +55,14 @@ export async function request<TResult, TVariables>(
   } finally {
     clearTimeout(timer);
   }
-  let json: { data?: TResult | null; errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number } }[] };
+  let json: { data?: TResult | null; errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number; retryable?: boolean } }[] };
   try {
     json = await response.json();
   } catch {
     throw new GraphQLRequestError(`Unexpected response (HTTP ${response.status}).`, `HTTP_${response.status}`);
   }
   const first = json.errors?.[0];
-  if (first) throw new GraphQLRequestError(first.message, first.extensions?.code ?? `HTTP_${response.status}`, first.extensions?.retryAfterSeconds);
+  if (first) throw new GraphQLRequestError(first.message, first.extensions?.code ?? `HTTP_${response.status}`, first.extensions?.retryAfterSeconds, first.extensions?.retryable === true);
   if (!json.data) throw new GraphQLRequestError(`Empty response (HTTP ${response.status}).`, `HTTP_${response.status}`);
   return json.data;
 }
