@@ -10,19 +10,15 @@
  * - the lifecycle steps seen ("Ada joined"), each placed after the message it followed;
  * - typing, both ways, and read receipts.
  */
+import type { Author, WidgetMessageFragment } from '../generated/widget';
 import { GraphQLRequestError, newId, type Live, type TypedDocument } from './gql';
 import { lifecycleNote, type Lifecycle } from './lifecycle';
 
-export type Author = 'VISITOR' | 'AGENT' | 'SYSTEM';
-
-export interface MessageLike {
-  seq: number;
-  author: Author;
-  authorName: string | null;
-  body: string;
-  clientMessageId: string | null;
-  createdAt: string;
-}
+/**
+ * What the model reads of a message, as the schema types it: the widget's fragment, the smallest
+ * of the apps' (the console's selects these and more).
+ */
+export type MessageLike = Omit<WidgetMessageFragment, 'id'>;
 
 export interface SessionLike extends Lifecycle {
   id: string;
