@@ -4,10 +4,8 @@
  * receipts) is the shared model, `web/shared/chat.ts`, as in the console.
  */
 import {
-  WidgetCloseChatDocument,
   WidgetMarkReadDocument,
   WidgetMessageAddedDocument,
-  WidgetRateChatDocument,
   WidgetSendMessageDocument,
   WidgetSessionDocument,
   WidgetSessionUpdatedDocument,
@@ -17,11 +15,12 @@ import {
   type WidgetMessageFragment,
   type WidgetSessionFragment,
 } from '../generated/widget';
-import { ChatModel, type ChatDocuments, type Outgoing } from '../shared/chat';
+import { ChatModel, type ChatDocuments } from '../shared/chat';
 import { setAttr, setText } from '../shared/dom';
 import { createLive, GraphQLRequestError, request, wsUrlFor, type Live, type LiveState, type TypedDocument } from '../shared/gql';
 import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
-import { renderRating, type RatingState } from './rating';
+import { Ending } from './ending';
+import { Storage } from './storage';
 import { Transcript, type WidgetChat } from './transcript';
 import { buildView, type View } from './view';
 
@@ -32,17 +31,6 @@ export interface Identity {
   identityHash?: string | null;
   name?: string | null;
   email?: string | null;
-}
-
-/** What survives a page reload, per server, in localStorage. */
-interface Saved {
-  token?: string;
-  sessionId?: string;
-  name?: string;
-  email?: string;
-  open?: boolean;
-  /** Messages written but not yet confirmed by the server: sent again (same clientMessageId) after a reload. */
-  outbox?: Outgoing[];
 }
 
 const DOCUMENTS: ChatDocuments<WidgetSessionFragment, WidgetMessageFragment> = {
@@ -62,15 +50,13 @@ const START_ERRORS: Record<string, string> = {
 
 export class Widget {
   private readonly api: string;
-  private readonly storageKey: string;
-  private saved: Saved;
+  private readonly storage: Storage;
   private chat: WidgetChat | null = null;
   private conn: LiveState | 'idle' = 'idle';
   private live?: Live;
   private readTimer?: ReturnType<typeof setTimeout>;
   private loadTimer?: ReturnType<typeof setTimeout>;
-  private readonly ratingState: RatingState = { value: 0, rated: false, hadAgent: false };
-  private confirmingEnd = false;
+  private readonly ending: Ending;
   private identity: Identity;
   private composeError = '';
   private formError = '';
@@ -86,15 +72,14 @@ export class Widget {
   ) {
     this.identity = identity;
     this.api = `${server}/graphql`;
-    this.storageKey = `switchboard:${server}`;
-    this.saved = this.read();
+    this.storage = new Storage(server);
     this.root = host.attachShadow({ mode: 'open' });
     this.v = buildView(this.root, {
       toggle: () => this.setOpen(this.v.panel.hidden !== false),
       close: () => this.setOpen(false),
-      askEnd: () => this.askEnd(),
-      confirmEnd: () => void this.endChat(),
-      cancelEnd: () => this.cancelEnd(),
+      askEnd: () => this.ending.ask(),
+      confirmEnd: () => void this.ending.end(),
+      cancelEnd: () => this.ending.cancel(),
       start: () => void this.start(),
       send: () => this.send(),
       input: () => {
@@ -110,33 +95,25 @@ export class Widget {
       },
     });
     this.transcript = new Transcript(this.v.log, this.v.typing);
+    this.ending = new Ending({
+      root: this.root,
+      view: this.v,
+      chat: () => this.chat,
+      call: (document, variables) => this.call(document, variables),
+      render: () => this.render(),
+      scrollToEnd: () => this.scrollToEnd(),
+      newChat: () => this.newChat(),
+    });
     document.addEventListener('visibilitychange', () => this.scheduleRead());
     this.prefill();
     this.render();
-    if (this.saved.token && this.saved.sessionId) void this.resume();
-    if (this.saved.open) this.setOpen(true, false);
-  }
-
-  // ——— state and storage ———
-
-  private read(): Saved {
-    try {
-      return JSON.parse(localStorage.getItem(this.storageKey) ?? '{}') as Saved;
-    } catch {
-      return {};
-    }
-  }
-
-  private save(): void {
-    try {
-      localStorage.setItem(this.storageKey, JSON.stringify(this.saved));
-    } catch {
-      /* storage full or blocked: the chat still works for this page */
-    }
+    const { token, sessionId, open } = this.storage.state;
+    if (token && sessionId) void this.resume(sessionId);
+    if (open) this.setOpen(true, false);
   }
 
   private call<R, V>(document: TypedDocument<R, V>, variables: V): Promise<R> {
-    return request(this.api, document, variables, this.saved.token);
+    return request(this.api, document, variables, this.storage.state.token);
   }
 
   // ——— identity ———
@@ -158,8 +135,7 @@ export class Widget {
 
   setOpen(open: boolean, focus = true): void {
     this.v.panel.hidden = !open;
-    this.saved.open = open;
-    this.save();
+    this.storage.set({ open });
     setAttr(this.v.launcher, 'aria-expanded', String(open));
     setAttr(this.v.launcher, 'aria-label', open ? 'Close support chat' : 'Open support chat');
     this.render();
@@ -187,13 +163,12 @@ export class Widget {
       const { startChat } = await this.call(WidgetStartChatDocument, {
         input: { name, email: email || null, ...(externalId ? { externalId, identityHash: identityHash ?? null } : {}) },
       });
-      if (this.live && startChat.visitorToken !== this.saved.token) {
+      if (this.live && startChat.visitorToken !== this.storage.state.token) {
         // Another customer than the open socket's: a new connection_init with the new token.
         this.live.dispose();
         this.live = undefined;
       }
-      this.saved = { ...this.saved, token: startChat.visitorToken, sessionId: startChat.session.id, name, email, outbox: [] };
-      this.save();
+      this.storage.set({ token: startChat.visitorToken, sessionId: startChat.session.id, name, email, outbox: [] });
       this.open(startChat.session, []);
       this.v.input.focus();
     } catch (error) {
@@ -205,10 +180,10 @@ export class Widget {
   }
 
   /** After a reload: the stored session, its transcript, then live from the last seq loaded. */
-  private async resume(): Promise<void> {
+  private async resume(id: string): Promise<void> {
     clearTimeout(this.loadTimer);
     try {
-      const { session } = await this.call(WidgetSessionDocument, { id: this.saved.sessionId! });
+      const { session } = await this.call(WidgetSessionDocument, { id });
       if (!session) return this.forgetSession();
       this.open(withoutMessages(session), session.messages.messages);
       this.chat?.flush();
@@ -217,7 +192,7 @@ export class Widget {
         return this.forgetSession(error.code === 'UNAUTHENTICATED');
       }
       this.conn = 'reconnecting';
-      this.loadTimer = setTimeout(() => void this.resume(), 3000);
+      this.loadTimer = setTimeout(() => void this.resume(id), 3000);
     } finally {
       this.render();
     }
@@ -233,12 +208,9 @@ export class Widget {
       call: (document, variables) => this.call(document, variables),
       side: 'VISITOR',
       me: null,
-      outbox: this.saved.outbox,
+      outbox: this.storage.state.outbox,
       onChange: () => this.render(),
-      onOutbox: (outbox) => {
-        this.saved.outbox = outbox;
-        this.save();
-      },
+      onOutbox: (outbox) => this.storage.set({ outbox }),
       typingName: (name) => name ?? chat.session.agent?.name ?? 'The agent',
     });
     this.chat = chat;
@@ -249,8 +221,7 @@ export class Widget {
   }
 
   private forgetSession(dropToken = false): void {
-    this.saved = { name: this.saved.name, email: this.saved.email, open: this.saved.open, token: dropToken ? undefined : this.saved.token };
-    this.save();
+    this.storage.forgetSession(dropToken);
     this.reset();
     this.render();
   }
@@ -259,8 +230,7 @@ export class Widget {
     this.chat?.stop();
     this.chat = null;
     this.transcript.clear();
-    Object.assign(this.ratingState, { value: 0, rated: false, hadAgent: false });
-    this.confirmingEnd = false;
+    this.ending.reset();
     this.conn = this.live ? this.conn : 'idle';
   }
 
@@ -268,7 +238,7 @@ export class Widget {
   private connect(): Live {
     this.live ??= createLive({
       url: wsUrlFor(this.server),
-      token: () => this.saved.token,
+      token: () => this.storage.state.token,
       onState: (state) => {
         const reconnected = state === 'connected' && this.conn === 'reconnecting';
         this.conn = state;
@@ -336,56 +306,10 @@ export class Widget {
     }, 250);
   }
 
-  /** End chat asks first (it cannot be undone); focus goes to the question. */
-  private askEnd(): void {
-    if (!this.chat || this.chat.session.status === 'CLOSED') return;
-    this.confirmingEnd = true;
-    this.render();
-    this.v.endConfirm.querySelector<HTMLButtonElement>('[data-testid="sb-end-confirm"]')?.focus();
-  }
-
-  private cancelEnd(): void {
-    this.confirmingEnd = false;
-    this.render();
-    this.v.input.focus();
-  }
-
-  private async endChat(): Promise<void> {
-    const chat = this.chat;
-    if (!chat || chat.session.status === 'CLOSED') return;
-    chat.endedHere = true;
-    try {
-      const { closeChat } = await this.call(WidgetCloseChatDocument, { sessionId: chat.id });
-      this.confirmingEnd = false;
-      chat.setSession(closeChat);
-      this.scrollToEnd();
-      // Focus stays in the widget: on the rating (or, with nobody to rate, on "Start a new chat").
-      const box = this.v.ratingBox;
-      (box.querySelector<HTMLElement>('[role="radio"][tabindex="0"]') ?? box.querySelector<HTMLElement>('button'))?.focus();
-    } catch {
-      chat.endedHere = false; // shown as still open; the visitor may try again
-      this.render();
-    }
-  }
-
-  private async rate(comment: string): Promise<void> {
-    const chat = this.chat;
-    if (!chat || !this.ratingState.value) return;
-    try {
-      const { rateChat } = await this.call(WidgetRateChatDocument, { sessionId: chat.id, rating: this.ratingState.value, comment: comment.trim() || null });
-      this.ratingState.rated = true;
-      chat.setSession(rateChat);
-    } catch {
-      this.ratingState.rated = true; // rated already, or the chat is gone: nothing more to ask
-      this.render();
-    }
-    this.v.ratingBox.querySelector<HTMLElement>('[data-testid="sb-new-chat"]')?.focus();
-  }
-
   private newChat(): void {
     this.forgetSession();
-    this.v.nameInput.value = this.saved.name ?? '';
-    this.v.emailInput.value = this.saved.email ?? '';
+    this.v.nameInput.value = this.storage.state.name ?? '';
+    this.v.emailInput.value = this.storage.state.email ?? '';
     this.v.nameInput.focus();
   }
 
@@ -398,14 +322,14 @@ export class Widget {
     const closed = s?.status === 'CLOSED';
     setText(v.status, statusLine(s));
     v.endButton.hidden = !s || closed;
-    v.endConfirm.hidden = !this.confirmingEnd || !s || closed;
+    v.endConfirm.hidden = !this.ending.confirming || !s || closed;
     v.connBanner.hidden = !(s && (this.conn === 'reconnecting' || this.conn === 'failed'));
     setText(v.connBanner, this.conn === 'failed' ? 'Disconnected. Reload the page to reconnect.' : 'Reconnecting…');
 
     v.form.hidden = !!s;
     v.startButton.disabled = this.busy;
     setText(v.formError, this.formError);
-    if (!s && !v.nameInput.value && this.saved.name) v.nameInput.value = this.saved.name;
+    if (!s && !v.nameInput.value && this.storage.state.name) v.nameInput.value = this.storage.state.name;
     v.log.hidden = !s;
     v.composer.hidden = !s || closed;
 
@@ -414,13 +338,7 @@ export class Widget {
       this.transcript.render(chat);
       if (wasAtEnd) this.scrollToEnd();
     } else this.transcript.renderTyping(null);
-    if (s?.agent) this.ratingState.hadAgent = true;
-    renderRating(v.ratingBox, s ?? null, this.ratingState, {
-      root: this.root,
-      rerender: () => this.render(),
-      rate: (comment) => void this.rate(comment),
-      newChat: () => this.newChat(),
-    });
+    this.ending.render();
     this.renderCounter();
 
     const unread = chat?.unread() ?? 0;
