@@ -57,7 +57,7 @@ export async function request<TResult, TVariables>(
   }
   let json: { data?: TResult | null; errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number; retryable?: boolean } }[] };
   try {
-    json = await response.json();
+    json = (await response.json()) as typeof json;
   } catch {
     throw new GraphQLRequestError(`Unexpected response (HTTP ${response.status}).`, `HTTP_${response.status}`);
   }
@@ -102,6 +102,9 @@ export interface Live {
   dispose(): void;
   readonly client: Client;
 }
+
+/** The page (globalThis is its window); in Node, where the tests run the chat model, it has no such events. */
+const page = globalThis as { addEventListener?(type: string, listener: () => void): void; removeEventListener?(type: string, listener: () => void): void };
 
 /** Fatal close codes: the server refused who we are; retrying with the same token is pointless. */
 const FATAL = new Set([4400, 4401, 4403, 4406, 4409, 4429, 4500]);
@@ -157,10 +160,8 @@ export function createLive(options: LiveOptions): Live {
   };
   const onOffline = () => reconnect();
   const onOnline = () => reconnect();
-  if (typeof window !== 'undefined') {
-    window.addEventListener('offline', onOffline);
-    window.addEventListener('online', onOnline);
-  }
+  page.addEventListener?.('offline', onOffline);
+  page.addEventListener?.('online', onOnline);
 
   return {
     client,
@@ -192,10 +193,8 @@ export function createLive(options: LiveOptions): Live {
       };
     },
     dispose() {
-      if (typeof window !== 'undefined') {
-        window.removeEventListener('offline', onOffline);
-        window.removeEventListener('online', onOnline);
-      }
+      page.removeEventListener?.('offline', onOffline);
+      page.removeEventListener?.('online', onOnline);
       clearTimeout(pongTimer);
       void client.dispose();
     },

@@ -4,21 +4,16 @@
  * receipts) is the shared model, `web/shared/chat.ts`, as in the console.
  */
 import {
-  WidgetMarkReadDocument,
-  WidgetMessageAddedDocument,
-  WidgetSendMessageDocument,
   WidgetSessionDocument,
-  WidgetSessionUpdatedDocument,
-  WidgetSetTypingDocument,
   WidgetStartChatDocument,
-  WidgetTypingDocument,
   type WidgetMessageFragment,
   type WidgetSessionFragment,
 } from '../generated/widget';
-import { ChatModel, type ChatDocuments } from '../shared/chat';
+import { ChatModel } from '../shared/chat';
 import { setAttr, setText } from '../shared/dom';
 import { createLive, GraphQLRequestError, request, wsUrlFor, type Live, type LiveState, type TypedDocument } from '../shared/gql';
 import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
+import { WIDGET_CHAT } from './documents';
 import { Ending } from './ending';
 import { Storage } from './storage';
 import { Transcript, type WidgetChat } from './transcript';
@@ -32,15 +27,6 @@ export interface Identity {
   name?: string | null;
   email?: string | null;
 }
-
-const DOCUMENTS: ChatDocuments<WidgetSessionFragment, WidgetMessageFragment> = {
-  messageAdded: WidgetMessageAddedDocument,
-  sessionUpdated: WidgetSessionUpdatedDocument,
-  typing: WidgetTypingDocument,
-  sendMessage: WidgetSendMessageDocument,
-  setTyping: WidgetSetTypingDocument,
-  markRead: WidgetMarkReadDocument,
-};
 
 const START_ERRORS: Record<string, string> = {
   BAD_USER_INPUT: 'Please check your name and email.',
@@ -203,7 +189,7 @@ export class Widget {
     this.reset();
     const chat: WidgetChat = new ChatModel({
       session,
-      documents: DOCUMENTS,
+      documents: WIDGET_CHAT,
       live: this.connect(),
       call: (document, variables) => this.call(document, variables),
       side: 'VISITOR',
