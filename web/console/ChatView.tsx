@@ -1,8 +1,8 @@
 import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Outgoing } from '../shared/chat';
 import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
 import { LINK_ATTRS, linkPieces } from '../shared/linkify';
 import { time, useStore } from './hooks';
-import type { Outgoing } from '../shared/chat';
 import type { Chat, ConsoleStore } from './store';
 
 /** Message text with its http(s) links as anchors; everything else stays text. */
