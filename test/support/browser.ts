@@ -56,6 +56,14 @@ export async function screenshot(target: Page | Locator, name: string): Promise<
   return file;
 }
 
+/**
+ * With UPDATE_SCREENSHOTS=1, copies a screenshot over the README's picture of the same view
+ * (docs/screenshots/<readmeName>.png); otherwise the run leaves the checkout as it was.
+ */
+export function updateReadmeScreenshot(shot: string, readmeName: string): void {
+  if (process.env.UPDATE_SCREENSHOTS === '1') fs.copyFileSync(shot, path.resolve(__dirname, '../../docs/screenshots', `${readmeName}.png`));
+}
+
 /** [seq, author, body] of every sb-message under `scope`, in document order. */
 export async function transcript(scope: Page | Locator): Promise<[string | null, string | null, string][]> {
   return scope.locator('[data-testid="sb-message"]').evaluateAll((els) =>
