@@ -5,12 +5,12 @@ import type { TokenService, Viewer } from '../auth/tokens';
 import { asDate } from '../db/rows';
 import { isUuid, pgArray, pgCode, PG } from '../db/sql';
 import { AgentRole, AgentStatus, EventKind } from '../entities';
-import { BadInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
 import { requireSelfOrSupervisor, requireSupervisor } from './access';
 import type { ChatService } from './chats';
-import type { Semaphore } from './concurrency';
+import { RecentlyRefused, type Semaphore } from './concurrency';
 import type { Effects } from './effects';
 import type { PresenceChange } from './presence';
 import { recordEvent, type Routing } from './routing';
@@ -47,6 +47,8 @@ export class AgentService {
     private readonly hashing: Semaphore,
   ) {}
 
+  private readonly refusedLogins = new RecentlyRefused();
+
   async login(em: EntityManager, emailArg: string, password: string): Promise<{ token: string; agentId: string }> {
     const email = emailArg.trim().toLowerCase();
     const rows = await em.execute<Array<{ id: string; password_hash: string; role: AgentRole }>>(
@@ -54,7 +56,14 @@ export class AgentService {
       [email],
     );
     const row = rows[0];
-    const ok = await this.hashing.run(async () => verifyPassword(password, row ? row.password_hash : await decoyHash));
+    // A login refused for want of a hashing turn, tried again, waits in the priority lane: under
+    // a flood of new emails a person retrying is served next, whatever the flood does.
+    const retried = this.refusedLogins.has(email);
+    const ok = await this.hashing.run(async () => verifyPassword(password, row ? row.password_hash : await decoyHash), retried).catch((error: unknown) => {
+      if (error instanceof RateLimitedError) this.refusedLogins.add(email);
+      throw error;
+    });
+    if (retried) this.refusedLogins.delete(email);
     if (!row || !ok) throw new UnauthenticatedError('Wrong email or password.');
     return { token: await this.tokens.issueAgent(row.id, row.role), agentId: row.id };
   }
