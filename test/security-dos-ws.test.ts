@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import path from 'node:path';
 import { startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
-import { buildActiveChat, waitFor } from './support/factories';
+import { buildActiveChat, waitFor, type Target } from './support/factories';
 import type { WsClient } from './support/ws';
 import { createTestDatabase, sql } from './support/env';
 import { attackTarget, flood, floodInChild, measureAttack, NORMAL_P95_MS, RawSocket, sleep } from './support/security';
-import type { TestServer } from './support/server';
 
 /**
  * One visitor against everyone else (Hardening II, items 2 and 5): subscriptions without end,
@@ -19,7 +18,7 @@ let database: { url: string; drop(): Promise<void> };
 /** Between the server and Postgres: counts what the server sends it. */
 let postgres: TcpProxy;
 let server: Instance;
-let t: TestServer;
+let t: Target;
 let visitor: string;
 let sessionId: string;
 

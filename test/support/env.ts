@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { leave } from './leftovers';
 
 /** The real services the tests use; override with TEST_DATABASE_URL / TEST_REDIS_URL. */
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -52,14 +53,14 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh, empty database for one test file. */
+/** A fresh, empty database for one test file, dropped after its tests (a leftover) or by `drop()`. */
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = uniqueName('sb_test');
   await admin((c) => c.query(`create database ${name}`));
   return {
     name,
     url: urlFor(name),
-    drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+    drop: leave(() => admin((c) => c.query(`drop database if exists ${name} with (force)`))),
   };
 }
 

@@ -5,6 +5,7 @@ import { startServer, type RunningServer } from '../../src/http/server';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, testServerEnv, uniqueName } from './env';
 import { HttpClient } from './http';
+import { leave } from './leftovers';
 
 export interface TestServer {
   app: App;
@@ -14,6 +15,7 @@ export interface TestServer {
   databaseUrl: string;
   redisPrefix: string;
   http: HttpClient;
+  /** Closes it now (it is also closed after the file's tests, with what was opened on it). */
   close(): Promise<void>;
 }
 
@@ -26,7 +28,8 @@ export interface TestServerOptions {
 
 /**
  * A real server in this process on a random port, against the real Postgres and Redis, with its
- * own database and Redis prefix. Rate limits are off unless the test turns them on.
+ * own database and Redis prefix. Rate limits are off unless the test turns them on. It is a
+ * leftover (./leftovers.ts): closed after the file's tests, after the sockets opened on it.
  */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const database = options.shareWith ? undefined : await createTestDatabase();
@@ -40,6 +43,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const app = await createApp(config, createLogger(config.LOG_LEVEL));
   const server = await startServer(app, 0, '127.0.0.1');
+  const close = leave(async () => {
+    await server.close();
+    await app.close();
+    await database?.drop();
+  });
   return {
     app,
     server,
@@ -48,10 +56,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     databaseUrl,
     redisPrefix,
     http: new HttpClient(`${server.url}/graphql`),
-    async close() {
-      await server.close();
-      await app.close();
-      await database?.drop();
-    },
+    close,
   };
 }
