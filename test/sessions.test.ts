@@ -28,28 +28,16 @@ import { WsClient } from './support/ws';
  */
 let t: TestServer;
 let supervisor: string;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   t = await startTestServer();
   supervisor = await loginSupervisor(t);
 });
 
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await t?.close();
-});
-
 const newSkill = () => uniqueName('sk').toLowerCase();
 
 /** A chat with a skill of its own unless the test names one. */
 const chat = (input: StartChatInput = {}, token?: string) => startChat(t, { skill: newSkill(), ...input }, token);
-
-async function onlineAgent(overrides: Parameters<typeof buildOnlineAgent>[1] = {}): Promise<TestAgent> {
-  const agent = await buildOnlineAgent(t, overrides);
-  sockets.push(agent.socket!);
-  return agent;
-}
 
 /** How many rows each table holds (to show that a refused call stored nothing). */
 async function counts(url = t.databaseUrl) {
@@ -236,8 +224,8 @@ describe('Query.session', () => {
   it("should show an agent its assigned and the queued sessions, but not another agent's", async () => {
     const skillA = newSkill();
     const skillB = newSkill();
-    const a = await onlineAgent({ skills: [skillA] });
-    const b = await onlineAgent({ skills: [skillB] });
+    const a = await buildOnlineAgent(t, { skills: [skillA] });
+    const b = await buildOnlineAgent(t, { skills: [skillB] });
     const withA = await chat({ skill: skillA });
     const withB = await chat({ skill: skillB });
     const queued = await chat();
@@ -253,7 +241,7 @@ describe('Query.session', () => {
 
   it('should show a supervisor any session', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const active = await chat({ skill });
     const queued = await chat();
     expect(await viewSession(active.session.id, supervisor)).toMatchObject({ status: 'ACTIVE', agent: { id: agent.id } });
@@ -304,7 +292,7 @@ describe('Query.sessions', () => {
 
   beforeAll(async () => {
     skill = newSkill();
-    agent = await onlineAgent({ skills: [skill], maxConcurrentChats: 10 });
+    agent = await buildOnlineAgent(t, { skills: [skill], maxConcurrentChats: 10 });
     for (let i = 0; i < 7; i++) {
       const { session } = await chat({ skill, name: `Pager ${i}` });
       expect(session.agent?.id).toBe(agent.id);
@@ -325,7 +313,7 @@ describe('Query.sessions', () => {
 
   it('should list only the sessions assigned to the agent, newest first', async () => {
     const otherSkill = newSkill();
-    const other = await onlineAgent({ skills: [otherSkill] });
+    const other = await buildOnlineAgent(t, { skills: [otherSkill] });
     const notMine = await chat({ skill: otherSkill });
     expect(notMine.session.agent?.id).toBe(other.id);
     const result = await page(agent.token);
@@ -413,7 +401,7 @@ describe('Query.queue', () => {
     const skillX = newSkill();
     const skillY = newSkill();
     const activeSkill = newSkill();
-    await onlineAgent({ skills: [activeSkill] });
+    await buildOnlineAgent(t, { skills: [activeSkill] });
     const active = await chat({ skill: activeSkill });
     expect(active.session.status).toBe('ACTIVE');
     const x1 = await chat({ skill: skillX });
@@ -456,7 +444,7 @@ describe('Mutation.closeChat', () => {
 
   it('should let the agent close its chat and free its capacity for the next in line', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill], maxConcurrentChats: 1 });
+    const agent = await buildOnlineAgent(t, { skills: [skill], maxConcurrentChats: 1 });
     const first = await chat({ skill });
     const waiting = await chat({ skill });
     expect(first.session.agent?.id).toBe(agent.id);
@@ -473,7 +461,7 @@ describe('Mutation.closeChat', () => {
 
   it("should let a supervisor close any chat and free the agent's capacity", async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session } = await chat({ skill });
     expect((await t.http.ok(MeDocument, {}, agent.token)).me?.activeChats).toBe(1);
     const { closeChat } = await t.http.ok(CloseChatDocument, { sessionId: session.id }, supervisor);
@@ -483,7 +471,7 @@ describe('Mutation.closeChat', () => {
 
   it('should leave an already closed chat as it was', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session, token } = await chat({ skill });
     await chat({ skill });
     expect((await t.http.ok(MeDocument, {}, agent.token)).me?.activeChats).toBe(2);
@@ -500,7 +488,7 @@ describe('Mutation.closeChat', () => {
 
   it('should answer NOT_FOUND to a stranger and leave the chat open', async () => {
     const skill = newSkill();
-    await onlineAgent({ skills: [skill] });
+    await buildOnlineAgent(t, { skills: [skill] });
     const otherAgent = await buildAgent(t);
     const { session, token } = await chat({ skill });
     const stranger = await chat();
@@ -517,7 +505,7 @@ describe('Mutation.closeChat', () => {
 describe('Mutation.rateChat', () => {
   async function closedChat() {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session, token } = await chat({ skill });
     await t.http.ok(CloseChatDocument, { sessionId: session.id }, token);
     return { session, token, agent };
@@ -539,7 +527,7 @@ describe('Mutation.rateChat', () => {
 
   it('should refuse to rate a chat that is not closed with CONFLICT', async () => {
     const skill = newSkill();
-    await onlineAgent({ skills: [skill] });
+    await buildOnlineAgent(t, { skills: [skill] });
     const active = await chat({ skill });
     const queued = await chat();
     for (const c of [active, queued]) {
@@ -592,7 +580,7 @@ describe('Mutation.markRead', () => {
   /** An active chat with three messages: visitor, agent, visitor. */
   async function chatWithMessages() {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session, token } = await chat({ skill, message: 'one' });
     await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'two' } }, agent.token);
     await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'three' } }, token);
@@ -656,7 +644,7 @@ describe('Mutation.setTyping', () => {
 
   it('should return true to either participant and show the other side the indicator', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill], name: 'Tara' });
+    const agent = await buildOnlineAgent(t, { skills: [skill], name: 'Tara' });
     const { session, token } = await chat({ skill, name: 'Tess' });
     const visitorWs = new WsClient(t.wsUrl, token);
     try {
@@ -681,7 +669,7 @@ describe('Mutation.setTyping', () => {
 
   it('should answer NOT_FOUND to a stranger and FORBIDDEN to a supervisor, who is no participant', async () => {
     const skill = newSkill();
-    await onlineAgent({ skills: [skill] });
+    await buildOnlineAgent(t, { skills: [skill] });
     const { session } = await chat({ skill });
     const stranger = await chat();
     const otherAgent = await buildAgent(t);
@@ -698,9 +686,9 @@ describe('session audit trail', () => {
     const { session, token } = await chat({ skill, message: 'need help' });
     expect(session.status).toBe('QUEUED');
 
-    const first = await onlineAgent({ skills: [skill] });
+    const first = await buildOnlineAgent(t, { skills: [skill] });
     await waitFor(async () => (await viewSession(session.id, token))?.agent?.id === first.id, 10_000);
-    const second = await onlineAgent({ skills: [skill] });
+    const second = await buildOnlineAgent(t, { skills: [skill] });
     const transferred = (await t.http.ok(TransferChatDocument, { sessionId: session.id, toAgentId: second.id }, first.token)).transferChat;
     expect(transferred.agent?.id).toBe(second.id);
 
@@ -723,7 +711,7 @@ describe('session audit trail', () => {
 
   it('should record created then assigned for a chat routed at once', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     for (let i = 0; i < 5; i++) {
       const { session } = await chat({ skill });
       expect(session.agent?.id).toBe(agent.id);
