@@ -164,11 +164,6 @@ beforeAll(async () => {
   await rate(log.c5, 1);
 }, 60_000);
 
-afterAll(async () => {
-  await a?.socket?.dispose();
-  await b?.socket?.dispose();
-  await t?.close();
-});
 
 describe('Query.agentMetrics', () => {
   it('should require authentication', async () => {

@@ -42,9 +42,6 @@ beforeAll(async () => {
   t = asServer(server);
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-});
 
 const codeOf = (errors: Array<{ extensions?: Record<string, unknown> }> | undefined) => (errors?.[0]?.extensions?.code as string | undefined) ?? 'OK';
 describe('Mutation.login: a scrypt flood with a new email per request', () => {

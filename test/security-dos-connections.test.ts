@@ -34,9 +34,6 @@ beforeAll(async () => {
   t = asServer(server);
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-});
 
 describe('silent TCP connections', () => {
   it('should close 500 connections that send nothing within the headers timeout, count them, and keep serving meanwhile', async () => {

@@ -21,9 +21,6 @@ beforeAll(async () => {
   ({ server, t, token: visitor, sessionId, probe } = await attackTarget(cluster));
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-});
 
 const codes = (response: { json?: { errors?: Array<{ extensions?: { code?: unknown } }> } }) => response.json?.errors?.map((e) => e.extensions?.code);
 

@@ -71,11 +71,6 @@ beforeAll(async () => {
   ({ server, t, token: visitor, sessionId, probe } = await attackTarget(cluster));
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-  await postgres?.close();
-  await database?.drop();
-});
 
 describe('subscriptions per socket', () => {
   it('should hold at most 100 of 10,000 typing subscriptions on one socket, refuse the excess by name, keep the socket and everyone else fast', async () => {

@@ -33,10 +33,6 @@ describe('sendMessage, per sender, across two instances sharing Redis', () => {
     a = await startTestServer({ env: { ...ON, RATE_SEND_MESSAGE: '3:1' } });
     b = await startTestServer({ shareWith: a, env: { ...ON, RATE_SEND_MESSAGE: '3:1' } });
   });
-  afterAll(async () => {
-    await b.close();
-    await a.close();
-  });
 
   it('should refuse the fourth message wherever it is sent, storing and publishing nothing', async () => {
     const agent = await buildOnlineAgent(a);
@@ -79,10 +75,6 @@ describe('startChat per IP and login per email and IP, across two instances', ()
   beforeAll(async () => {
     a = await startTestServer({ env });
     b = await startTestServer({ shareWith: a, env });
-  });
-  afterAll(async () => {
-    await b.close();
-    await a.close();
   });
 
   it('should refuse the third chat from one IP, whatever X-Forwarded-For says without TRUST_PROXY, storing nothing', async () => {
@@ -130,9 +122,6 @@ describe('X-Forwarded-For with TRUST_PROXY=1', () => {
   beforeAll(async () => {
     t = await startTestServer({ env: { ...ON, RATE_START_CHAT: '1:1', TRUST_PROXY: '1' } });
   });
-  afterAll(async () => {
-    await t.close();
-  });
 
   it('should key startChat by the first hop, on HTTP and WebSocket', async () => {
     const start = (xff: string) => t.http.request(StartChatDocument, { input: { name: 'proxied' } }, undefined, { 'x-forwarded-for': xff });
@@ -174,9 +163,8 @@ describe('Redis failing under the rate limiter', () => {
   beforeAll(async () => {
     t = await startTestServer({ env: { ...ON, RATE_START_CHAT: '2:1' } });
   });
-  afterAll(async () => {
+  afterAll(() => {
     jest.restoreAllMocks();
-    await t.close();
   });
 
   it('should fall back to in-memory buckets: no 500, and still limited', async () => {

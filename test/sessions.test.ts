@@ -165,9 +165,6 @@ describe('Mutation.startChat', () => {
     beforeAll(async () => {
       ti = await startTestServer({ env: { IDENTITY_SECRET: secret } });
     });
-    afterAll(async () => {
-      await ti?.close();
-    });
 
     it('should link a valid externalId + identityHash to the same verified customer across anonymous chats', async () => {
       const externalId = uniqueName('user');

@@ -21,11 +21,13 @@ export async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   if (!findWebDir()) throw new Error('The frontends are not built: run npm run build (dist-web/ is missing)');
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+  leave(() => browser.close()); // a leftover: closed before the server its pages hold sockets to
+  return browser;
 }
 
 export interface Watched {
@@ -156,8 +158,7 @@ export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite 
   };
   beforeAll(async () => {
     suite.t = await startTestServer({ env });
-    const browser = (suite.browser = await launchBrowser());
-    leave(() => browser.close()); // before the server: its pages hold sockets to it
+    suite.browser = await launchBrowser();
     suite.supervisor = await loginSupervisor(suite.t);
   });
   return suite;
