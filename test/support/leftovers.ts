@@ -39,13 +39,15 @@ async function dispose(list: Dispose[]): Promise<void> {
 // Outside jest (bench/ imports the process and database helpers) there is nothing to hook; the
 // hooks are registered when a test file first imports this, before any hook of its own, so they
 // run before the file's own afterEach/afterAll (which then see everything closed).
-if (typeof afterAll === 'function') {
-  beforeEach(() => {
+type Hook = (fn: () => unknown, timeoutMs?: number) => void;
+const hooks = globalThis as { beforeEach?: Hook; afterEach?: Hook; afterAll?: Hook };
+if (hooks.afterAll && hooks.afterEach && hooks.beforeEach) {
+  hooks.beforeEach(() => {
     inTest = true;
   });
-  afterEach(async () => {
+  hooks.afterEach(async () => {
     inTest = false;
     await dispose(testScoped);
   }, 120_000);
-  afterAll(() => dispose(fileScoped), 120_000);
+  hooks.afterAll(() => dispose(fileScoped), 120_000);
 }
