@@ -1,21 +1,14 @@
 /** The benchmark's databases on the local Postgres: created, migrated (the reference), seeded, dropped. */
-import { Client } from 'pg';
 import { migrationsList } from '../migrations';
+import { withClient } from '../test/support/env';
 import { cfg } from './config';
+
+export { withClient };
 
 export function dbUrl(name: string): string {
   const url = new URL(cfg.adminUrl);
   url.pathname = `/${name}`;
   return url.toString();
-}
-export async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
 }
 /** The reference gets the project's own schema: its migrations, applied as SQL. */
 export async function applyMigrations(url: string): Promise<void> {

@@ -43,8 +43,9 @@ function urlFor(database: string): string {
   return url.toString();
 }
 
-async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_DATABASE_URL });
+/** One pg connection to `url` for the length of `fn` (also bench/'s way to Postgres). */
+export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
@@ -52,6 +53,8 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
     await client.end();
   }
 }
+
+const admin = <T>(fn: (client: Client) => Promise<T>) => withClient(ADMIN_DATABASE_URL, fn);
 
 /** A fresh, empty database for one test file, dropped after its tests (a leftover) or by `drop()`. */
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
@@ -66,11 +69,5 @@ export async function createTestDatabase(): Promise<{ name: string; url: string;
 
 /** Runs SQL against a test database (for assertions on what was stored, never to set up state). */
 export async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
+  return withClient(url, async (client) => (await client.query(text, params)).rows as T[]);
 }
