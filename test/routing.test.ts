@@ -56,6 +56,13 @@ function chat(c: Ctx, input: StartChatInput = {}) {
   return startChat(c.t, input);
 }
 
+/** `count` chats started one after the other (so their queue order is theirs). */
+async function chats(c: Ctx, count: number) {
+  const started = [];
+  for (let i = 0; i < count; i++) started.push(await chat(c));
+  return started;
+}
+
 /** The session as a supervisor sees it. */
 async function session({ t, sup }: Ctx, id: string) {
   const { session: s } = await t.http.ok(SessionDocument, { id }, sup);
@@ -139,31 +146,28 @@ describe('Routing: who is available', () => {
     expect(await queue(c)).toEqual([]);
   });
 
-  it('should not give a chat to an ONLINE agent that has no live socket', async () => {
+  it.each<[string, (c: Ctx) => Promise<TestAgent>, { status: AgentStatus; online: boolean }]>([
+    ['an ONLINE agent that has no live socket', async (c) => {
+      const a = await agent(c);
+      await setStatus(c, a, 'ONLINE');
+      return a;
+    }, { status: 'ONLINE', online: false }],
+    ['an AWAY agent with a live socket', async (c) => {
+      const a = await buildOnlineAgent(c.t);
+      await setStatus(c, a, 'AWAY');
+      return a;
+    }, { status: 'AWAY', online: true }],
+    ['an OFFLINE agent with a live socket', async (c) => {
+      const a = await agent(c); // a new agent starts OFFLINE
+      await connect(c.t, a.token);
+      return a;
+    }, { status: 'OFFLINE', online: true }],
+  ])('should not give a chat to %s', async (_what, unavailable, seen) => {
     const c = await setup();
-    const a = await agent(c);
-    await setStatus(c, a, 'ONLINE');
+    const a = await unavailable(c);
     const { session: s } = await chat(c);
     expect(s).toMatchObject({ status: 'QUEUED', agent: null, queuePosition: 1 });
-    expect(await agentView(c, a.id)).toMatchObject({ status: 'ONLINE', online: false, activeChats: 0 });
-  });
-
-  it('should not give a chat to an AWAY agent with a live socket', async () => {
-    const c = await setup();
-    const a = await buildOnlineAgent(c.t);
-    await setStatus(c, a, 'AWAY');
-    const { session: s } = await chat(c);
-    expect(s).toMatchObject({ status: 'QUEUED', agent: null, queuePosition: 1 });
-    expect(await agentView(c, a.id)).toMatchObject({ status: 'AWAY', online: true, activeChats: 0 });
-  });
-
-  it('should not give a chat to an OFFLINE agent with a live socket', async () => {
-    const c = await setup();
-    const a = await agent(c); // a new agent starts OFFLINE
-    await connect(c.t, a.token);
-    const { session: s } = await chat(c);
-    expect(s).toMatchObject({ status: 'QUEUED', agent: null });
-    expect(await agentView(c, a.id)).toMatchObject({ status: 'OFFLINE', online: true, activeChats: 0 });
+    expect(await agentView(c, a.id)).toMatchObject({ ...seen, activeChats: 0 });
   });
 
   it('should route a chat that asks for a skill only to an agent with that skill', async () => {
@@ -200,9 +204,7 @@ describe('Routing: who is available', () => {
   it('should not give an agent more chats than its maxConcurrentChats', async () => {
     const c = await setup();
     const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const [s1, s2, s3] = await chats(c, 3);
     expect([s1.session.status, s2.session.status, s3.session.status]).toEqual(['ACTIVE', 'ACTIVE', 'QUEUED']);
     expect(s3.session.queuePosition).toBe(1);
     expect(await agentView(c, a.id)).toMatchObject({ activeChats: 2, maxConcurrentChats: 2 });
@@ -312,9 +314,7 @@ describe('Query.queue', () => {
 
   it('should move everyone behind up when a queued session is closed', async () => {
     const c = await setup();
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const [s1, s2, s3] = await chats(c, 3);
     expect(await queueLine(c)).toEqual([
       [s1.session.id, 1],
       [s2.session.id, 2],
@@ -399,9 +399,7 @@ describe('Routing: the queue drains when capacity appears', () => {
   it('should give the freed slot to the oldest queued session when a chat closes', async () => {
     const c = await setup();
     const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 1 });
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const [s1, s2, s3] = await chats(c, 3);
     expect(s1.session.status).toBe('ACTIVE');
     expect([s2.session.queuePosition, s3.session.queuePosition]).toEqual([1, 2]);
 
@@ -475,9 +473,7 @@ describe('Mutation.setStatus', () => {
   it('should put an agent\'s ACTIVE sessions back at the head of the queue when it goes OFFLINE', async () => {
     const c = await setup();
     const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const [s1, s2, s3] = await chats(c, 3);
     const s4 = await chat(c);
     expect([s3.session.queuePosition, s4.session.queuePosition]).toEqual([1, 2]);
 
@@ -799,19 +795,23 @@ describe('Mutation.updateAgent (capacity)', () => {
   });
 });
 
-describe('Subscription.sessionAssigned', () => {
+/** The two refusals every agents-only subscription starts with: anonymous, and a customer. */
+function agentsOnly(document: TypedDocumentNode<unknown, Record<string, never>>) {
   it('should require authentication', async () => {
     const c = await setup();
     const ws = await connect(c.t);
-    expect(await refusal(ws.subscribe(OnSessionAssignedDocument))).toBe('UNAUTHENTICATED');
+    expect(await refusal(ws.subscribe(document))).toBe('UNAUTHENTICATED');
   });
   it('should refuse a customer', async () => {
     const c = await setup();
     const { token } = await chat(c);
     const ws = await connect(c.t, token);
-    const sub = ws.subscribe(OnSessionAssignedDocument);
-    expect(await refusal(sub)).toBe('FORBIDDEN');
+    expect(await refusal(ws.subscribe(document))).toBe('FORBIDDEN');
   });
+}
+
+describe('Subscription.sessionAssigned', () => {
+  agentsOnly(OnSessionAssignedDocument);
 
   it('should fire for the agent that got the chat and for no one else', async () => {
     const c = await setup();
@@ -838,18 +838,7 @@ describe('Subscription.sessionAssigned', () => {
 });
 
 describe('Subscription.queueUpdated', () => {
-  it('should require authentication', async () => {
-    const c = await setup();
-    const ws = await connect(c.t);
-    expect(await refusal(ws.subscribe(OnQueueUpdatedDocument))).toBe('UNAUTHENTICATED');
-  });
-  it('should refuse a customer', async () => {
-    const c = await setup();
-    const { token } = await chat(c);
-    const ws = await connect(c.t, token);
-    const sub = ws.subscribe(OnQueueUpdatedDocument);
-    expect(await refusal(sub)).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnQueueUpdatedDocument);
 
   it('should deliver the whole queue, first in line first, whenever it changes', async () => {
     const c = await setup();
