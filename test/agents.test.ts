@@ -11,17 +11,14 @@ import {
   type CreateAgentInput,
 } from './generated/graphql';
 import { sql, SUPERVISOR, uniqueName } from './support/env';
-import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { buildAgent, buildOnlineAgent, connect, startChat, waitFor } from './support/factories';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 
 /** Every chat here asks for a skill of its own, so no test's agents route another test's chats. */
 let t: TestServer;
 let supervisor: string;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  supervisor = await loginSupervisor(t);
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
 const newSkill = () => uniqueName('sk').toLowerCase();
 const newEmail = () => `${uniqueName('agent')}@example.com`;

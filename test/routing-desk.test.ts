@@ -17,7 +17,7 @@ import {
 } from './generated/graphql';
 import { sql } from './support/env';
 import { buildActiveChat, buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, uniqueSkill, waitFor } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 
 const GRACE_SECONDS = 1;
 const REQUEUE_SECONDS = 2;
@@ -25,10 +25,7 @@ const REQUEUE_SECONDS = 2;
 let t: TestServer;
 let supervisor: string;
 
-beforeAll(async () => {
-  t = await startTestServer({ env: { PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS), REQUEUE_DISCONNECTED_SECONDS: String(REQUEUE_SECONDS) } });
-  supervisor = await loginSupervisor(t);
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor({ env: { PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS), REQUEUE_DISCONNECTED_SECONDS: String(REQUEUE_SECONDS) } })));
 
 
 const events = (sessionId: string) =>

@@ -18,8 +18,8 @@ import {
   type StartChatInput,
 } from './generated/graphql';
 import { sql, uniqueName } from './support/env';
-import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { buildAgent, buildOnlineAgent, startChat, waitFor, type TestAgent } from './support/factories';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 import { WsClient } from './support/ws';
 
 /**
@@ -29,10 +29,7 @@ import { WsClient } from './support/ws';
 let t: TestServer;
 let supervisor: string;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  supervisor = await loginSupervisor(t);
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
 const newSkill = () => uniqueName('sk').toLowerCase();
 

@@ -18,17 +18,14 @@ import {
   type SendMessageInput,
 } from './generated/graphql';
 import { sql } from './support/env';
-import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, uniqueSkill, buildActiveChat } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { buildAgent, buildOnlineAgent, connect, startChat, waitFor, uniqueSkill, buildActiveChat } from './support/factories';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 import type { Subscription, WsClient } from './support/ws';
 
 let t: TestServer;
 let supervisor: string;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  supervisor = await loginSupervisor(t);
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
 // The sockets a test opened are closed after it (leftovers, before this runs).
 afterEach(async () => {

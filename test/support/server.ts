@@ -4,6 +4,7 @@ import { loadConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/http/server';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, testServerEnv, uniqueName } from './env';
+import { loginSupervisor } from './factories';
 import { HttpClient } from './http';
 import { leave } from './leftovers';
 
@@ -58,4 +59,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     http: new HttpClient(`${server.url}/graphql`),
     close,
   };
+}
+
+/** A server (as startTestServer) and the supervisor's token on it, for the files whose tests share both. */
+export async function startWithSupervisor(options: TestServerOptions = {}): Promise<{ t: TestServer; supervisor: string }> {
+  const t = await startTestServer(options);
+  return { t, supervisor: await loginSupervisor(t) };
 }
