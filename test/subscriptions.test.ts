@@ -65,6 +65,35 @@ async function refusal(sub: Subscription<unknown>): Promise<string | undefined> 
   return result.errors?.[0]?.extensions?.code as string | undefined;
 }
 
+/** The refusals an agents-only subscription starts with: anonymous sockets, then customers. */
+function agentsOnly(document: TypedDocumentNode<unknown, Record<string, never>>) {
+  it('should require authentication', async () => {
+    expect(await refusal((await connect(t)).subscribe(document))).toBe('UNAUTHENTICATED');
+  });
+
+  it('should refuse customers with FORBIDDEN', async () => {
+    const { token } = await startChat(t, { skill: uniqueSkill() });
+    expect(await refusal((await connect(t, token)).subscribe(document))).toBe('FORBIDDEN');
+  });
+}
+
+/** The refusals a subscription to one session starts with: anonymous sockets, then outsiders (another customer, and another agent when `otherAgentToo`). */
+function participantsOnly(document: TypedDocumentNode<unknown, { sessionId: string }>, { otherAgentToo }: { otherAgentToo: boolean }) {
+  it('should require authentication', async () => {
+    const { session } = await buildActiveChat(t);
+    expect(await refusal((await connect(t)).subscribe(document, { sessionId: session.id }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('should refuse whoever may not see the session with NOT_FOUND', async () => {
+    const { session } = await buildActiveChat(t);
+    const { token: otherCustomer } = await startChat(t, { skill: uniqueSkill() });
+    const outsiders = [otherCustomer, ...(otherAgentToo ? [(await buildAgent(t)).token] : [])];
+    for (const token of outsiders) {
+      expect(await refusal((await connect(t, token)).subscribe(document, { sessionId: session.id }))).toBe('NOT_FOUND');
+    }
+  });
+}
+
 /** Consumes events until one matches (events of others' activity may come first). */
 async function until<T>(sub: Subscription<T>, match: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -305,19 +334,7 @@ describe('Subscription.messageAdded', () => {
 });
 
 describe('Subscription.sessionUpdated', () => {
-  it('should require authentication', async () => {
-    const { session } = await buildActiveChat(t);
-    expect(await refusal((await connect(t)).subscribe(OnSessionUpdatedDocument, { sessionId: session.id }))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse whoever may not see the session with NOT_FOUND', async () => {
-    const { session } = await buildActiveChat(t);
-    const { token: otherCustomer } = await startChat(t, { skill: uniqueSkill() });
-    const otherAgent = await buildAgent(t);
-    for (const token of [otherCustomer, otherAgent.token]) {
-      expect(await refusal((await connect(t, token)).subscribe(OnSessionUpdatedDocument, { sessionId: session.id }))).toBe('NOT_FOUND');
-    }
-  });
+  participantsOnly(OnSessionUpdatedDocument, { otherAgentToo: true });
 
   it('should tell a queued customer when its session is assigned', async () => {
     const skill = uniqueSkill();
@@ -396,16 +413,7 @@ describe('Subscription.sessionUpdated', () => {
 });
 
 describe('Subscription.typing', () => {
-  it('should require authentication', async () => {
-    const { session } = await buildActiveChat(t);
-    expect(await refusal((await connect(t)).subscribe(OnTypingDocument, { sessionId: session.id }))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse whoever may not see the session with NOT_FOUND', async () => {
-    const { session } = await buildActiveChat(t);
-    const { token: otherCustomer } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await connect(t, otherCustomer)).subscribe(OnTypingDocument, { sessionId: session.id }))).toBe('NOT_FOUND');
-  });
+  participantsOnly(OnTypingDocument, { otherAgentToo: false });
 
   it("should show each side the other side's typing, never its own", async () => {
     const { session, visitor, agent, agentName } = await buildActiveChat(t, { name: 'Vera' });
@@ -467,14 +475,7 @@ describe('Subscription.typing', () => {
 });
 
 describe('Subscription.sessionAssigned', () => {
-  it('should require authentication', async () => {
-    expect(await refusal((await connect(t)).subscribe(OnSessionAssignedDocument))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse customers with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await connect(t, token)).subscribe(OnSessionAssignedDocument))).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnSessionAssignedDocument);
 
   it('should tell an agent of a chat routed to it, and no other agent', async () => {
     const skillA = uniqueSkill();
@@ -506,14 +507,7 @@ describe('Subscription.sessionAssigned', () => {
 });
 
 describe('Subscription.queueUpdated', () => {
-  it('should require authentication', async () => {
-    expect(await refusal((await connect(t)).subscribe(OnQueueUpdatedDocument))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse customers with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await connect(t, token)).subscribe(OnQueueUpdatedDocument))).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnQueueUpdatedDocument);
 
   it('should send agents the whole queue, first in line first, whenever it changes', async () => {
     const watcher = await buildAgent(t);
@@ -559,14 +553,7 @@ describe('Subscription.queueUpdated', () => {
 });
 
 describe('Subscription.agentUpdated', () => {
-  it('should require authentication', async () => {
-    expect(await refusal((await connect(t)).subscribe(OnAgentUpdatedDocument))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse customers with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await connect(t, token)).subscribe(OnAgentUpdatedDocument))).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnAgentUpdatedDocument);
 
   it("should tell agents of a teammate's status changes", async () => {
     const watcher = await buildAgent(t);
