@@ -1,3 +1,4 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createHmac } from 'node:crypto';
 import {
   CloseChatDocument,
@@ -35,6 +36,20 @@ const newSkill = () => uniqueName('sk').toLowerCase();
 
 /** A chat with a skill of its own unless the test names one. */
 const chat = (input: StartChatInput = {}, token?: string) => startChat(t, { skill: newSkill(), ...input }, token);
+
+/** The refusals an agents-only query starts with: no token, then a customer's. */
+function agentsOnly(document: TypedDocumentNode<unknown, Record<string, never>>) {
+  it('should require authentication', async () => {
+    const { code } = await t.http.fail(document, {});
+    expect(code).toBe('UNAUTHENTICATED');
+  });
+
+  it('should refuse a customer with FORBIDDEN', async () => {
+    const { token } = await chat();
+    const { code } = await t.http.fail(document, {}, token);
+    expect(code).toBe('FORBIDDEN');
+  });
+}
 
 /** How many rows each table holds (to show that a refused call stored nothing). */
 async function counts(url = t.databaseUrl) {
@@ -294,16 +309,7 @@ describe('Query.sessions', () => {
     }
   });
 
-  it('should require authentication', async () => {
-    const { code } = await t.http.fail(SessionsDocument, {});
-    expect(code).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse a customer with FORBIDDEN', async () => {
-    const { token } = await chat();
-    const { code } = await t.http.fail(SessionsDocument, {}, token);
-    expect(code).toBe('FORBIDDEN');
-  });
+  agentsOnly(SessionsDocument);
 
   it('should list only the sessions assigned to the agent, newest first', async () => {
     const otherSkill = newSkill();
@@ -379,16 +385,7 @@ describe('Query.sessions', () => {
 });
 
 describe('Query.queue', () => {
-  it('should require authentication', async () => {
-    const { code } = await t.http.fail(QueueDocument, {});
-    expect(code).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse a customer with FORBIDDEN', async () => {
-    const { token } = await chat();
-    const { code } = await t.http.fail(QueueDocument, {}, token);
-    expect(code).toBe('FORBIDDEN');
-  });
+  agentsOnly(QueueDocument);
 
   it('should list the queued sessions first in line first, with their place in their skill line', async () => {
     const agent = await buildAgent(t);
