@@ -7,9 +7,9 @@ import {
   StartChatDocument,
   TranscriptDocument,
 } from './generated/graphql';
-import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { startCluster, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, uniqueSkill } from './support/factories';
+import { buildActiveChat, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, uniqueSkill } from './support/factories';
 
 /**
  * Instances dying: SIGKILL (a crash: nothing of the shutdown runs) and SIGTERM (a deploy: drain).
@@ -34,10 +34,7 @@ function send(through: Instance, token: string, sessionId: string, body: string,
 describe('an instance killed with SIGKILL', () => {
   it("should lose nothing: its clients resume on another instance with afterSeq and get exactly what they missed", async () => {
     const victim = await cluster.add();
-    const skill = uniqueSkill();
-    const agent = await buildOnlineAgent(b, { skills: [skill], maxConcurrentChats: 3 });
-    const { session, token: visitor } = await startChat(victim, { skill });
-    expect(session.agent?.id).toBe(agent.id);
+    const { agent, session, visitor } = await buildActiveChat(b, { via: victim, agent: { maxConcurrentChats: 3 } });
 
     const before = await connect(victim, visitor);
     const feed = before.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
@@ -107,7 +104,7 @@ describe('an instance killed with SIGKILL', () => {
     const probes: Array<{ at: number; status: string; id: string }> = [];
     while (Date.now() < bound + 1500 || !probes.some((p) => p.status === 'QUEUED')) {
       const at = Date.now();
-      const { session } = await startChat(asServer(probes.length % 2 ? a : b), { skill });
+      const { session } = await startChat(probes.length % 2 ? a : b, { skill });
       probes.push({ at, status: session.status, id: session.id });
       if (Date.now() - killedAt > 60_000) throw new Error('chats were still routed to the dead instance after 60 s');
       await new Promise((r) => setTimeout(r, 150));
@@ -137,9 +134,7 @@ describe('an instance killed with SIGKILL', () => {
 describe('an instance sent SIGTERM', () => {
   it('should close its WebSockets with 1001, finish the request in flight, refuse new ones and exit 0 within 10 s', async () => {
     const victim = await cluster.add();
-    const skill = uniqueSkill();
-    const agent = await buildOnlineAgent(victim, { skills: [skill], maxConcurrentChats: 3 });
-    const { session, token: visitor } = await startChat(a, { skill });
+    const { agent, session, visitor, skill } = await buildActiveChat(victim, { via: a, agent: { maxConcurrentChats: 3 } });
     const visitorSocket = await connect(victim, visitor);
     visitorSocket.subscribe(OnMessageAddedDocument, { sessionId: session.id });
 

@@ -285,8 +285,8 @@ export class RedisServer {
 }
 
 /**
- * The factories (test/support/factories.ts) use only `http` and `wsUrl` of a TestServer; an
- * instance has both, so it can stand in for one there.
+ * An instance as a TestServer. Not needed any more: the factories take any Target, and an
+ * Instance is one. Kept only so that tests written on other branches before this still compile.
  */
 export function asServer(instance: Instance): import('./server').TestServer {
   return instance as unknown as import('./server').TestServer;
