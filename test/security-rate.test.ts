@@ -26,6 +26,18 @@ function expectRateLimited(result: { data?: unknown; errors?: ReadonlyArray<{ ex
 const WS_SEND = 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { seq } }';
 const WS_START = 'mutation { startChat(input: { name: "ws" }) { visitorToken } }';
 
+/** One startChat over a fresh socket whose upgrade carried `X-Forwarded-For: xff`. */
+async function startOverWs(server: { wsUrl: string }, xff: string) {
+  const socket = new RawSocket(server.wsUrl, { headers: { 'x-forwarded-for': xff } });
+  try {
+    await socket.init();
+    const { errors, data } = await socket.run(WS_START);
+    return { errors, data };
+  } finally {
+    await socket.close();
+  }
+}
+
 describe('sendMessage, per sender, across two instances sharing Redis', () => {
   let a: TestServer;
   let b: TestServer;
@@ -89,11 +101,7 @@ describe('startChat per IP and login per email and IP, across two instances', ()
       const headers: Record<string, string> = xff ? { 'x-forwarded-for': xff } : {};
       expectRateLimited(await server.http.request(StartChatDocument, { input: { name: 'three', message: 'spam' } }, undefined, headers));
     }
-    const socket = new RawSocket(b.wsUrl, { headers: { 'x-forwarded-for': '198.51.100.9' } });
-    await socket.init();
-    const ws = await socket.run(WS_START);
-    expectRateLimited({ errors: ws.errors, data: ws.data });
-    await socket.close();
+    expectRateLimited(await startOverWs(b, '198.51.100.9'));
     expect(await counts(a)).toEqual(before);
   });
 
@@ -130,16 +138,9 @@ describe('X-Forwarded-For with TRUST_PROXY=1', () => {
     expect((await start('203.0.113.2, 203.0.113.1')).errors).toBeUndefined();
 
     const before = await counts(t);
-    const socket = new RawSocket(t.wsUrl, { headers: { 'x-forwarded-for': '203.0.113.2' } });
-    await socket.init();
-    const ws = await socket.run(WS_START);
-    expectRateLimited({ errors: ws.errors, data: ws.data });
-    await socket.close();
+    expectRateLimited(await startOverWs(t, '203.0.113.2'));
     expect(await counts(t)).toEqual(before);
-    const fresh = new RawSocket(t.wsUrl, { headers: { 'x-forwarded-for': '203.0.113.3' } });
-    await fresh.init();
-    expect((await fresh.run(WS_START)).errors).toEqual([]);
-    await fresh.close();
+    expect((await startOverWs(t, '203.0.113.3')).errors).toEqual([]);
   });
 });
 
