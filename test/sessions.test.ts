@@ -19,7 +19,7 @@ import {
   type StartChatInput,
 } from './generated/graphql';
 import { sql, uniqueName } from './support/env';
-import { buildAgent, buildOnlineAgent, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildActiveChat, buildAgent, buildOnlineAgent, startChat, waitFor, type TestAgent } from './support/factories';
 import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 import { WsClient } from './support/ws';
 
@@ -495,9 +495,7 @@ describe('Mutation.closeChat', () => {
 
 describe('Mutation.rateChat', () => {
   async function closedChat() {
-    const skill = newSkill();
-    const agent = await buildOnlineAgent(t, { skills: [skill] });
-    const { session, token } = await chat({ skill });
+    const { session, visitor: token, agent } = await buildActiveChat(t);
     await t.http.ok(CloseChatDocument, { sessionId: session.id }, token);
     return { session, token, agent };
   }
@@ -570,9 +568,7 @@ describe('Mutation.rateChat', () => {
 describe('Mutation.markRead', () => {
   /** An active chat with three messages: visitor, agent, visitor. */
   async function chatWithMessages() {
-    const skill = newSkill();
-    const agent = await buildOnlineAgent(t, { skills: [skill] });
-    const { session, token } = await chat({ skill, message: 'one' });
+    const { session, visitor: token, agent } = await buildActiveChat(t, { message: 'one' });
     await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'two' } }, agent.token);
     await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'three' } }, token);
     return { session, token, agent };
