@@ -1,5 +1,5 @@
 import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
-import { execute, GraphQLError } from 'graphql';
+import { execute, getVariableValues, GraphQLError } from 'graphql';
 import Negotiator from 'negotiator';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from '../context';
@@ -39,14 +39,6 @@ export function graphqlHttp(options: { pipeline: GraphQLPipeline; apollo: Apollo
       context: () => pipeline.httpContext(req),
     });
     await answer(res, response);
-  };
-
-  const fail = (res: ServerResponse, status: number, message: string, code: string) => {
-    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(body);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
@@ -99,6 +91,15 @@ export function graphqlHttp(options: { pipeline: GraphQLPipeline; apollo: Apollo
       viaApollo(req, res, req.body).catch(unexpected(res));
     },
   };
+}
+
+/** A transport-level refusal (malformed body, too large, …) as a GraphQL error, on either way in. */
+export function fail(res: ServerResponse, status: number, message: string, code: string): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** Apollo's answer, written as the fast path writes its own (no Express res.send: no ETag). */
@@ -164,7 +165,8 @@ const BODY_KEYS = new Set(['query', 'variables', 'operationName', 'extensions'])
  * `extensions.http` taken as status and headers, then formatError), `{errors, data, extensions}`
  * in that order, a trailing newline. Returns null, having run nothing, whenever Apollo must
  * answer instead (an invalid document, an unknown or ambiguous operation, a subscription,
- * @defer/@stream, persisted queries, another Accept, a context that fails, bad variables).
+ * @defer/@stream, persisted queries, another Accept, a context that fails, variables graphql-js
+ * would refuse), so that each operation is admitted once, on the path that runs it.
  */
 function directExecutor(pipeline: GraphQLPipeline) {
   const contentType = contentTypes();
@@ -181,16 +183,16 @@ function directExecutor(pipeline: GraphQLPipeline) {
     const prepared = pipeline.document(query);
     if (prepared.errors || prepared.incremental) return null;
     const operation = selectOperation(prepared, operationName);
-    if (operation !== 'query' && operation !== 'mutation') return null;
+    if (operation?.type !== 'query' && operation?.type !== 'mutation') return null;
+    // Variables graphql-js would refuse (a request error, 400) are Apollo's to answer, before admit.
+    if (operation.node.variableDefinitions?.length && getVariableValues(pipeline.schema, operation.node.variableDefinitions, variables ?? {}, { maxErrors: 50 }).errors) return null;
     let contextValue: Context;
     try {
       contextValue = await pipeline.httpContext(req);
     } catch {
       return null; // Apollo answers a failed context (e.g. 401 for a bad token)
     }
-    // A refusal is Apollo's to answer (it admits the request again); so is a request error below,
-    // which graphql-js finds before any resolver runs: such a request counts on both paths.
-    if (pipeline.admit('direct', operation, operationName ?? undefined)) return null;
+    if (pipeline.admit('direct', operation.type, operationName ?? undefined)) return null; // (none today) Apollo answers it
     const result = await execute({
       schema: pipeline.schema,
       document: prepared.document,
@@ -198,7 +200,7 @@ function directExecutor(pipeline: GraphQLPipeline) {
       operationName: operationName ?? undefined,
       contextValue,
     });
-    if (result.data === undefined) return null; // a request error: nothing ran, Apollo says why (400)
+    if (result.data === undefined) return null; // a request error not foreseen above: nothing ran, Apollo says why
     const headers = new Map<string, string>([['content-type', type]]);
     let status = 200;
     const errors = result.errors?.map((error) => {

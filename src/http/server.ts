@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { startApollo } from './apollo';
-import { graphqlHttp } from './graphql-post';
+import { fail, graphqlHttp } from './graphql-post';
 import { clientIp } from './ip';
 import { MAX_BODY_BYTES } from './limits';
 import { GraphQLPipeline } from './pipeline';
@@ -121,7 +121,7 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
     const message = status === 413 ? `Request body is larger than ${MAX_BODY_BYTES / 1024} KB.` : status === 500 ? 'Internal server error.' : 'Malformed request body.';
     if (status === 500) app.logger.error({ err: error }, 'unexpected HTTP error');
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT' } }] });
+    fail(res, status, message, status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
   });
 
   await new Promise<void>((resolve, reject) => {

@@ -144,7 +144,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
         }
         const prepared = pipeline.document(payload.query);
         if (prepared.errors) return prepared.errors;
-        const refused = pipeline.admit('ws', selectOperation(prepared, payload.operationName), payload.operationName ?? undefined);
+        const refused = pipeline.admit('ws', selectOperation(prepared, payload.operationName)?.type, payload.operationName ?? undefined);
         if (refused) return [refused];
         const contextValue = pipeline.wsContext(ctx.extra.request, ctx.extra.viewer);
         socketOf.set(contextValue, ctx.extra.socket);
