@@ -130,6 +130,22 @@ describe('POST /graphql: the direct path and Apollo answer alike', () => {
     expect(await directCount(apollo)).toBe(0);
   });
 
+  it('should serve urql as the README configures it, and refuse its default GET as CSRF', async () => {
+    const query = { query: '{ __typename }' };
+    const byDefault = await send(direct, { name: 'urql default', method: 'GET', headers: { accept: URQL_ACCEPT }, body: query });
+    expect(byDefault.status).toBe(400);
+    expect(JSON.parse(byDefault.body).errors[0]).toEqual(expect.objectContaining({ message: expect.stringMatching(/Cross-Site Request Forgery/), extensions: { code: 'BAD_USER_INPUT' } }));
+    const configured = [
+      { name: 'urql, preferGetMethod: false', headers: { accept: URQL_ACCEPT }, body: query },
+      { name: "urql, fetchOptions: { headers: { 'apollo-require-preflight': 'true' } }", method: 'GET' as const, headers: { accept: URQL_ACCEPT, 'apollo-require-preflight': 'true' }, body: query },
+      { name: 'Apollo Client, useGETForQueries with the preflight header', method: 'GET' as const, headers: { accept: AC4_ACCEPT, 'apollo-require-preflight': 'true' }, body: { ...query, extensions: JSON.stringify(CLIENT_LIBRARY) } },
+    ];
+    for (const request of configured) {
+      const response = await send(direct, request);
+      expect({ name: request.name, status: response.status, body: JSON.parse(response.body) }).toEqual({ name: request.name, status: 200, body: { data: { __typename: 'Query' } } });
+    }
+  });
+
   it('should refuse a subscription over HTTP with BAD_USER_INPUT, logging nothing above debug', async () => {
     const logged = ['warn', 'error'].map((level) => jest.spyOn(direct.app.logger, level as 'warn' | 'error'));
     const subscription = corpus.filter((r) => r.name.includes('subscription over POST'));
