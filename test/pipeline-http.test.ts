@@ -135,10 +135,10 @@ describe('POST /graphql: the direct path and Apollo answer alike', () => {
     const byDefault = await send(direct, { name: 'urql default', method: 'GET', headers: { accept: URQL_ACCEPT }, body: query });
     expect(byDefault.status).toBe(400);
     expect(JSON.parse(byDefault.body).errors[0]).toEqual(expect.objectContaining({ message: expect.stringMatching(/Cross-Site Request Forgery/), extensions: { code: 'BAD_USER_INPUT' } }));
-    const configured = [
+    const configured: Request[] = [
       { name: 'urql, preferGetMethod: false', headers: { accept: URQL_ACCEPT }, body: query },
-      { name: "urql, fetchOptions: { headers: { 'apollo-require-preflight': 'true' } }", method: 'GET' as const, headers: { accept: URQL_ACCEPT, 'apollo-require-preflight': 'true' }, body: query },
-      { name: 'Apollo Client, useGETForQueries with the preflight header', method: 'GET' as const, headers: { accept: AC4_ACCEPT, 'apollo-require-preflight': 'true' }, body: { ...query, extensions: JSON.stringify(CLIENT_LIBRARY) } },
+      { name: "urql, fetchOptions: { headers: { 'apollo-require-preflight': 'true' } }", method: 'GET', headers: { accept: URQL_ACCEPT, 'apollo-require-preflight': 'true' }, body: query },
+      { name: 'Apollo Client, useGETForQueries with the preflight header', method: 'GET', headers: { accept: AC4_ACCEPT, 'apollo-require-preflight': 'true' }, body: { ...query, extensions: JSON.stringify(CLIENT_LIBRARY) } },
     ];
     for (const request of configured) {
       const response = await send(direct, request);
