@@ -27,6 +27,9 @@ export class GraphQLPipeline {
   /** `cors()` as Express runs it, and the direct path calls (it is synchronous for a fixed origin list). */
   readonly cors: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
+  /** The operations counter's children, by path and type (labels looked up once, not per operation). */
+  private readonly counted = new Map<string, { inc(): void }>();
+
   constructor(private readonly app: App) {
     this.schema = buildAppSchema();
     const hits = app.metrics.documentCache.labels('hit');
@@ -69,7 +72,10 @@ export class GraphQLPipeline {
    * WebSocket only) is BAD_USER_INPUT, 400, logged at debug (anyone can send one).
    */
   admit(path: OperationPath, operation: OperationTypeNode | undefined, operationName: string | undefined): GraphQLError | undefined {
-    this.app.metrics.operations.inc({ path, type: operation ?? 'unknown' });
+    const key = `${path} ${operation ?? 'unknown'}`;
+    let counter = this.counted.get(key);
+    if (!counter) this.counted.set(key, (counter = this.app.metrics.operations.labels(path, operation ?? 'unknown')));
+    counter.inc();
     if (operation === 'subscription' && path !== 'ws') {
       this.app.logger.debug({ operationName }, 'subscription sent over HTTP refused');
       return new GraphQLError(`${SUBSCRIPTION_OVER_HTTP}.`, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
