@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { createApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { startServer, type RunningServer } from '../../src/http/server';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/http/server';
 import { createLogger } from '../../src/logger';
 import { createTestDatabase, testServerEnv, uniqueName } from './env';
 import { loginSupervisor } from './factories';
@@ -25,6 +25,8 @@ export interface TestServerOptions {
   env?: Record<string, string | undefined>;
   /** Share another server's database and Redis prefix (several instances). */
   shareWith?: TestServer;
+  /** startServer's own options (e.g. `{ direct: false }`: every request through Express and Apollo). */
+  server?: ServerOptions;
 }
 
 /**
@@ -43,7 +45,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.env,
   });
   const app = await createApp(config, createLogger(config.LOG_LEVEL));
-  const server = await startServer(app, 0, '127.0.0.1');
+  const server = await startServer(app, 0, '127.0.0.1', options.server);
   const close = leave(async () => {
     await server.close();
     await app.close();
