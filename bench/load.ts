@@ -63,9 +63,20 @@ let target: URL;
 const runTag = `${process.pid.toString(36)}${Date.now().toString(36)}`;
 let counter = 0;
 
+/**
+ * What Apollo Client 4's HttpLink sends: this Accept header, and a body of operationName,
+ * variables, extensions (its client-awareness `clientLibrary`) and query, in that order.
+ */
+const APOLLO_CLIENT_ACCEPT = 'application/graphql-response+json,application/json;q=0.9';
+const APOLLO_CLIENT_LIBRARY = { clientLibrary: { name: '@apollo/client', version: '4.3.8' } };
+
+function apolloClientBody(query: string, operationName: string, variables: Record<string, unknown>): string {
+  return JSON.stringify({ operationName, variables, extensions: APOLLO_CLIENT_LIBRARY, query });
+}
+
 function post(body: string, token?: string): Promise<{ status: number; json: { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> } }> {
   return new Promise((resolve, reject) => {
-    const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers: http.OutgoingHttpHeaders = { accept: APOLLO_CLIENT_ACCEPT, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     if (token) headers.authorization = `Bearer ${token}`;
     const req = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -103,7 +114,7 @@ function subscribe(wsUrl: string, token: string, sessionId: string, afterSeq: nu
       const frame = JSON.parse(data.toString('utf8')) as { type: string; payload?: { data?: { messageAdded: Delivered }; errors?: unknown } };
       switch (frame.type) {
         case 'connection_ack':
-          ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: MESSAGE_ADDED, variables: { sessionId, afterSeq } } }));
+          ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { operationName: 'MessageAdded', variables: { sessionId, afterSeq }, query: MESSAGE_ADDED } }));
           break;
         case 'next': {
           const m = frame.payload?.data?.messageAdded;
@@ -181,7 +192,7 @@ async function setup(cmd: Extract<LoadCommand, { cmd: 'setup' }>) {
     Array.from({ length: cmd.sessions }, (_, i) => i),
     cmd.concurrency,
     async (i) => {
-      const res = await post(JSON.stringify({ query: START_CHAT, variables: { input: { name: `Bench ${i}`, message: 'hello', clientMessageId: `${runTag}-start-${i}` } } }));
+      const res = await post(apolloClientBody(START_CHAT, 'StartChat', { input: { name: `Bench ${i}`, message: 'hello', clientMessageId: `${runTag}-start-${i}` } }));
       const d = res.json.data?.startChat as { visitorToken: string; session: { id: string; customer: { id: string } } } | undefined;
       if (!d) {
         errors.push(JSON.stringify(res.json.errors ?? res.status));
@@ -220,7 +231,7 @@ async function sendOne(w: Window, t0: number, counted: boolean): Promise<void> {
   const p: Pending = { t0, acked: false, received: false, counted };
   pending.set(cmid, p);
   try {
-    const res = await post(JSON.stringify({ query: SEND_MESSAGE, variables: { input: { sessionId: s.id, body: `message ${cmid}`, clientMessageId: cmid } } }), s.token);
+    const res = await post(apolloClientBody(SEND_MESSAGE, 'SendMessage', { input: { sessionId: s.id, body: `message ${cmid}`, clientMessageId: cmid } }), s.token);
     const m = res.json.data?.sendMessage as { seq: number } | undefined;
     if (!m || res.json.errors) throw new Error(JSON.stringify(res.json.errors ?? res.status));
     p.acked = true;

@@ -20,6 +20,12 @@ export function createMetrics(queueLength: () => Promise<number>) {
       labelNames: ['result'],
       registers: [registry],
     }),
+    operations: new Counter({
+      name: 'switchboard_graphql_operations_total',
+      help: 'GraphQL operations admitted to run, by path (direct: HTTP on graphql-js; apollo: HTTP through Apollo; ws: graphql-ws) and type',
+      labelNames: ['path', 'type'],
+      registers: [registry],
+    }),
     messages: new Counter({ name: 'switchboard_messages_total', help: 'Messages stored', labelNames: ['author'], registers: [registry] }),
     routingDecisions: new Counter({
       name: 'switchboard_routing_decisions_total',

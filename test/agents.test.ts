@@ -11,33 +11,17 @@ import {
   type CreateAgentInput,
 } from './generated/graphql';
 import { sql, SUPERVISOR, uniqueName } from './support/env';
-import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
-import type { WsClient } from './support/ws';
+import { buildAgent, buildOnlineAgent, connect, startChat, waitFor } from './support/factories';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 
 /** Every chat here asks for a skill of its own, so no test's agents route another test's chats. */
 let t: TestServer;
 let supervisor: string;
-const sockets: WsClient[] = [];
 
-beforeAll(async () => {
-  t = await startTestServer();
-  supervisor = await loginSupervisor(t);
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await t?.close();
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
 const newSkill = () => uniqueName('sk').toLowerCase();
 const newEmail = () => `${uniqueName('agent')}@example.com`;
-
-async function onlineAgent(overrides: Partial<CreateAgentInput> = {}): Promise<TestAgent> {
-  const agent = await buildOnlineAgent(t, overrides);
-  sockets.push(agent.socket!);
-  return agent;
-}
 
 const me = async (token: string) => (await t.http.ok(MeDocument, {}, token)).me;
 const team = async (token: string, status?: AgentStatus) => (await t.http.ok(AgentsDocument, { status }, token)).agents;
@@ -85,9 +69,6 @@ describe('SUPERVISOR_EMAIL and SUPERVISOR_PASSWORD', () => {
     let first: TestServer;
     beforeAll(async () => {
       first = await startTestServer();
-    });
-    afterAll(async () => {
-      await first?.close();
     });
 
     it('should update the password of the existing supervisor', async () => {
@@ -349,7 +330,7 @@ describe('Mutation.updateAgent', () => {
 
   it('should assign a waiting chat to an agent that gains its skill or capacity', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [newSkill()], maxConcurrentChats: 1 });
+    const agent = await buildOnlineAgent(t, { skills: [newSkill()], maxConcurrentChats: 1 });
     const waiting = await startChat(t, { skill });
     expect(waiting.session.status).toBe('QUEUED');
     await t.http.ok(UpdateAgentDocument, { id: agent.id, input: { skills: [skill] } }, supervisor);
@@ -385,7 +366,7 @@ describe('Mutation.setStatus', () => {
 
   it('should keep chats but take no new ones while AWAY, and hand chats back to the queue when OFFLINE', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const first = await startChat(t, { skill });
     expect(first.session.agent?.id).toBe(agent.id);
     const session = async (id: string) => (await t.http.ok(SessionDocument, { id }, supervisor)).session;
@@ -410,7 +391,7 @@ describe('Mutation.setStatus', () => {
 describe('Agent.email', () => {
   it('should be hidden from customers and shown to agents', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill], name: 'Private' });
+    const agent = await buildOnlineAgent(t, { skills: [skill], name: 'Private' });
     const { session, token } = await startChat(t, { skill });
     expect(session.agent).toEqual({ id: agent.id, name: 'Private', email: null });
     const asVisitor = (await t.http.ok(SessionDocument, { id: session.id }, token)).session;

@@ -44,13 +44,6 @@ beforeAll(async () => {
   agentUi = await openPage(browser);
 });
 
-const cleanups: (() => Promise<void> | undefined)[] = [];
-
-afterAll(async () => {
-  for (const cleanup of cleanups) await cleanup();
-  await browser?.close();
-  await t?.close();
-});
 
 /** Polls until `check` holds (the UIs update asynchronously). */
 const until = <T>(check: () => Promise<T | false | null | undefined>, what: string, timeoutMs = 10_000) =>
@@ -236,7 +229,6 @@ describe('the widget, the console and the playground in a browser', () => {
     const { page } = agentUi;
     // A teammate who is available: ONLINE, connected, with free slots.
     const ben = await buildOnlineAgent(t, { name: 'Ben Backup' });
-    cleanups.push(() => ben.socket?.dispose());
     const sam = page.locator('[data-testid="sb-session"]', { hasText: 'Sam Shopper' });
     const samId = (await sam.getAttribute('data-session-id'))!;
     await sam.click();

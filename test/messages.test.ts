@@ -9,35 +9,14 @@ import {
   type SendMessageInput,
 } from './generated/graphql';
 import { sql } from './support/env';
-import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, type TestAgent, uniqueSkill, buildActiveChat } from './support/factories';
+import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, uniqueSkill, buildActiveChat, wsClient } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
-import { WsClient } from './support/ws';
 
 let t: TestServer;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   t = await startTestServer();
 });
-
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await t.close();
-});
-
-
-async function onlineAgent(overrides: Parameters<typeof buildOnlineAgent>[1] = {}): Promise<TestAgent> {
-  const agent = await buildOnlineAgent(t, overrides);
-  if (agent.socket) sockets.push(agent.socket);
-  return agent;
-}
-
-/** An ACTIVE chat between a fresh visitor and a fresh online agent that alone has its skill. */
-async function activeChat(input: { message?: string; name?: string } = {}) {
-  const chat = await buildActiveChat(t, input);
-  sockets.push(chat.agent.socket!);
-  return chat;
-}
 
 /** A chat no agent can take (nobody has its skill): it stays QUEUED. */
 async function queuedChat() {
@@ -67,14 +46,14 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe('Mutation.sendMessage', () => {
   it('should require authentication', async () => {
-    const { session } = await activeChat();
+    const { session } = await buildActiveChat(t);
     const { code } = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'hello?' } });
     expect(code).toBe('UNAUTHENTICATED');
     expect(await storedMessages(session.id)).toHaveLength(0);
   });
 
   it("should let the session's customer send, as a VISITOR message under its name", async () => {
-    const { session, visitor } = await activeChat({ name: 'Vera' });
+    const { session, visitor } = await buildActiveChat(t, { name: 'Vera' });
     const message = await send(visitor, { sessionId: session.id, body: 'my order is late', clientMessageId: 'c-1' });
     expect(message).toMatchObject({
       sessionId: session.id,
@@ -89,7 +68,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it("should let the session's agent send, as an AGENT message under its name", async () => {
-    const { session, agent, agentName } = await activeChat();
+    const { session, agent, agentName } = await buildActiveChat(t);
     const message = await send(agent.token, { sessionId: session.id, body: 'happy to help' });
     expect(message).toMatchObject({ seq: 1, author: 'AGENT', authorName: agentName, body: 'happy to help', clientMessageId: null });
   });
@@ -103,7 +82,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should refuse another customer with NOT_FOUND, as if the session did not exist', async () => {
-    const { session } = await activeChat();
+    const { session } = await buildActiveChat(t);
     const { token: stranger } = await startChat(t, { skill: uniqueSkill() });
     const refused = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'hi' } }, stranger);
     const missing = await t.http.fail(SendMessageDocument, { input: { sessionId: randomUUID(), body: 'hi' } }, stranger);
@@ -113,7 +92,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should refuse another customer with NOT_FOUND even when it retries a key the session already holds', async () => {
-    const { session, visitor } = await activeChat();
+    const { session, visitor } = await buildActiveChat(t);
     await send(visitor, { sessionId: session.id, body: 'private', clientMessageId: 'shared-key' });
     const { token: stranger } = await startChat(t, { skill: uniqueSkill() });
     const { code, result } = await t.http.fail(
@@ -126,7 +105,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should refuse an agent the session is not assigned to with NOT_FOUND', async () => {
-    const { session } = await activeChat();
+    const { session } = await buildActiveChat(t);
     const other = await buildAgent(t);
     const { code } = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'let me butt in' } }, other.token);
     expect(code).toBe('NOT_FOUND');
@@ -144,7 +123,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should refuse a supervisor with FORBIDDEN: it sees every session but does not take part', async () => {
-    const { session } = await activeChat();
+    const { session } = await buildActiveChat(t);
     const supervisor = await loginSupervisor(t);
     const { code } = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'hello from above' } }, supervisor);
     expect(code).toBe('FORBIDDEN');
@@ -152,8 +131,8 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should refuse the previous agent with NOT_FOUND once the session was transferred away', async () => {
-    const { session, agent, skill } = await activeChat();
-    const next = await onlineAgent({ skills: [skill] });
+    const { session, agent, skill } = await buildActiveChat(t);
+    const next = await buildOnlineAgent(t, { skills: [skill] });
     await t.http.ok(TransferChatDocument, { sessionId: session.id, toAgentId: next.id }, agent.token);
     const { code } = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'still me' } }, agent.token);
     expect(code).toBe('NOT_FOUND');
@@ -161,16 +140,16 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should answer NOT_FOUND for an id that is not a session id at all', async () => {
-    const { visitor } = await activeChat();
+    const { visitor } = await buildActiveChat(t);
     const { code } = await t.http.fail(SendMessageDocument, { input: { sessionId: 'not-a-uuid', body: 'hi' } }, visitor);
     expect(code).toBe('NOT_FOUND');
   });
 
   it('should number messages 1, 2, 3 … per session, whoever sends them', async () => {
-    const { session, visitor, agent } = await activeChat({ message: 'first' });
+    const { session, visitor, agent } = await buildActiveChat(t, { message: 'first' });
     const a = await send(agent.token, { sessionId: session.id, body: 'second' });
     const b = await send(visitor, { sessionId: session.id, body: 'third' });
-    const other = await activeChat();
+    const other = await buildActiveChat(t);
     const c = await send(other.visitor, { sessionId: other.session.id, body: 'elsewhere' });
     expect([a.seq, b.seq]).toEqual([2, 3]);
     expect(c.seq).toBe(1);
@@ -179,7 +158,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should give 50 concurrent sends from both sides the seqs 1..50 exactly once, with no gap', async () => {
-    const { session, visitor, agent } = await activeChat();
+    const { session, visitor, agent } = await buildActiveChat(t);
     const n = 50;
     const sent = await Promise.all(
       range(1, n).map((i) =>
@@ -202,7 +181,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should set firstResponseAt with the agent’s first message, not the visitor’s, and keep it after', async () => {
-    const { session, visitor, agent } = await activeChat({ message: 'hello' });
+    const { session, visitor, agent } = await buildActiveChat(t, { message: 'hello' });
     expect(session.firstResponseAt).toBeNull();
     await send(visitor, { sessionId: session.id, body: 'are you there?' });
     const before = await t.http.ok(SessionDocument, { id: session.id }, visitor);
@@ -219,7 +198,7 @@ describe('Mutation.sendMessage', () => {
   });
 
   it('should refuse with CONFLICT once the session is CLOSED, for both sides, and store nothing', async () => {
-    const { session, visitor, agent } = await activeChat({ message: 'hi' });
+    const { session, visitor, agent } = await buildActiveChat(t, { message: 'hi' });
     await t.http.ok(CloseChatDocument, { sessionId: session.id }, visitor);
     const fromVisitor = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'one more thing' } }, visitor);
     const fromAgent = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'bye' } }, agent.token);
@@ -231,7 +210,7 @@ describe('Mutation.sendMessage', () => {
 
   describe('idempotency (clientMessageId)', () => {
     it('should return the first message on a retry and store nothing new', async () => {
-      const { session, visitor } = await activeChat();
+      const { session, visitor } = await buildActiveChat(t);
       const first = await send(visitor, { sessionId: session.id, body: 'hello', clientMessageId: 'retry-1' });
       const again = await send(visitor, { sessionId: session.id, body: 'hello', clientMessageId: 'retry-1' });
       const changed = await send(visitor, { sessionId: session.id, body: 'hello (edited)', clientMessageId: 'retry-1' });
@@ -244,9 +223,8 @@ describe('Mutation.sendMessage', () => {
     });
 
     it('should publish a retried message only once', async () => {
-      const { session, visitor } = await activeChat();
-      const ws = new WsClient(t.wsUrl, visitor);
-      sockets.push(ws);
+      const { session, visitor } = await buildActiveChat(t);
+      const ws = wsClient(t, visitor);
       await ws.connected;
       const feed = ws.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
       const first = await send(visitor, { sessionId: session.id, body: 'once', clientMessageId: 'pub-1' });
@@ -260,7 +238,7 @@ describe('Mutation.sendMessage', () => {
     });
 
     it('should store one message when the same key races from 10 concurrent requests, and return it to all', async () => {
-      const { session, visitor } = await activeChat();
+      const { session, visitor } = await buildActiveChat(t);
       const results = await Promise.all(
         range(1, 10).map(() => send(visitor, { sessionId: session.id, body: 'double click', clientMessageId: 'race-1' })),
       );
@@ -272,7 +250,7 @@ describe('Mutation.sendMessage', () => {
     });
 
     it('should keep seqs gapless when retries race with new messages', async () => {
-      const { session, visitor, agent } = await activeChat();
+      const { session, visitor, agent } = await buildActiveChat(t);
       const results = await Promise.all(
         range(1, 30).map((i) =>
           send(i % 2 ? visitor : agent.token, { sessionId: session.id, body: `m${i % 10}`, clientMessageId: `key-${i % 10}` }),
@@ -286,7 +264,7 @@ describe('Mutation.sendMessage', () => {
     });
 
     it('should treat the same key in a different session as a different message', async () => {
-      const { session, visitor } = await activeChat();
+      const { session, visitor } = await buildActiveChat(t);
       const { session: second } = await startChat(t, { skill: uniqueSkill() }, visitor); // same customer, new session
       const a = await send(visitor, { sessionId: session.id, body: 'in the first chat', clientMessageId: 'same-key' });
       const b = await send(visitor, { sessionId: second.id, body: 'in the second chat', clientMessageId: 'same-key' });
@@ -297,7 +275,7 @@ describe('Mutation.sendMessage', () => {
     });
 
     it('should still return the first message when a retry arrives after the chat closed', async () => {
-      const { session, visitor } = await activeChat();
+      const { session, visitor } = await buildActiveChat(t);
       const first = await send(visitor, { sessionId: session.id, body: 'thanks, bye', clientMessageId: 'late-retry' });
       await t.http.ok(CloseChatDocument, { sessionId: session.id }, visitor);
       expect(await send(visitor, { sessionId: session.id, body: 'thanks, bye', clientMessageId: 'late-retry' })).toEqual(first);
@@ -316,7 +294,7 @@ describe('Mutation.sendMessage', () => {
     ];
 
     it.each(refusals)('should refuse %s with BAD_USER_INPUT and store nothing', async (_label, input) => {
-      const { session, visitor } = await activeChat();
+      const { session, visitor } = await buildActiveChat(t);
       const { code, result } = await t.http.fail(SendMessageDocument, { input: { sessionId: session.id, body: 'x', ...input } }, visitor);
       expect(code).toBe('BAD_USER_INPUT');
       expect(result.status).toBeLessThan(500);
@@ -325,7 +303,7 @@ describe('Mutation.sendMessage', () => {
     });
 
     it('should accept exactly 4000 characters, surrounding whitespace not counted, and a 100-character key', async () => {
-      const { session, visitor } = await activeChat();
+      const { session, visitor } = await buildActiveChat(t);
       const body = `   ${'z'.repeat(4000)}\n`;
       const key = 'k'.repeat(100);
       const message = await send(visitor, { sessionId: session.id, body, clientMessageId: key });
@@ -335,7 +313,7 @@ describe('Mutation.sendMessage', () => {
     });
 
     it('should store and return text exactly as sent: HTML, emoji, leading spaces and newlines', async () => {
-      const { session, visitor, agent } = await activeChat();
+      const { session, visitor, agent } = await buildActiveChat(t);
       const bodies = [
         '<script>alert("x")</script> & <b>bold</b> &amp;',
         '  two leading spaces and a trailing one ',
@@ -354,11 +332,11 @@ describe('Mutation.sendMessage', () => {
 });
 
 describe('ChatSession.messages', () => {
-  let chat: Awaited<ReturnType<typeof activeChat>>;
+  let chat: Awaited<ReturnType<typeof buildActiveChat>>;
   const total = 7;
 
   beforeAll(async () => {
-    chat = await activeChat();
+    chat = await buildActiveChat(t);
     for (const i of range(1, total)) {
       await send(i % 2 ? chat.visitor : chat.agent.token, { sessionId: chat.session.id, body: `line ${i}` });
     }

@@ -14,20 +14,18 @@ import {
 import { migrationsList } from '../migrations';
 import { RedisServer } from './support/cluster';
 import { AUTH_SECRET, createTestDatabase, sql, TEST_REDIS_URL, uniqueName } from './support/env';
-import { startChat, waitFor } from './support/factories';
+import { startChat, waitFor, wsClient } from './support/factories';
 import {
   freePort,
   isAlive,
   processesMentioning,
   runUntilExit,
   startServerProcess,
-  stopServerProcesses,
   type SpawnOptions,
   type ListeningServer,
   type LogLine,
 } from './support/process';
 import { startTestServer, type TestServer } from './support/server';
-import { WsClient } from './support/ws';
 
 /**
  * What an operator sees: health and readiness probes, Prometheus metrics, configuration errors,
@@ -36,15 +34,10 @@ import { WsClient } from './support/ws';
  */
 jest.setTimeout(180_000);
 
-const databases: Array<{ drop(): Promise<void> }> = [];
-const sockets: WsClient[] = [];
 const tempDirs: string[] = [];
 
-async function freshDatabase() {
-  const database = await createTestDatabase();
-  databases.push(database);
-  return database;
-}
+/** A database of the test's own (a leftover: dropped after it, once its server processes stopped). */
+const freshDatabase = createTestDatabase;
 
 /** The environment of a production instance on the shared test services. */
 async function productionEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {
@@ -63,9 +56,8 @@ async function productionEnv(extra: Record<string, string> = {}): Promise<Record
   };
 }
 
+// Runs after the leftovers (sockets, server processes, databases) are disposed.
 afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose().catch(() => undefined)));
-  await stopServerProcesses();
   for (const dir of tempDirs) {
     // Never leave a Postgres behind, even when a test failed half-way (its server is stopped by now).
     for (const pid of processesMentioning(dir)) {
@@ -77,7 +69,6 @@ afterAll(async () => {
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  await Promise.all(databases.map((d) => d.drop()));
 });
 
 /** The samples of one metric, summed over its labels (or only those matching `labels`). */
@@ -99,9 +90,6 @@ describe('health and readiness', () => {
   let t: TestServer;
   beforeAll(async () => {
     t = await startTestServer();
-  });
-  afterAll(async () => {
-    await t?.close();
   });
 
   it('should answer GET /healthz with 200', async () => {
@@ -141,9 +129,6 @@ describe('metrics', () => {
   beforeAll(async () => {
     t = await startTestServer();
   });
-  afterAll(async () => {
-    await t?.close();
-  });
 
   const scrape = async () => {
     const response = await fetch(`${t.server.url}/metrics`);
@@ -181,8 +166,7 @@ describe('metrics', () => {
     expect(metric(text, 'switchboard_routing_decisions_total', { outcome: 'queued' })).toBe(queuedBefore + 1);
     expect(metric(text, 'switchboard_messages_total', { author: 'VISITOR' })).toBe(messagesBefore + 1);
 
-    const socket = new WsClient(t.wsUrl, token);
-    sockets.push(socket);
+    const socket = wsClient(t, token);
     await socket.connected;
     text = await scrape();
     expect(metric(text, 'switchboard_websockets_open')).toBe(1);
@@ -276,8 +260,7 @@ describe('SIGTERM', () => {
     const sessionId = started.session.id;
     const token = started.visitorToken;
 
-    const socket = new WsClient(server.wsUrl, token);
-    sockets.push(socket);
+    const socket = wsClient(server, token);
     const feed = socket.subscribe(OnMessageAddedDocument, { sessionId, afterSeq: 0 });
     expect((await feed.next(10_000)).messageAdded.seq).toBe(1);
 

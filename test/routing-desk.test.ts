@@ -17,24 +17,16 @@ import {
 } from './generated/graphql';
 import { sql } from './support/env';
 import { buildActiveChat, buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, uniqueSkill, waitFor } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 
 const GRACE_SECONDS = 1;
 const REQUEUE_SECONDS = 2;
 
 let t: TestServer;
 let supervisor: string;
-const sockets: { dispose(): Promise<void> }[] = [];
 
-beforeAll(async () => {
-  t = await startTestServer({ env: { PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS), REQUEUE_DISCONNECTED_SECONDS: String(REQUEUE_SECONDS) } });
-  supervisor = await loginSupervisor(t);
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor({ env: { PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS), REQUEUE_DISCONNECTED_SECONDS: String(REQUEUE_SECONDS) } })));
 
-afterAll(async () => {
-  for (const s of sockets) await s.dispose();
-  await t?.close();
-});
 
 const events = (sessionId: string) =>
   sql<{ kind: string; actor_kind: string; agent_id: string | null; data: Record<string, unknown> }>(
@@ -66,7 +58,7 @@ describe('Disconnected agents (REQUEUE_DISCONNECTED_SECONDS)', () => {
     // It keeps its status: when it reconnects, the chat comes back to it.
     const [row] = await sql<{ status: string; active_chats: number }>(t.databaseUrl, 'select status, active_chats from agent where id = $1', [agent.id]);
     expect(row).toEqual({ status: 'ONLINE', active_chats: 0 });
-    sockets.push(await connect(t, agent.token));
+    await connect(t, agent.token);
     const again = await waitFor(async () => {
       const s = await session(chat.id);
       return s.status === 'ACTIVE' && s;
@@ -78,7 +70,7 @@ describe('Disconnected agents (REQUEUE_DISCONNECTED_SECONDS)', () => {
     const { agent, session: chat } = await buildActiveChat(t);
     await agent.socket!.dispose();
     await new Promise((r) => setTimeout(r, (GRACE_SECONDS + REQUEUE_SECONDS - 1) * 1000));
-    sockets.push(await connect(t, agent.token));
+    await connect(t, agent.token);
     await new Promise((r) => setTimeout(r, (REQUEUE_SECONDS + 2) * 1000));
     expect(await session(chat.id)).toMatchObject({ status: 'ACTIVE', agent: { id: agent.id } });
     expect((await events(chat.id)).some((e) => e.kind === 'requeued')).toBe(false);
@@ -104,7 +96,6 @@ describe('Mutation.transferChat by a supervisor: assign by hand', () => {
     const { session: first } = await startChat(t, { skill });
     const { session: second } = await startChat(t, { skill });
     const bob = await buildOnlineAgent(t, { name: 'Bob', skills: ['other'] }); // has not the skill: routing would never give it these
-    sockets.push(bob.socket!);
     const { transferChat } = await t.http.ok(TransferChatDocument, { sessionId: second.id, toAgentId: bob.id }, supervisor);
     expect(transferChat).toMatchObject({ status: 'ACTIVE', agent: { id: bob.id }, queuePosition: null, queuedAt: null });
     expect(transferChat.assignedAt).not.toBeNull();
@@ -122,7 +113,6 @@ describe('Mutation.transferChat by a supervisor: assign by hand', () => {
     const refused = await t.http.fail(TransferChatDocument, { sessionId: queued.id, toAgentId: away.id }, supervisor);
     expect(refused.code).toBe('CONFLICT');
     const plain = await buildOnlineAgent(t, { skills: ['nothing-here'] });
-    sockets.push(plain.socket!);
     const forbidden = await t.http.fail(TransferChatDocument, { sessionId: queued.id, toAgentId: plain.id }, plain.token);
     expect(forbidden.code).toBe('FORBIDDEN');
     expect(await session(queued.id)).toMatchObject({ status: 'QUEUED', agent: null, queuePosition: 1 });
@@ -135,9 +125,7 @@ describe('Query.agentMetrics across a transfer, and chats abandoned in the queue
     const team = await loginSupervisor(t);
     const from = new Date().toISOString();
     const { agent: bob, session: chat, visitor } = await buildActiveChat(t, { name: 'Tia' });
-    sockets.push(bob.socket!);
     const alice = await buildOnlineAgent(t, { name: 'Alice' });
-    sockets.push(alice.socket!);
     const assignedAt = chat.assignedAt!;
     await t.http.ok(SendMessageDocument, { input: { sessionId: chat.id, body: 'I need help' } }, visitor);
     await t.http.ok(TransferChatDocument, { sessionId: chat.id, toAgentId: alice.id }, bob.token);
@@ -179,7 +167,6 @@ describe('Query.agentMetrics across a transfer, and chats abandoned in the queue
 describe('ChatSession.queuedAt', () => {
   it('should say when a chat requeued by OFFLINE was put back, not when it started', async () => {
     const { agent, session: chat } = await buildActiveChat(t);
-    sockets.push(agent.socket!);
     expect(chat.queuedAt).toBeNull();
     await new Promise((r) => setTimeout(r, 300));
     const before = Date.now();

@@ -26,34 +26,21 @@ import {
   type StartChatInput,
 } from './generated/graphql';
 import { sql } from './support/env';
-import { buildAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
 import type { Subscription, WsClient } from './support/ws';
 
 jest.setTimeout(60_000);
-
-/** Disposed after each test, newest first: sockets before the server they talk to. */
-const cleanup: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const fn of cleanup.splice(0).reverse()) await fn().catch(() => undefined);
-});
 
 interface Ctx {
   t: TestServer;
   sup: string;
 }
 
+/** A server of the test's own (closed after it, with every socket the test opened: leftovers). */
 async function setup(env?: Record<string, string>): Promise<Ctx> {
   const t = await startTestServer({ env });
-  cleanup.push(() => t.close());
   return { t, sup: await loginSupervisor(t) };
-}
-
-/** A console socket for `token`, disposed after the test. */
-async function socket({ t }: Ctx, token: string): Promise<WsClient> {
-  const ws = await connect(t, token);
-  cleanup.push(() => ws.dispose());
-  return ws;
 }
 
 async function setStatus({ t }: Ctx, agent: TestAgent, status: AgentStatus) {
@@ -65,16 +52,15 @@ function agent(c: Ctx, overrides: Partial<CreateAgentInput> = {}): Promise<TestA
   return buildAgent(c.t, overrides);
 }
 
-/** An available agent: ONLINE with a live console socket. */
-async function onlineAgent(c: Ctx, overrides: Partial<CreateAgentInput> = {}): Promise<TestAgent> {
-  const a = await buildAgent(c.t, overrides);
-  await setStatus(c, a, 'ONLINE');
-  a.socket = await socket(c, a.token);
-  return a;
-}
-
 function chat(c: Ctx, input: StartChatInput = {}) {
   return startChat(c.t, input);
+}
+
+/** `count` chats started one after the other (so their queue order is theirs). */
+async function chats(c: Ctx, count: number) {
+  const started = [];
+  for (let i = 0; i < count; i++) started.push(await chat(c));
+  return started;
 }
 
 /** The session as a supervisor sees it. */
@@ -147,7 +133,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('Routing: who is available', () => {
   it('should assign a new chat at once to an ONLINE agent with a live console socket', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { name: 'Ada' });
+    const a = await buildOnlineAgent(c.t, { name: 'Ada' });
     const { session: s, token } = await chat(c);
     expect(s.status).toBe('ACTIVE');
     expect(s.agent?.id).toBe(a.id);
@@ -160,39 +146,36 @@ describe('Routing: who is available', () => {
     expect(await queue(c)).toEqual([]);
   });
 
-  it('should not give a chat to an ONLINE agent that has no live socket', async () => {
+  it.each<[string, (c: Ctx) => Promise<TestAgent>, { status: AgentStatus; online: boolean }]>([
+    ['an ONLINE agent that has no live socket', async (c) => {
+      const a = await agent(c);
+      await setStatus(c, a, 'ONLINE');
+      return a;
+    }, { status: 'ONLINE', online: false }],
+    ['an AWAY agent with a live socket', async (c) => {
+      const a = await buildOnlineAgent(c.t);
+      await setStatus(c, a, 'AWAY');
+      return a;
+    }, { status: 'AWAY', online: true }],
+    ['an OFFLINE agent with a live socket', async (c) => {
+      const a = await agent(c); // a new agent starts OFFLINE
+      await connect(c.t, a.token);
+      return a;
+    }, { status: 'OFFLINE', online: true }],
+  ])('should not give a chat to %s', async (_what, unavailable, seen) => {
     const c = await setup();
-    const a = await agent(c);
-    await setStatus(c, a, 'ONLINE');
+    const a = await unavailable(c);
     const { session: s } = await chat(c);
     expect(s).toMatchObject({ status: 'QUEUED', agent: null, queuePosition: 1 });
-    expect(await agentView(c, a.id)).toMatchObject({ status: 'ONLINE', online: false, activeChats: 0 });
-  });
-
-  it('should not give a chat to an AWAY agent with a live socket', async () => {
-    const c = await setup();
-    const a = await onlineAgent(c);
-    await setStatus(c, a, 'AWAY');
-    const { session: s } = await chat(c);
-    expect(s).toMatchObject({ status: 'QUEUED', agent: null, queuePosition: 1 });
-    expect(await agentView(c, a.id)).toMatchObject({ status: 'AWAY', online: true, activeChats: 0 });
-  });
-
-  it('should not give a chat to an OFFLINE agent with a live socket', async () => {
-    const c = await setup();
-    const a = await agent(c); // a new agent starts OFFLINE
-    await socket(c, a.token);
-    const { session: s } = await chat(c);
-    expect(s).toMatchObject({ status: 'QUEUED', agent: null });
-    expect(await agentView(c, a.id)).toMatchObject({ status: 'OFFLINE', online: true, activeChats: 0 });
+    expect(await agentView(c, a.id)).toMatchObject({ ...seen, activeChats: 0 });
   });
 
   it('should route a chat that asks for a skill only to an agent with that skill', async () => {
     const c = await setup();
-    const billing = await onlineAgent(c, { skills: ['billing'], maxConcurrentChats: 5 });
+    const billing = await buildOnlineAgent(c.t, { skills: ['billing'], maxConcurrentChats: 5 });
     const first = await chat(c);
     expect(first.session.agent?.id).toBe(billing.id);
-    const general = await onlineAgent(c, { maxConcurrentChats: 5 });
+    const general = await buildOnlineAgent(c.t, { maxConcurrentChats: 5 });
     // The billing agent is busier, so "fewest active chats" alone would pick the other one.
     const b1 = await chat(c, { skill: 'billing' });
     expect(b1.session).toMatchObject({ status: 'ACTIVE', skill: 'billing', agent: { id: billing.id } });
@@ -207,7 +190,7 @@ describe('Routing: who is available', () => {
 
   it('should queue a chat whose skill no available agent has, while chats without a skill still go at once', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { skills: ['sales'] });
+    const a = await buildOnlineAgent(c.t, { skills: ['sales'] });
     const { session: wanted } = await chat(c, { skill: 'billing' });
     expect(wanted).toMatchObject({ status: 'QUEUED', skill: 'billing', queuePosition: 1, agent: null });
     // An older session in another skill line does not hold up this one.
@@ -220,10 +203,8 @@ describe('Routing: who is available', () => {
 
   it('should not give an agent more chats than its maxConcurrentChats', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 2 });
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
+    const [s1, s2, s3] = await chats(c, 3);
     expect([s1.session.status, s2.session.status, s3.session.status]).toEqual(['ACTIVE', 'ACTIVE', 'QUEUED']);
     expect(s3.session.queuePosition).toBe(1);
     expect(await agentView(c, a.id)).toMatchObject({ activeChats: 2, maxConcurrentChats: 2 });
@@ -231,7 +212,7 @@ describe('Routing: who is available', () => {
 
   it('should never give a chat to an agent whose maxConcurrentChats is 0', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 0 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 0 });
     const { session: s } = await chat(c);
     expect(s).toMatchObject({ status: 'QUEUED', queuePosition: 1 });
     expect(await agentView(c, a.id)).toMatchObject({ activeChats: 0, online: true, status: 'ONLINE' });
@@ -243,8 +224,8 @@ describe('Routing: choosing among available agents', () => {
     const c = await setup();
     const a = await agent(c, { name: 'A', maxConcurrentChats: 5 });
     const b = await agent(c, { name: 'B', maxConcurrentChats: 5 });
-    await socket(c, a.token);
-    await socket(c, b.token);
+    await connect(c.t, a.token);
+    await connect(c.t, b.token);
     await setStatus(c, a, 'ONLINE');
     expect((await chat(c)).session.agent?.id).toBe(a.id);
     expect((await chat(c)).session.agent?.id).toBe(a.id);
@@ -261,8 +242,8 @@ describe('Routing: choosing among available agents', () => {
     const c = await setup();
     const a = await agent(c, { name: 'A' }); // created first
     const b = await agent(c, { name: 'B' });
-    await socket(c, a.token);
-    await socket(c, b.token);
+    await connect(c.t, a.token);
+    await connect(c.t, b.token);
 
     // B gets a chat first, then A: B's last assignment is the older one.
     await setStatus(c, b, 'ONLINE');
@@ -333,9 +314,7 @@ describe('Query.queue', () => {
 
   it('should move everyone behind up when a queued session is closed', async () => {
     const c = await setup();
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const [s1, s2, s3] = await chats(c, 3);
     expect(await queueLine(c)).toEqual([
       [s1.session.id, 1],
       [s2.session.id, 2],
@@ -354,7 +333,7 @@ describe('Routing: the queue drains when capacity appears', () => {
   it('should assign the oldest queued sessions that agent can take when it comes ONLINE, and move the rest up', async () => {
     const c = await setup();
     const a = await agent(c, { skills: ['sales'], maxConcurrentChats: 2 });
-    const ws = await socket(c, a.token); // online, but OFFLINE: not available yet
+    const ws = await connect(c.t, a.token); // online, but OFFLINE: not available yet
     const assigned = await subscribe(c, ws, OnSessionAssignedDocument);
     const q: Record<string, string> = {};
     for (const [name, skill] of [
@@ -389,10 +368,10 @@ describe('Routing: the queue drains when capacity appears', () => {
     const s1 = await chat(c);
     const s2 = await chat(c);
     expect(s2.session.queuePosition).toBe(2);
-    const visitorWs = await socket(c, s2.token);
+    const visitorWs = await connect(c.t, s2.token);
     const updates = await subscribe(c, visitorWs, OnSessionUpdatedDocument, { sessionId: s2.session.id });
 
-    await socket(c, a.token);
+    await connect(c.t, a.token);
     await setStatus(c, a, 'ONLINE'); // takes s1: s2 moves up
     await assignedTo(c, s1.session.id, a.id);
     const moved = await waitFor(async () => updates.received.find((u) => u.sessionUpdated.queuePosition === 1), 10_000);
@@ -410,7 +389,7 @@ describe('Routing: the queue drains when capacity appears', () => {
     await setStatus(c, a, 'ONLINE');
     const { session: s } = await chat(c);
     expect(s.status).toBe('QUEUED');
-    await socket(c, a.token);
+    await connect(c.t, a.token);
     const after = await assignedTo(c, s.id, a.id);
     expect(after.queuePosition).toBeNull();
     expect(await agentView(c, a.id)).toMatchObject({ online: true, activeChats: 1 });
@@ -419,10 +398,8 @@ describe('Routing: the queue drains when capacity appears', () => {
 
   it('should give the freed slot to the oldest queued session when a chat closes', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 1 });
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 1 });
+    const [s1, s2, s3] = await chats(c, 3);
     expect(s1.session.status).toBe('ACTIVE');
     expect([s2.session.queuePosition, s3.session.queuePosition]).toEqual([1, 2]);
 
@@ -438,8 +415,8 @@ describe('Routing: the queue drains when capacity appears', () => {
 
   it('should give the sender\'s freed slot to a queued session when a chat is transferred away', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { skills: ['billing'], maxConcurrentChats: 1 });
-    const b = await onlineAgent(c, { maxConcurrentChats: 2 });
+    const a = await buildOnlineAgent(c.t, { skills: ['billing'], maxConcurrentChats: 1 });
+    const b = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
     const s1 = await chat(c, { skill: 'billing' });
     expect(s1.session.agent?.id).toBe(a.id);
     const s2 = await chat(c, { skill: 'billing' }); // A is full, B lacks the skill
@@ -453,7 +430,7 @@ describe('Routing: the queue drains when capacity appears', () => {
 
   it('should assign queued sessions that need a skill as soon as an agent gains that skill', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c, { skill: 'billing' });
     const s2 = await chat(c, { skill: 'refunds' });
     expect([s1.session.status, s2.session.status]).toEqual(['QUEUED', 'QUEUED']);
@@ -465,7 +442,7 @@ describe('Routing: the queue drains when capacity appears', () => {
 
   it('should assign queued sessions as soon as an agent\'s capacity rises', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 1 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 1 });
     await chat(c);
     const s2 = await chat(c);
     const s3 = await chat(c);
@@ -495,10 +472,8 @@ describe('Mutation.setStatus', () => {
 
   it('should put an agent\'s ACTIVE sessions back at the head of the queue when it goes OFFLINE', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 2 });
-    const s1 = await chat(c);
-    const s2 = await chat(c);
-    const s3 = await chat(c);
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
+    const [s1, s2, s3] = await chats(c, 3);
     const s4 = await chat(c);
     expect([s3.session.queuePosition, s4.session.queuePosition]).toEqual([1, 2]);
 
@@ -517,7 +492,7 @@ describe('Mutation.setStatus', () => {
     expect((await c.t.http.ok(SessionDocument, { id: s1.session.id }, a.token)).session).toMatchObject({ status: 'QUEUED', agent: null });
 
     // The next agent with capacity gets the requeued ones first.
-    const b = await onlineAgent(c, { maxConcurrentChats: 2 });
+    const b = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
     await assignedTo(c, s1.session.id, b.id);
     await assignedTo(c, s2.session.id, b.id);
     expect(await queueLine(c)).toEqual([
@@ -528,12 +503,12 @@ describe('Mutation.setStatus', () => {
 
   it('should route an OFFLINE agent\'s sessions at once to another available agent', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 2 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
     const s1 = await chat(c);
     const s2 = await chat(c);
     expect([s1.session.agent?.id, s2.session.agent?.id]).toEqual([a.id, a.id]);
     const b = await agent(c, { maxConcurrentChats: 3 });
-    const ws = await socket(c, b.token);
+    const ws = await connect(c.t, b.token);
     const assigned = await subscribe(c, ws, OnSessionAssignedDocument);
     await setStatus(c, b, 'ONLINE');
 
@@ -549,7 +524,7 @@ describe('Mutation.setStatus', () => {
 
   it('should let an AWAY agent keep its sessions but give it no new ones until it is ONLINE again', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
     expect(s1.session.agent?.id).toBe(a.id);
     const me = await setStatus(c, a, 'AWAY');
@@ -570,7 +545,7 @@ describe('Mutation.setStatus', () => {
 describe('Routing: presence grace', () => {
   it('should keep routing to an agent for PRESENCE_GRACE_SECONDS after its last socket closed, then queue instead', async () => {
     const c = await setup({ PRESENCE_GRACE_SECONDS: '3' });
-    const a = await onlineAgent(c, { maxConcurrentChats: 5 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 5 });
     await a.socket!.dispose();
     await a.socket!.closed;
     await sleep(300); // let the server see the close; well inside the 3 s window
@@ -587,10 +562,10 @@ describe('Routing: presence grace', () => {
 
   it('should keep an agent online when it reconnects within the grace period', async () => {
     const c = await setup({ PRESENCE_GRACE_SECONDS: '2' });
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     await a.socket!.dispose();
     await a.socket!.closed;
-    await socket(c, a.token);
+    await connect(c.t, a.token);
     await sleep(3500); // past the grace period of the closed socket
     expect(await agentView(c, a.id)).toMatchObject({ online: true });
     const { session: s } = await chat(c);
@@ -599,12 +574,12 @@ describe('Routing: presence grace', () => {
 
   it('should drain the queue when an agent comes back online after the grace period', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     await a.socket!.dispose();
     await waitFor(async () => !(await agentView(c, a.id)).online, 15_000);
     const { session: s } = await chat(c);
     expect(s.status).toBe('QUEUED');
-    await socket(c, a.token);
+    await connect(c.t, a.token);
     await assignedTo(c, s.id, a.id);
   });
 });
@@ -612,7 +587,7 @@ describe('Routing: presence grace', () => {
 describe('Mutation.transferChat', () => {
   it('should require authentication', async () => {
     const c = await setup();
-    await onlineAgent(c);
+    await buildOnlineAgent(c.t);
     const { session: s } = await chat(c);
     const anonymous = await c.t.http.fail(TransferChatDocument, { sessionId: s.id });
     expect(anonymous.code).toBe('UNAUTHENTICATED');
@@ -620,10 +595,10 @@ describe('Mutation.transferChat', () => {
 
   it('should hand an ACTIVE chat to a named agent with a free slot', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { name: 'Ann' });
+    const a = await buildOnlineAgent(c.t, { name: 'Ann' });
     const s1 = await chat(c);
     expect(s1.session.agent?.id).toBe(a.id);
-    const b = await onlineAgent(c, { name: 'Bob' });
+    const b = await buildOnlineAgent(c.t, { name: 'Bob' });
     const assigned = await subscribe(c, b.socket!, OnSessionAssignedDocument);
 
     const moved = (await c.t.http.ok(TransferChatDocument, { sessionId: s1.session.id, toAgentId: b.id }, a.token)).transferChat;
@@ -639,9 +614,9 @@ describe('Mutation.transferChat', () => {
 
   it('should let a supervisor transfer any agent\'s chat', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
-    const b = await onlineAgent(c);
+    const b = await buildOnlineAgent(c.t);
     const moved = (await c.t.http.ok(TransferChatDocument, { sessionId: s1.session.id, toAgentId: b.id }, c.sup)).transferChat;
     expect(moved).toMatchObject({ status: 'ACTIVE', agent: { id: b.id } });
     expect(await agentView(c, a.id)).toMatchObject({ activeChats: 0 });
@@ -649,9 +624,9 @@ describe('Mutation.transferChat', () => {
 
   it('should refuse a transfer to an agent at capacity with CONFLICT and change nothing', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 2 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 2 });
     const s1 = await chat(c);
-    const b = await onlineAgent(c, { maxConcurrentChats: 1 });
+    const b = await buildOnlineAgent(c.t, { maxConcurrentChats: 1 });
     const s2 = await chat(c);
     const s3 = await chat(c);
     // A, then B (fewest), then A (B is full).
@@ -665,7 +640,7 @@ describe('Mutation.transferChat', () => {
 
   it('should refuse a transfer to an OFFLINE agent with CONFLICT', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
     const off = await agent(c); // OFFLINE
     const refused = await c.t.http.fail(TransferChatDocument, { sessionId: s1.session.id, toAgentId: off.id }, a.token);
@@ -676,7 +651,7 @@ describe('Mutation.transferChat', () => {
 
   it('should refuse a transfer to an agent that does not exist with NOT_FOUND', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
     const refused = await c.t.http.fail(
       TransferChatDocument,
@@ -689,7 +664,7 @@ describe('Mutation.transferChat', () => {
 
   it('should refuse a transfer to the agent that already has the chat with CONFLICT', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
     const refused = await c.t.http.fail(TransferChatDocument, { sessionId: s1.session.id, toAgentId: a.id }, a.token);
     expect(refused.code).toBe('CONFLICT');
@@ -698,7 +673,7 @@ describe('Mutation.transferChat', () => {
 
   it('should put the chat back in the queue for a skill when no agent has it, and free the sender', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 1 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 1 });
     const s1 = await chat(c);
     const s2 = await chat(c); // waits for A
     expect(s2.session.queuePosition).toBe(1);
@@ -713,10 +688,10 @@ describe('Mutation.transferChat', () => {
 
   it('should route a chat sent back to the queue for a skill to an available agent with that skill', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
     expect(s1.session.agent?.id).toBe(a.id);
-    const billing = await onlineAgent(c, { skills: ['billing'] });
+    const billing = await buildOnlineAgent(c.t, { skills: ['billing'] });
     const assigned = await subscribe(c, billing.socket!, OnSessionAssignedDocument);
     const moved = (await c.t.http.ok(TransferChatDocument, { sessionId: s1.session.id, skill: 'billing' }, a.token)).transferChat;
     expect(moved).toMatchObject({ status: 'ACTIVE', skill: 'billing', agent: { id: billing.id } });
@@ -726,8 +701,8 @@ describe('Mutation.transferChat', () => {
 
   it('should not bounce a chat sent back to the queue straight back to its sender when another agent can take it', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 3 });
-    const b = await onlineAgent(c, { maxConcurrentChats: 3 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 3 });
+    const b = await buildOnlineAgent(c.t, { maxConcurrentChats: 3 });
     const first = await chat(c);
     const second = await chat(c);
     const fromA = first.session.agent?.id === a.id ? first : second;
@@ -741,7 +716,7 @@ describe('Mutation.transferChat', () => {
 
   it('should refuse the customer with FORBIDDEN and a stranger agent with NOT_FOUND', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
     const stranger = await agent(c);
     const byCustomer = await c.t.http.fail(TransferChatDocument, { sessionId: s1.session.id, toAgentId: stranger.id }, s1.token);
@@ -759,10 +734,10 @@ describe('Mutation.transferChat', () => {
     const queued = await chat(c);
     const refusedQueued = await c.t.http.fail(TransferChatDocument, { sessionId: queued.session.id, skill: 'billing' }, c.sup);
     expect(refusedQueued.code).toBe('CONFLICT');
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     await assignedTo(c, queued.session.id, a.id);
     await close(c, queued.session.id, a.token);
-    const b = await onlineAgent(c);
+    const b = await buildOnlineAgent(c.t);
     const refusedClosed = await c.t.http.fail(TransferChatDocument, { sessionId: queued.session.id, toAgentId: b.id }, a.token);
     expect(refusedClosed.code).toBe('CONFLICT');
     expect(await agentView(c, b.id)).toMatchObject({ activeChats: 0 });
@@ -770,7 +745,7 @@ describe('Mutation.transferChat', () => {
 
   it('should refuse an invalid skill with BAD_USER_INPUT', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
     const s1 = await chat(c);
     const refused = await c.t.http.fail(TransferChatDocument, { sessionId: s1.session.id, skill: 'Not A Skill!' }, a.token);
     expect(refused.code).toBe('BAD_USER_INPUT');
@@ -797,7 +772,7 @@ describe('Mutation.updateAgent (capacity)', () => {
 
   it('should refuse lowering maxConcurrentChats below the active chats with CONFLICT', async () => {
     const c = await setup();
-    const a = await onlineAgent(c, { maxConcurrentChats: 3 });
+    const a = await buildOnlineAgent(c.t, { maxConcurrentChats: 3 });
     await chat(c);
     await chat(c);
     for (const token of [a.token, c.sup]) {
@@ -820,25 +795,28 @@ describe('Mutation.updateAgent (capacity)', () => {
   });
 });
 
-describe('Subscription.sessionAssigned', () => {
+/** The two refusals every agents-only subscription starts with: anonymous, and a customer. */
+function agentsOnly(document: TypedDocumentNode<unknown, Record<string, never>>) {
   it('should require authentication', async () => {
     const c = await setup();
     const ws = await connect(c.t);
-    cleanup.push(() => ws.dispose());
-    expect(await refusal(ws.subscribe(OnSessionAssignedDocument))).toBe('UNAUTHENTICATED');
+    expect(await refusal(ws.subscribe(document))).toBe('UNAUTHENTICATED');
   });
   it('should refuse a customer', async () => {
     const c = await setup();
     const { token } = await chat(c);
-    const ws = await socket(c, token);
-    const sub = ws.subscribe(OnSessionAssignedDocument);
-    expect(await refusal(sub)).toBe('FORBIDDEN');
+    const ws = await connect(c.t, token);
+    expect(await refusal(ws.subscribe(document))).toBe('FORBIDDEN');
   });
+}
+
+describe('Subscription.sessionAssigned', () => {
+  agentsOnly(OnSessionAssignedDocument);
 
   it('should fire for the agent that got the chat and for no one else', async () => {
     const c = await setup();
-    const a = await onlineAgent(c);
-    const b = await onlineAgent(c);
+    const a = await buildOnlineAgent(c.t);
+    const b = await buildOnlineAgent(c.t);
     const subA = await subscribe(c, a.socket!, OnSessionAssignedDocument);
     const subB = await subscribe(c, b.socket!, OnSessionAssignedDocument);
     const subs = { [a.id]: subA, [b.id]: subB };
@@ -860,24 +838,12 @@ describe('Subscription.sessionAssigned', () => {
 });
 
 describe('Subscription.queueUpdated', () => {
-  it('should require authentication', async () => {
-    const c = await setup();
-    const ws = await connect(c.t);
-    cleanup.push(() => ws.dispose());
-    expect(await refusal(ws.subscribe(OnQueueUpdatedDocument))).toBe('UNAUTHENTICATED');
-  });
-  it('should refuse a customer', async () => {
-    const c = await setup();
-    const { token } = await chat(c);
-    const ws = await socket(c, token);
-    const sub = ws.subscribe(OnQueueUpdatedDocument);
-    expect(await refusal(sub)).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnQueueUpdatedDocument);
 
   it('should deliver the whole queue, first in line first, whenever it changes', async () => {
     const c = await setup();
     const a = await agent(c, { maxConcurrentChats: 1 });
-    const ws = await socket(c, a.token); // OFFLINE: watches the queue, takes nothing
+    const ws = await connect(c.t, a.token); // OFFLINE: watches the queue, takes nothing
     const sub = await subscribe(c, ws, OnQueueUpdatedDocument);
     const line = (q: Array<{ id: string; queuePosition: number | null; status: string }>) => q.map((s) => [s.id, s.queuePosition, s.status]);
 
@@ -929,9 +895,9 @@ describe('Routing invariants under concurrency (one instance)', () => {
 
   it('should fill 3 agents of capacity 3 exactly from 30 concurrent chats, queue the rest 1..21, and refill as chats close', async () => {
     const c = await setup();
-    const agents = [await onlineAgent(c), await onlineAgent(c), await onlineAgent(c)];
+    const agents = [await buildOnlineAgent(c.t), await buildOnlineAgent(c.t), await buildOnlineAgent(c.t)];
     const ids = agents.map((a) => a.id).sort();
-    const watcher = await socket(c, c.sup); // the supervisor is OFFLINE: it only watches
+    const watcher = await connect(c.t, c.sup); // the supervisor is OFFLINE: it only watches
     const queueFeed = await subscribe(c, watcher, OnQueueUpdatedDocument);
 
     const started = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(c, { name: `Visitor ${i}` })));
@@ -990,9 +956,9 @@ describe('Routing invariants under concurrency (one instance)', () => {
   it('should keep every agent within capacity and leave nothing queued that an available agent could take, under mixed concurrent changes', async () => {
     const c = await setup();
     const agents = [
-      await onlineAgent(c, { maxConcurrentChats: 2, skills: ['billing'] }),
-      await onlineAgent(c, { maxConcurrentChats: 2 }),
-      await onlineAgent(c, { maxConcurrentChats: 1, skills: ['sales'] }),
+      await buildOnlineAgent(c.t, { maxConcurrentChats: 2, skills: ['billing'] }),
+      await buildOnlineAgent(c.t, { maxConcurrentChats: 2 }),
+      await buildOnlineAgent(c.t, { maxConcurrentChats: 1, skills: ['sales'] }),
     ];
     const first = await Promise.all(Array.from({ length: 12 }, (_, i) => chat(c, { skill: [null, 'billing', 'sales'][i % 3] })));
     // At once: more chats, some closes, a capacity rise, a skill change, an AWAY and back.

@@ -7,10 +7,9 @@ import {
   StartChatDocument,
   TranscriptDocument,
 } from './generated/graphql';
-import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { startCluster, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
-import { WsClient } from './support/ws';
+import { buildActiveChat, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, uniqueSkill } from './support/factories';
 
 /**
  * Instances dying: SIGKILL (a crash: nothing of the shutdown runs) and SIGTERM (a deploy: drain).
@@ -22,30 +21,11 @@ const TTL_SECONDS = 3;
 const GRACE_SECONDS = 1;
 let cluster: Cluster;
 let a: Instance, b: Instance;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster({ count: 2, env: { PRESENCE_TTL_SECONDS: String(TTL_SECONDS), PRESENCE_GRACE_SECONDS: String(GRACE_SECONDS) } });
   [a, b] = cluster.instances;
 });
-
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await cluster?.close();
-});
-
-
-async function ws(instance: Instance, token?: string): Promise<WsClient> {
-  const socket = await connect(asServer(instance), token);
-  sockets.push(socket);
-  return socket;
-}
-
-async function onlineAgent(on: Instance, skill: string, maxConcurrentChats = 3): Promise<TestAgent> {
-  const agent = await buildOnlineAgent(asServer(on), { skills: [skill], maxConcurrentChats });
-  sockets.push(agent.socket!);
-  return agent;
-}
 
 function send(through: Instance, token: string, sessionId: string, body: string, clientMessageId?: string) {
   return through.http.ok(SendMessageDocument, { input: { sessionId, body, clientMessageId } }, token).then((r) => r.sendMessage);
@@ -54,12 +34,9 @@ function send(through: Instance, token: string, sessionId: string, body: string,
 describe('an instance killed with SIGKILL', () => {
   it("should lose nothing: its clients resume on another instance with afterSeq and get exactly what they missed", async () => {
     const victim = await cluster.add();
-    const skill = uniqueSkill();
-    const agent = await onlineAgent(b, skill);
-    const { session, token: visitor } = await startChat(asServer(victim), { skill });
-    expect(session.agent?.id).toBe(agent.id);
+    const { agent, session, visitor } = await buildActiveChat(b, { via: victim, agent: { maxConcurrentChats: 3 } });
 
-    const before = await ws(victim, visitor);
+    const before = await connect(victim, visitor);
     const feed = before.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await new Promise((r) => setTimeout(r, 300));
     for (const body of ['one', 'two', 'three']) await send(b, agent.token, session.id, body);
@@ -88,7 +65,7 @@ describe('an instance killed with SIGKILL', () => {
     for (const o of outcomes) if (!o.ok) await send(a, visitor, session.id, 'retried', o.key);
 
     // ... and resumes on A from the last seq it saw.
-    const after = await ws(a, visitor);
+    const after = await connect(a, visitor);
     const resumed = after.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 3 });
     const missed = (await resumed.take(21, 10_000)).map((m) => m.messageAdded);
     expect(missed.map((m) => m.seq)).toEqual(Array.from({ length: 21 }, (_, i) => i + 4));
@@ -105,7 +82,7 @@ describe('an instance killed with SIGKILL', () => {
 
     // The crashed instance comes back (same environment, new process) and serves the same chat.
     const back = await cluster.restart(victim);
-    const there = (await ws(back, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 24 });
+    const there = (await connect(back, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 24 });
     expect((await there.next(10_000)).messageAdded.seq).toBe(25);
     await send(back, visitor, session.id, 'back again');
     expect((await there.next(10_000)).messageAdded).toMatchObject({ seq: 26, body: 'back again' });
@@ -115,10 +92,9 @@ describe('an instance killed with SIGKILL', () => {
   it('should leave no ghost agents: chats stop routing to its agents within the grace period plus the presence TTL', async () => {
     const victim = await cluster.add();
     const skill = uniqueSkill();
-    const agent = await buildOnlineAgent(asServer(victim), { skills: [skill], maxConcurrentChats: 100 });
-    sockets.push(agent.socket!);
-    const supervisor = await loginSupervisor(asServer(a));
-    const { session: first } = await startChat(asServer(a), { skill });
+    const agent = await buildOnlineAgent(victim, { skills: [skill], maxConcurrentChats: 100 });
+    const supervisor = await loginSupervisor(a);
+    const { session: first } = await startChat(a, { skill });
     expect(first.agent?.id).toBe(agent.id);
 
     await victim.kill();
@@ -128,7 +104,7 @@ describe('an instance killed with SIGKILL', () => {
     const probes: Array<{ at: number; status: string; id: string }> = [];
     while (Date.now() < bound + 1500 || !probes.some((p) => p.status === 'QUEUED')) {
       const at = Date.now();
-      const { session } = await startChat(asServer(probes.length % 2 ? a : b), { skill });
+      const { session } = await startChat(probes.length % 2 ? a : b, { skill });
       probes.push({ at, status: session.status, id: session.id });
       if (Date.now() - killedAt > 60_000) throw new Error('chats were still routed to the dead instance after 60 s');
       await new Promise((r) => setTimeout(r, 150));
@@ -147,7 +123,7 @@ describe('an instance killed with SIGKILL', () => {
     expect(agents.find((x) => x.id === agent.id)?.online).toBe(false);
 
     // Its console reconnects to a survivor: online again, and the queue drains to it.
-    agent.socket = await ws(a, agent.token);
+    agent.socket = await connect(a, agent.token);
     await waitFor(async () => {
       const rows = await sql<{ status: string }>(cluster.databaseUrl, 'select status from chat_session where id = $1', [queued.id]);
       return rows[0]?.status === 'ACTIVE';
@@ -158,10 +134,8 @@ describe('an instance killed with SIGKILL', () => {
 describe('an instance sent SIGTERM', () => {
   it('should close its WebSockets with 1001, finish the request in flight, refuse new ones and exit 0 within 10 s', async () => {
     const victim = await cluster.add();
-    const skill = uniqueSkill();
-    const agent = await onlineAgent(victim, skill);
-    const { session, token: visitor } = await startChat(asServer(a), { skill });
-    const visitorSocket = await ws(victim, visitor);
+    const { agent, session, visitor, skill } = await buildActiveChat(victim, { via: a, agent: { maxConcurrentChats: 3 } });
+    const visitorSocket = await connect(victim, visitor);
     visitorSocket.subscribe(OnMessageAddedDocument, { sessionId: session.id });
 
     // Hold the routing lock, so that a startChat through the victim is still in flight when SIGTERM comes.
@@ -204,7 +178,7 @@ describe('an instance sent SIGTERM', () => {
     const { startChat: late } = (await inFlight).data as { startChat: { session: { id: string } } };
     const rows = await sql(cluster.databaseUrl, 'select id from chat_session where id = $1', [late.session.id]);
     expect(rows).toHaveLength(1);
-    const resumed = (await ws(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const resumed = (await connect(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await send(a, visitor, session.id, 'still here');
     expect((await resumed.next(10_000)).messageAdded.body).toBe('still here');
   });

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { OnMessageAddedDocument, SendMessageDocument, StartChatDocument } from './generated/graphql';
 import { freePort } from './support/cluster';
+import { leave } from './support/leftovers';
 import { createTestDatabase, SUPERVISOR, TEST_REDIS_URL, uniqueName } from './support/env';
 import { buildOnlineAgent, connect, loginSupervisor, waitFor } from './support/factories';
 import { HttpClient } from './support/http';
@@ -19,12 +20,11 @@ let script: ChildProcess | undefined;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-});
-
-afterAll(async () => {
-  // The script and its instances share a process group of their own: nothing outlives the test.
-  if (script?.pid && script.exitCode === null && script.signalCode === null) process.kill(-script.pid, 'SIGKILL');
-  await database?.drop();
+  // The script and its instances share a process group of their own: nothing outlives the file
+  // (a leftover, so it is killed before the database is dropped).
+  leave(() => {
+    if (script?.pid && script.exitCode === null && script.signalCode === null) process.kill(-script.pid, 'SIGKILL');
+  });
 });
 
 /** Two consecutive free ports. */

@@ -3,10 +3,9 @@
  * Postgres swept by every instance, so it fires once, on one instance, whichever instances die.
  */
 import { OnSessionUpdatedDocument, SessionDocument } from './generated/graphql';
-import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { startCluster, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, connect, loginSupervisor, startChat, uniqueSkill, waitFor, type TestAgent } from './support/factories';
-import type { WsClient } from './support/ws';
+import { buildActiveChat, connect, loginSupervisor, waitFor} from './support/factories';
 
 jest.setTimeout(120_000);
 
@@ -15,7 +14,6 @@ const GRACE_SECONDS = 1;
 const REQUEUE_SECONDS = 3;
 let cluster: Cluster;
 let a: Instance, b: Instance;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster({
@@ -25,29 +23,14 @@ beforeAll(async () => {
   [a, b] = cluster.instances;
 });
 
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await cluster?.close();
-});
-
-async function activeChatOn(agentOn: Instance, chatVia: Instance): Promise<{ agent: TestAgent; sessionId: string; visitor: string }> {
-  const skill = uniqueSkill();
-  const agent = await buildOnlineAgent(asServer(agentOn), { skills: [skill] });
-  sockets.push(agent.socket!);
-  const { session, token } = await startChat(asServer(chatVia), { skill });
-  expect(session).toMatchObject({ status: 'ACTIVE', agent: { id: agent.id } });
-  return { agent, sessionId: session.id, visitor: token };
-}
-
 const requeues = (sessionId: string) =>
   sql<{ actor_kind: string; data: Record<string, unknown> }>(cluster.databaseUrl, `select actor_kind, data from session_event where session_id = $1 and kind = 'requeued'`, [sessionId]);
 
 describe('an agent whose instance is killed with SIGKILL', () => {
   it('should have its chats requeued once, REQUEUE_DISCONNECTED_SECONDS after it dropped out, and get them back when it reconnects', async () => {
     const victim = await cluster.add();
-    const { agent, sessionId, visitor } = await activeChatOn(victim, a);
-    const watcher = await connect(asServer(b), visitor);
-    sockets.push(watcher);
+    const { agent, session: { id: sessionId }, visitor } = await buildActiveChat(victim, { via: a });
+    const watcher = await connect(b, visitor);
     const updates = watcher.subscribe(OnSessionUpdatedDocument, { sessionId });
     await new Promise((r) => setTimeout(r, 200)); // the subscription is registered
 
@@ -73,8 +56,8 @@ describe('an agent whose instance is killed with SIGKILL', () => {
     const [row] = await sql<{ status: string }>(cluster.databaseUrl, 'select status from agent where id = $1', [agent.id]);
     expect(row.status).toBe('ONLINE');
 
-    sockets.push(await connect(asServer(b), agent.token));
-    const supervisor = await loginSupervisor(asServer(a));
+    await connect(b, agent.token);
+    const supervisor = await loginSupervisor(a);
     const back = await waitFor(async () => {
       const { session } = await a.http.ok(SessionDocument, { id: sessionId }, supervisor);
       return session?.status === 'ACTIVE' && session;
@@ -85,7 +68,7 @@ describe('an agent whose instance is killed with SIGKILL', () => {
   it('should still fire when every instance was down at the time it was due: within 5 s of one coming back', async () => {
     const victim = await cluster.add();
     const spare = await cluster.add();
-    const { sessionId } = await activeChatOn(victim, spare);
+    const { session: { id: sessionId } } = await buildActiveChat(victim, { via: spare });
     // Everything that could have swept dies (a and b stop sweeping for this test's duration too).
     await Promise.all([victim.kill(), spare.kill(), a.kill(), b.kill()]);
     const downAt = Date.now();

@@ -8,55 +8,30 @@ import {
   SetTypingDocument,
   TranscriptDocument,
 } from './generated/graphql';
-import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { startCluster, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, connect, loginSupervisor, startChat, type TestAgent, uniqueSkill } from './support/factories';
-import { WsClient } from './support/ws';
+import { buildActiveChat, connect, loginSupervisor} from './support/factories';
 
 /** Three real server processes on one database and one Redis. */
 jest.setTimeout(120_000);
 
 let cluster: Cluster;
 let a: Instance, b: Instance, c: Instance;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster({ count: 3 });
   [a, b, c] = cluster.instances;
 });
 
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await cluster?.close();
-});
-
-
-async function ws(instance: Instance, token?: string): Promise<WsClient> {
-  const socket = await connect(asServer(instance), token);
-  sockets.push(socket);
-  return socket;
-}
-
-/** An agent online through `instance`, and a chat routed to it, started through `via`. */
-async function activeChat(agentOn: Instance, via: Instance) {
-  const skill = uniqueSkill();
-  const agent: TestAgent = await buildOnlineAgent(asServer(agentOn), { skills: [skill], name: `Agent ${skill.slice(1, 5)}` });
-  sockets.push(agent.socket!);
-  const { session, token } = await startChat(asServer(via), { skill, name: 'Vic' });
-  expect(session.status).toBe('ACTIVE');
-  expect(session.agent?.id).toBe(agent.id);
-  return { agent, session, visitor: token };
-}
-
 describe('several instances on one Postgres and one Redis', () => {
   it('should deliver what is sent through one instance to subscribers on every other one', async () => {
-    const { agent, session, visitor } = await activeChat(a, b);
+    const { agent, session, visitor } = await buildActiveChat(a, { via: b });
 
-    const visitorOnC = (await ws(c, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id });
-    const agentOnA = (await ws(a, agent.token)).subscribe(OnMessageAddedDocument, { sessionId: session.id });
-    const supervisorOnB = (await ws(b, await loginSupervisor(asServer(b)))).subscribe(OnMessageAddedDocument, { sessionId: session.id });
+    const visitorOnC = (await connect(c, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id });
+    const agentOnA = (await connect(a, agent.token)).subscribe(OnMessageAddedDocument, { sessionId: session.id });
+    const supervisorOnB = (await connect(b, await loginSupervisor(b))).subscribe(OnMessageAddedDocument, { sessionId: session.id });
     const typingOnC = agent.socket!.subscribe(OnTypingDocument, { sessionId: session.id });
-    const updatesOnC = (await ws(c, visitor)).subscribe(OnSessionUpdatedDocument, { sessionId: session.id });
+    const updatesOnC = (await connect(c, visitor)).subscribe(OnSessionUpdatedDocument, { sessionId: session.id });
     // Subscriptions start asynchronously: one round trip through each before anything is sent.
     await new Promise((r) => setTimeout(r, 300));
 
@@ -78,9 +53,9 @@ describe('several instances on one Postgres and one Redis', () => {
   });
 
   it('should number 60 concurrent sends through two instances 1..60 and stream them in order to each instance', async () => {
-    const { agent, session, visitor } = await activeChat(a, b);
-    const feedOnA = (await ws(a, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
-    const feedOnB = (await ws(b, agent.token)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const { agent, session, visitor } = await buildActiveChat(a, { via: b });
+    const feedOnA = (await connect(a, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const feedOnB = (await connect(b, agent.token)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await new Promise((r) => setTimeout(r, 300));
 
     const sent = await Promise.all(
@@ -107,8 +82,8 @@ describe('several instances on one Postgres and one Redis', () => {
   });
 
   it('should store one message when the same send is retried through another instance at the same time', async () => {
-    const { session, visitor } = await activeChat(c, a);
-    const feed = (await ws(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const { session, visitor } = await buildActiveChat(c, { via: a });
+    const feed = (await connect(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await new Promise((r) => setTimeout(r, 300));
     const input = { sessionId: session.id, body: 'only once, please', clientMessageId: `retry-${randomUUID()}` };
 

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { OnMessageAddedDocument, SendMessageDocument } from './generated/graphql';
-import { buildOnlineAgent, connect, startChat, type TestAgent } from './support/factories';
+import { buildOnlineAgent, connect, startChat, uniqueSkill } from './support/factories';
 import { startTestServer, type TestServer } from './support/server';
-import type { WsClient } from './support/ws';
 import type { Bus } from '../src/pubsub/bus';
 import type { MessagePayload } from '../src/pubsub/topics';
 
@@ -14,18 +12,13 @@ import type { MessagePayload } from '../src/pubsub/topics';
  */
 let sender: TestServer;
 let receiver: TestServer;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   sender = await startTestServer();
   receiver = await startTestServer({ shareWith: sender });
 });
 
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await receiver?.close();
-  await sender?.close();
-});
+// Closed after the tests (leftovers), the receiver first: the sender drops the database.
 
 /** Lets the test decide what happens to each message.created publish of the sender. */
 function interceptMessages(bus: Bus, decide: (message: MessagePayload, publish: () => void) => void): () => void {
@@ -41,12 +34,10 @@ function interceptMessages(bus: Bus, decide: (message: MessagePayload, publish: 
 
 describe('a live messageAdded stream when Redis misdelivers', () => {
   it('should stay in seq order with no gap and no duplicate when publishes arrive out of order, twice, or never', async () => {
-    const skill = `s${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-    const agent: TestAgent = await buildOnlineAgent(sender, { skills: [skill] });
-    sockets.push(agent.socket!);
+    const skill = uniqueSkill();
+    const agent = await buildOnlineAgent(sender, { skills: [skill] });
     const { session, token: visitor } = await startChat(sender, { skill });
     const socket = await connect(receiver, visitor);
-    sockets.push(socket);
     const feed = socket.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await new Promise((r) => setTimeout(r, 300));
 

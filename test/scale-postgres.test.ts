@@ -7,11 +7,10 @@ import {
   StartChatDocument,
   TranscriptDocument,
 } from './generated/graphql';
-import { asServer, startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
+import { startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
 import { createTestDatabase, sql, SUPERVISOR } from './support/env';
-import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
+import { buildActiveChat, connect, waitFor} from './support/factories';
 import type { GqlResult } from './support/http';
-import { WsClient } from './support/ws';
 
 /**
  * Postgres going away under two real instances. They reach it through a TCP proxy the test
@@ -24,7 +23,6 @@ let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let proxy: TcpProxy;
 let cluster: Cluster;
 let a: Instance, b: Instance;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -32,23 +30,6 @@ beforeAll(async () => {
   cluster = await startCluster({ count: 2, databaseUrl: proxy.rewrite(database.url) });
   [a, b] = cluster.instances;
 });
-
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await cluster?.close();
-  await proxy?.close();
-  await database?.drop();
-});
-
-
-async function activeChat() {
-  const skill = uniqueSkill();
-  const agent: TestAgent = await buildOnlineAgent(asServer(a), { skills: [skill] });
-  sockets.push(agent.socket!);
-  const { session, token } = await startChat(asServer(b), { skill });
-  expect(session.status).toBe('ACTIVE');
-  return { agent, session, visitor: token };
-}
 
 /** What a client sees of a refusal while a backing service is down: retryable, nothing internal. */
 function expectRetryable(result: GqlResult<unknown>) {
@@ -62,8 +43,8 @@ function expectRetryable(result: GqlResult<unknown>) {
 
 describe('Postgres going away', () => {
   it('should refuse with a retryable error and 503 on /readyz while it is down, come back by itself, and store a retried send once', async () => {
-    const { agent, session, visitor } = await activeChat();
-    const live = (await connect(asServer(a), visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const { agent, session, visitor } = await buildActiveChat(a, { via: b });
+    const live = (await connect(a, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await new Promise((r) => setTimeout(r, 300));
     await b.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'before' } }, visitor);
     expect((await live.next(10_000)).messageAdded.seq).toBe(1);
@@ -98,7 +79,7 @@ describe('Postgres going away', () => {
   });
 
   it('should lose and double nothing when its backends are terminated while sends are in flight', async () => {
-    const { agent, session, visitor } = await activeChat();
+    const { agent, session, visitor } = await buildActiveChat(a, { via: b });
     const refusals: Array<GqlResult<unknown>> = [];
     const answered = new Map<string, number>();
     // Six clients, each sending ten messages one after another through alternating instances,

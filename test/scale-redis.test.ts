@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { OnMessageAddedDocument, SendMessageDocument, SessionDocument, TranscriptDocument } from './generated/graphql';
-import { asServer, RedisServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { RedisServer, startCluster, type Cluster, type Instance } from './support/cluster';
 import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
-import { WsClient } from './support/ws';
 
 /**
  * Redis restarting mid-chat, under two real instances. The test runs its own redis-server (no
@@ -13,26 +12,12 @@ jest.setTimeout(180_000);
 let redis: RedisServer;
 let cluster: Cluster;
 let a: Instance, b: Instance;
-const sockets: WsClient[] = [];
 
 beforeAll(async () => {
   redis = await RedisServer.start();
   cluster = await startCluster({ count: 2, redisUrl: redis.url, env: { PRESENCE_TTL_SECONDS: '3', PRESENCE_GRACE_SECONDS: '1' } });
   [a, b] = cluster.instances;
 });
-
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await cluster?.close();
-  await redis?.stop();
-});
-
-
-async function ws(instance: Instance, token?: string): Promise<WsClient> {
-  const socket = await connect(asServer(instance), token);
-  sockets.push(socket);
-  return socket;
-}
 
 type Outcome = { ok: true; seq: number } | { ok: false; code?: unknown; retryable?: unknown; status: number };
 
@@ -46,11 +31,10 @@ async function trySend(through: Instance, token: string, sessionId: string, body
 describe('Redis restarting mid-chat', () => {
   it('should report the outage on /readyz, keep chats going once it is back, and let a client resuming by seq miss nothing', async () => {
     const skill = uniqueSkill();
-    const agent: TestAgent = await buildOnlineAgent(asServer(a), { skills: [skill] });
-    sockets.push(agent.socket!);
-    const { session, token: visitor } = await startChat(asServer(b), { skill });
+    const agent: TestAgent = await buildOnlineAgent(a, { skills: [skill] });
+    const { session, token: visitor } = await startChat(b, { skill });
     expect(session.agent?.id).toBe(agent.id);
-    const live = (await ws(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const live = (await connect(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await new Promise((r) => setTimeout(r, 300));
     const send = (through: Instance, token: string, body: string, key: string = randomUUID()) => trySend(through, token, session.id, body, key);
     expect(await send(a, agent.token, 'before')).toEqual({ ok: true, seq: 1 });
@@ -80,7 +64,7 @@ describe('Redis restarting mid-chat', () => {
     await live.expectQuiet(500);
 
     // A client that resumes by seq, anywhere, misses nothing.
-    const resumed = (await ws(a, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 1 });
+    const resumed = (await connect(a, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 1 });
     expect((await resumed.take(4, 10_000)).map((m) => m.messageAdded.seq)).toEqual([2, 3, 4, 5]);
     // ... and live messages reach it, sent through the other instance.
     expect(await send(b, visitor, 'and live')).toEqual({ ok: true, seq: 6 });
@@ -93,13 +77,12 @@ describe('Redis restarting mid-chat', () => {
 
   it('should route a chat that was queued during the outage to an agent that stayed connected, once Redis is back', async () => {
     const skill = uniqueSkill();
-    const agent: TestAgent = await buildOnlineAgent(asServer(a), { skills: [skill] });
-    sockets.push(agent.socket!);
+    const agent: TestAgent = await buildOnlineAgent(a, { skills: [skill] });
 
     await redis.stop();
     await waitFor(async () => (await b.get('/readyz')).status === 503, 10_000);
     // B cannot see A's consoles while Redis is down: the chat waits in the queue.
-    const { session, token } = await startChat(asServer(b), { skill });
+    const { session, token } = await startChat(b, { skill });
     expect(session.status).toBe('QUEUED');
 
     await redis.start();
@@ -114,9 +97,8 @@ describe('Redis restarting mid-chat', () => {
   it('should keep accepting sends with rate limits on, each instance falling back to its own buckets', async () => {
     const limited = await cluster.add({ RATE_LIMITS: 'on', RATE_SEND_MESSAGE: '1000:1000', RATE_START_CHAT: '1000:1000', RATE_LOGIN: '1000:1000' });
     const skill = uniqueSkill();
-    const agent = await buildOnlineAgent(asServer(limited), { skills: [skill] });
-    sockets.push(agent.socket!);
-    const { session, token } = await startChat(asServer(limited), { skill });
+    await buildOnlineAgent(limited, { skills: [skill] });
+    const { session, token } = await startChat(limited, { skill });
 
     await redis.stop();
     await waitFor(async () => (await limited.get('/readyz')).status === 503, 10_000);

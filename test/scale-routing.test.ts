@@ -6,7 +6,7 @@ import {
   SessionDocument,
   StartChatDocument,
 } from './generated/graphql';
-import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { startCluster, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
 import { buildOnlineAgent, loginSupervisor, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
 import type { Subscription } from './support/ws';
@@ -16,34 +16,21 @@ jest.setTimeout(180_000);
 
 let cluster: Cluster;
 let a: Instance, b: Instance;
-const agents: TestAgent[] = [];
 
 beforeAll(async () => {
   cluster = await startCluster({ count: 2 });
   [a, b] = cluster.instances;
 });
 
-afterAll(async () => {
-  await Promise.all(agents.map((x) => x.socket?.dispose()));
-  await cluster?.close();
-});
-
-
-async function onlineAgent(on: Instance, skill: string, maxConcurrentChats = 3): Promise<TestAgent> {
-  const agent = await buildOnlineAgent(asServer(on), { skills: [skill], maxConcurrentChats });
-  agents.push(agent);
-  return agent;
-}
-
 describe('routing with several instances', () => {
   it('should route a chat started on one instance to an agent whose console is on another', async () => {
     const skill = uniqueSkill();
-    const agent = await onlineAgent(a, skill);
-    const supervisor = await loginSupervisor(asServer(b));
+    const agent = await buildOnlineAgent(a, { skills: [skill], maxConcurrentChats: 3 });
+    const supervisor = await loginSupervisor(b);
 
     const seenFromB = (await b.http.ok(AgentsDocument, {}, supervisor)).agents.find((x) => x.id === agent.id);
     expect(seenFromB).toMatchObject({ status: 'ONLINE', online: true });
-    const { session } = await startChat(asServer(b), { skill });
+    const { session } = await startChat(b, { skill });
     expect(session.status).toBe('ACTIVE');
     expect(session.agent?.id).toBe(agent.id);
 
@@ -53,15 +40,15 @@ describe('routing with several instances', () => {
       const { agents: team } = await b.http.ok(AgentsDocument, {}, supervisor);
       return team.find((x) => x.id === agent.id)?.online === false;
     }, 15_000);
-    const { session: later } = await startChat(asServer(b), { skill });
+    const { session: later } = await startChat(b, { skill });
     expect(later.status).toBe('QUEUED');
   });
 
   it('should keep every agent within capacity and route every waiting chat once while chats start and close at once through all instances', async () => {
     const skill = uniqueSkill();
     const team: TestAgent[] = [];
-    for (let i = 0; i < 4; i++) team.push(await onlineAgent(i % 2 ? a : b, skill, 2));
-    const supervisor = await loginSupervisor(asServer(a));
+    for (let i = 0; i < 4; i++) team.push(await buildOnlineAgent(i % 2 ? a : b, { skills: [skill], maxConcurrentChats: 2 }));
+    const supervisor = await loginSupervisor(a);
 
     // A sampler watches the books while it all happens: no agent ever above 2 ACTIVE sessions.
     let sampling = true;
@@ -126,10 +113,10 @@ describe('routing with several instances', () => {
     let supervisor: string;
 
     beforeAll(async () => {
-      supervisor = await loginSupervisor(asServer(a));
+      supervisor = await loginSupervisor(a);
       // Three consoles on each instance: presence is shared through Redis.
       team = [];
-      for (let i = 0; i < 6; i++) team.push(await onlineAgent(i % 2 ? a : b, skill));
+      for (let i = 0; i < 6; i++) team.push(await buildOnlineAgent(i % 2 ? a : b, { skills: [skill], maxConcurrentChats: 3 }));
     });
 
     it('should assign exactly 18, each agent at 3, and queue the rest at 1..22 when they start concurrently through two instances', async () => {

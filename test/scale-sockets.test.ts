@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { print } from 'graphql';
 import WebSocket from 'ws';
 import { AgentsDocument, OnMessageAddedDocument, OnTypingDocument, SendMessageDocument } from './generated/graphql';
-import { asServer, startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
+import { startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
 import { sql } from './support/env';
-import { buildOnlineAgent, buildAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
+import { buildActiveChat, buildAgent, connect, loginSupervisor, startChat, waitFor, uniqueSkill } from './support/factories';
+import { leave } from './support/leftovers';
 import { WsClient } from './support/ws';
 
 /**
@@ -19,21 +20,16 @@ let cluster: Cluster;
 let patient: Instance; // keepalive long enough not to interfere with the slow-consumer test
 let reaper: Instance; // keepalive of 2 s
 let redis: Redis;
-const sockets: Array<{ dispose(): Promise<void> | void }> = [];
 
 beforeAll(async () => {
   cluster = await startCluster({ count: 1, env: { WS_KEEPALIVE_SECONDS: '120' } });
   patient = cluster.instances[0];
   reaper = await cluster.add({ WS_KEEPALIVE_SECONDS: '2' });
   redis = new Redis(cluster.redisUrl, { lazyConnect: true });
+  leave(() => redis.disconnect());
   await redis.connect();
 });
 
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  redis?.disconnect();
-  await cluster?.close();
-});
 
 
 /** A graphql-transport-ws client by hand, so the test can stop it reading or cut its network. */
@@ -50,7 +46,7 @@ class RawSocket {
   static async open(url: string, token: string): Promise<RawSocket> {
     const ws = new WebSocket(url, 'graphql-transport-ws');
     const socket = new RawSocket(ws);
-    sockets.push({ dispose: () => ws.terminate() });
+    leave(() => ws.terminate());
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
     await waitFor(async () => socket.frames.some((f) => f.type === 'connection_ack'), 10_000);
@@ -76,18 +72,9 @@ async function listeners(channel: string): Promise<number> {
   return Number(reply[1]);
 }
 
-async function activeChat(on: Instance) {
-  const skill = uniqueSkill();
-  const agent: TestAgent = await buildOnlineAgent(asServer(on), { skills: [skill] });
-  sockets.push(agent.socket!);
-  const { session, token } = await startChat(asServer(on), { skill });
-  expect(session.agent?.id).toBe(agent.id);
-  return { agent, session, visitor: token };
-}
-
 describe('a subscriber that reads slower than its chat moves', () => {
   it('should be closed once it falls too far behind, its subscription freed, and then resume by seq with nothing lost', async () => {
-    const { agent, session, visitor } = await activeChat(patient);
+    const { agent, session, visitor } = await buildActiveChat(patient);
     // Its network passes 16 KB/s from the server; the agent writes long messages as fast as it can.
     const network = new TcpProxy('127.0.0.1', patient.port);
     await network.listen();
@@ -135,8 +122,7 @@ describe('a subscriber that reads slower than its chat moves', () => {
       expect(seen).toEqual(Array.from({ length: last }, (_, i) => i + 1));
       const [{ last_seq: total }] = await sql<{ last_seq: number }>(cluster.databaseUrl, 'select last_seq from chat_session where id = $1', [session.id]);
       expect(total).toBe(sent);
-      const again = await connect(asServer(patient), visitor);
-      sockets.push(again);
+      const again = await connect(patient, visitor);
       const resumed = again.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: last });
       const rest = await resumed.take(total - last, 30_000);
       expect(rest.map((m) => m.messageAdded.seq)).toEqual(Array.from({ length: total - last }, (_, i) => last + i + 1));
@@ -150,10 +136,10 @@ describe('a subscriber that reads slower than its chat moves', () => {
 describe('a connection that goes silent (half-open)', () => {
   it('should be reaped by the keepalive, freeing its subscriptions, Redis channels and presence', async () => {
     const skill = uniqueSkill();
-    const agent = await buildAgent(asServer(reaper), { skills: [skill] });
+    const agent = await buildAgent(reaper, { skills: [skill] });
     await reaper.http.ok(`mutation { setStatus(status: ONLINE) { id } }`, undefined, agent.token);
-    const { session, token: visitor } = await startChat(asServer(reaper), { skill });
-    const supervisor = await loginSupervisor(asServer(patient));
+    const { session, token: visitor } = await startChat(reaper, { skill });
+    const supervisor = await loginSupervisor(patient);
 
     // Both reach the reaper through a network the test can cut.
     const network = new TcpProxy('127.0.0.1', reaper.port);
@@ -191,8 +177,7 @@ describe('a connection that goes silent (half-open)', () => {
       await network.close();
     }
     // Others carry on.
-    const other: WsClient = await connect(asServer(reaper), visitor);
-    sockets.push(other);
+    const other: WsClient = await connect(reaper, visitor);
     const feed = other.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     await reaper.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'still here' } }, visitor);
     expect((await feed.next(10_000)).messageAdded.body).toBe('still here');

@@ -50,11 +50,6 @@ beforeAll(async () => {
   [s1, s2, s3] = [one, two, three].map((c) => ({ id: c.session.id, token: c.token }));
   expect([one.session.status, two.session.status, three.session.status]).toEqual(['ACTIVE', 'ACTIVE', 'QUEUED']);
 });
-afterAll(async () => {
-  await alpha.socket?.dispose();
-  await beta.socket?.dispose();
-  await t.close();
-});
 
 /** The live view of S1 its own visitor has: nothing a stranger does may show up here. */
 async function watch(sessionId: string, token: string) {

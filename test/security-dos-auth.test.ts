@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { ROUTING_LOCK } from '../src/services/routing';
-import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
+import { startCluster, type Cluster, type Instance } from './support/cluster';
 import { SUPERVISOR } from './support/env';
-import { buildActiveChat, buildAgent, startChat, uniqueSkill } from './support/factories';
+import { buildActiveChat, buildAgent, startChat, uniqueSkill, type Target } from './support/factories';
 import { floodInChild, measureAttack, NORMAL_P95_MS, sleep } from './support/security';
-import type { TestServer } from './support/server';
 import {
   CloseChatDocument,
   CreateAgentDocument,
@@ -28,7 +27,7 @@ import {
  */
 let cluster: Cluster;
 let server: Instance;
-let t: TestServer;
+let t: Target;
 
 const from = (ip: string) => ({ 'x-forwarded-for': ip });
 const probe = async () => {
@@ -39,12 +38,9 @@ const probe = async () => {
 beforeAll(async () => {
   cluster = await startCluster({ count: 1, env: { RATE_LIMITS: 'on', TRUST_PROXY: '1', RATE_START_CHAT: '1000:1000', RATE_LOGIN: '1000:1000' } });
   server = cluster.instances[0];
-  t = asServer(server);
+  t = server;
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-});
 
 const codeOf = (errors: Array<{ extensions?: Record<string, unknown> }> | undefined) => (errors?.[0]?.extensions?.code as string | undefined) ?? 'OK';
 describe('Mutation.login: a scrypt flood with a new email per request', () => {

@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { asServer, startCluster, type Cluster, type Instance } from './support/cluster';
-import { startChat } from './support/factories';
+import { startCluster, type Cluster, type Instance } from './support/cluster';
+import { startChat, type Target } from './support/factories';
 import { measureAttack, NORMAL_P95_MS, RawSocket, sleep } from './support/security';
-import { startTestServer, type TestServer } from './support/server';
+import { startTestServer } from './support/server';
 
 /**
  * Connection exhaustion (Hardening II, item 4) and /metrics exposure ("Also"), against a real
@@ -12,7 +12,7 @@ import { startTestServer, type TestServer } from './support/server';
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
 let cluster: Cluster;
 let server: Instance;
-let t: TestServer;
+let t: Target;
 
 const healthz = async () => {
   const response = await fetch(`${server.base}/healthz`);
@@ -31,12 +31,9 @@ beforeAll(async () => {
     env: { HTTP_HEADERS_TIMEOUT_MS: '2000', WS_MAX_SOCKETS_PER_IP: '20', WS_IDLE_SECONDS: '2', METRICS_PUBLIC: '0', METRICS_TOKEN },
   });
   server = cluster.instances[0];
-  t = asServer(server);
+  t = server;
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-});
 
 describe('silent TCP connections', () => {
   it('should close 500 connections that send nothing within the headers timeout, count them, and keep serving meanwhile', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startCluster, type Cluster, type Instance } from './support/cluster';
 import { attackTarget, flood, floodInChild, measureAttack, NORMAL_P95_MS, post, RawSocket } from './support/security';
-import type { TestServer } from './support/server';
+import type { Target } from './support/factories';
 
 /**
  * Documents cheap to send and dear to check or to answer (Hardening II, items 1 and 3, and the
@@ -10,7 +10,7 @@ import type { TestServer } from './support/server';
  */
 let cluster: Cluster;
 let server: Instance;
-let t: TestServer;
+let t: Target;
 let visitor: string;
 let sessionId: string;
 
@@ -21,9 +21,6 @@ beforeAll(async () => {
   ({ server, t, token: visitor, sessionId, probe } = await attackTarget(cluster));
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-});
 
 const codes = (response: { json?: { errors?: Array<{ extensions?: { code?: unknown } }> } }) => response.json?.errors?.map((e) => e.extensions?.code);
 

@@ -2,11 +2,10 @@ import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import path from 'node:path';
 import { startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
-import { buildActiveChat, waitFor } from './support/factories';
+import { buildActiveChat, waitFor, type Target } from './support/factories';
 import type { WsClient } from './support/ws';
 import { createTestDatabase, sql } from './support/env';
 import { attackTarget, flood, floodInChild, measureAttack, NORMAL_P95_MS, RawSocket, sleep } from './support/security';
-import type { TestServer } from './support/server';
 
 /**
  * One visitor against everyone else (Hardening II, items 2 and 5): subscriptions without end,
@@ -19,7 +18,7 @@ let database: { url: string; drop(): Promise<void> };
 /** Between the server and Postgres: counts what the server sends it. */
 let postgres: TcpProxy;
 let server: Instance;
-let t: TestServer;
+let t: Target;
 let visitor: string;
 let sessionId: string;
 
@@ -72,27 +71,36 @@ beforeAll(async () => {
   ({ server, t, token: visitor, sessionId, probe } = await attackTarget(cluster));
 }, 60_000);
 
-afterAll(async () => {
-  await cluster?.close();
-  await postgres?.close();
-  await database?.drop();
-});
+
+/**
+ * One visitor socket sends what `flood` writes, then the test waits 3 s, measured as an attack
+ * (the normal client's probe meanwhile); `check` sees the socket still open, then it is closed.
+ */
+async function floodOneSocket(label: string, flood: (socket: RawSocket) => void, check: (socket: RawSocket, measure: Awaited<ReturnType<typeof measureAttack>>) => Promise<void>) {
+  const socket = new RawSocket(t.wsUrl);
+  try {
+    await socket.init(visitor);
+    const measure = await measureAttack(
+      label,
+      server.pid,
+      async () => {
+        flood(socket);
+        await sleep(3000);
+      },
+      probe,
+    );
+    await check(socket, measure);
+  } finally {
+    await socket.close();
+  }
+}
 
 describe('subscriptions per socket', () => {
   it('should hold at most 100 of 10,000 typing subscriptions on one socket, refuse the excess by name, keep the socket and everyone else fast', async () => {
     const before = await metric('switchboard_subscriptions_active');
-    const socket = new RawSocket(t.wsUrl);
-    try {
-      await socket.init(visitor);
-      const measure = await measureAttack(
-        '10,000 typing subscriptions on one socket (3 s)',
-        server.pid,
-        async () => {
-          for (let i = 0; i < 10_000; i++) socket.start(TYPING, { id: sessionId });
-          await sleep(3000);
-        },
-        probe,
-      );
+    await floodOneSocket('10,000 typing subscriptions on one socket (3 s)', (socket) => {
+      for (let i = 0; i < 10_000; i++) socket.start(TYPING, { id: sessionId });
+    }, async (socket, measure) => {
       const errors = socket.frames.filter((f) => f.type === 'error').map(errorCode);
       const byLimit = errors.filter((e) => e.extensions?.code === 'BAD_USER_INPUT');
       expect(byLimit.length).toBeGreaterThan(0);
@@ -105,33 +113,20 @@ describe('subscriptions per socket', () => {
       expect(socket.isOpen).toBe(true);
       expect(measure.probe.p95).toBeLessThan(NORMAL_P95_MS);
       expect(measure.rssMb.peak - measure.rssMb.before).toBeLessThan(100);
-    } finally {
-      await socket.close();
-    }
+    });
     // Closing the socket frees all of them.
     await sleep(300);
     expect(await metric('switchboard_subscriptions_active')).toBe(before);
   });
 
   it('should rate-limit 20,000 subscribe/complete pairs, the server spending little CPU on them', async () => {
-    const socket = new RawSocket(t.wsUrl);
-    try {
-      await socket.init(visitor);
-      const measure = await measureAttack(
-        '20,000 subscribe/complete pairs (3 s)',
-        server.pid,
-        async () => {
-          for (let i = 0; i < 20_000; i++) socket.send({ id: socket.start(TYPING, { id: sessionId }), type: 'complete' });
-          await sleep(3000);
-        },
-        probe,
-      );
+    await floodOneSocket('20,000 subscribe/complete pairs (3 s)', (socket) => {
+      for (let i = 0; i < 20_000; i++) socket.send({ id: socket.start(TYPING, { id: sessionId }), type: 'complete' });
+    }, async (socket, measure) => {
       expect(socket.isOpen).toBe(true);
       expect(measure.probe.p95).toBeLessThan(NORMAL_P95_MS);
       expect(measure.cpuMs).toBeLessThan(1500);
-    } finally {
-      await socket.close();
-    }
+    });
   });
 });
 

@@ -14,9 +14,6 @@ let prod: TestServer;
 beforeAll(async () => {
   [dev, prod] = await Promise.all([startTestServer(), startTestServer({ env: { NODE_ENV: 'production' } })]);
 });
-afterAll(async () => {
-  await Promise.all([dev.close(), prod.close()]);
-});
 afterEach(() => {
   jest.restoreAllMocks();
 });
@@ -192,9 +189,6 @@ describe('CORS_ORIGINS', () => {
   const evil = 'https://evil.example';
   beforeAll(async () => {
     t = await startTestServer({ env: { CORS_ORIGINS: `${good}, https://other.example` } });
-  });
-  afterAll(async () => {
-    await t.close();
   });
 
   const preflight = (server: TestServer, origin: string) =>

@@ -13,9 +13,6 @@ let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
 });
-afterAll(async () => {
-  await t.close();
-});
 
 /** `__type(name: "Query") { fields { type { ofType { … { name } } } } }`, `depth` levels deep (cheap to run). */
 function deepType(depth: number, root = '__type(name: "Query")'): string {

@@ -26,16 +26,24 @@ function expectRateLimited(result: { data?: unknown; errors?: ReadonlyArray<{ ex
 const WS_SEND = 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { seq } }';
 const WS_START = 'mutation { startChat(input: { name: "ws" }) { visitorToken } }';
 
+/** One startChat over a fresh socket whose upgrade carried `X-Forwarded-For: xff`. */
+async function startOverWs(server: { wsUrl: string }, xff: string) {
+  const socket = new RawSocket(server.wsUrl, { headers: { 'x-forwarded-for': xff } });
+  try {
+    await socket.init();
+    const { errors, data } = await socket.run(WS_START);
+    return { errors, data };
+  } finally {
+    await socket.close();
+  }
+}
+
 describe('sendMessage, per sender, across two instances sharing Redis', () => {
   let a: TestServer;
   let b: TestServer;
   beforeAll(async () => {
     a = await startTestServer({ env: { ...ON, RATE_SEND_MESSAGE: '3:1' } });
     b = await startTestServer({ shareWith: a, env: { ...ON, RATE_SEND_MESSAGE: '3:1' } });
-  });
-  afterAll(async () => {
-    await b.close();
-    await a.close();
   });
 
   it('should refuse the fourth message wherever it is sent, storing and publishing nothing', async () => {
@@ -80,10 +88,6 @@ describe('startChat per IP and login per email and IP, across two instances', ()
     a = await startTestServer({ env });
     b = await startTestServer({ shareWith: a, env });
   });
-  afterAll(async () => {
-    await b.close();
-    await a.close();
-  });
 
   it('should refuse the third chat from one IP, whatever X-Forwarded-For says without TRUST_PROXY, storing nothing', async () => {
     await a.http.ok(StartChatDocument, { input: { name: 'one' } });
@@ -97,11 +101,7 @@ describe('startChat per IP and login per email and IP, across two instances', ()
       const headers: Record<string, string> = xff ? { 'x-forwarded-for': xff } : {};
       expectRateLimited(await server.http.request(StartChatDocument, { input: { name: 'three', message: 'spam' } }, undefined, headers));
     }
-    const socket = new RawSocket(b.wsUrl, { headers: { 'x-forwarded-for': '198.51.100.9' } });
-    await socket.init();
-    const ws = await socket.run(WS_START);
-    expectRateLimited({ errors: ws.errors, data: ws.data });
-    await socket.close();
+    expectRateLimited(await startOverWs(b, '198.51.100.9'));
     expect(await counts(a)).toEqual(before);
   });
 
@@ -130,9 +130,6 @@ describe('X-Forwarded-For with TRUST_PROXY=1', () => {
   beforeAll(async () => {
     t = await startTestServer({ env: { ...ON, RATE_START_CHAT: '1:1', TRUST_PROXY: '1' } });
   });
-  afterAll(async () => {
-    await t.close();
-  });
 
   it('should key startChat by the first hop, on HTTP and WebSocket', async () => {
     const start = (xff: string) => t.http.request(StartChatDocument, { input: { name: 'proxied' } }, undefined, { 'x-forwarded-for': xff });
@@ -141,16 +138,9 @@ describe('X-Forwarded-For with TRUST_PROXY=1', () => {
     expect((await start('203.0.113.2, 203.0.113.1')).errors).toBeUndefined();
 
     const before = await counts(t);
-    const socket = new RawSocket(t.wsUrl, { headers: { 'x-forwarded-for': '203.0.113.2' } });
-    await socket.init();
-    const ws = await socket.run(WS_START);
-    expectRateLimited({ errors: ws.errors, data: ws.data });
-    await socket.close();
+    expectRateLimited(await startOverWs(t, '203.0.113.2'));
     expect(await counts(t)).toEqual(before);
-    const fresh = new RawSocket(t.wsUrl, { headers: { 'x-forwarded-for': '203.0.113.3' } });
-    await fresh.init();
-    expect((await fresh.run(WS_START)).errors).toEqual([]);
-    await fresh.close();
+    expect((await startOverWs(t, '203.0.113.3')).errors).toEqual([]);
   });
 });
 
@@ -174,9 +164,8 @@ describe('Redis failing under the rate limiter', () => {
   beforeAll(async () => {
     t = await startTestServer({ env: { ...ON, RATE_START_CHAT: '2:1' } });
   });
-  afterAll(async () => {
+  afterAll(() => {
     jest.restoreAllMocks();
-    await t.close();
   });
 
   it('should fall back to in-memory buckets: no 500, and still limited', async () => {

@@ -16,9 +16,6 @@ let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
 });
-afterAll(async () => {
-  await t.close();
-});
 
 const key = (secret: string) => new TextEncoder().encode(secret);
 
@@ -147,9 +144,6 @@ describe('identity hashes', () => {
   let idt: TestServer;
   beforeAll(async () => {
     idt = await startTestServer({ env: { IDENTITY_SECRET: SECRET } });
-  });
-  afterAll(async () => {
-    await idt.close();
   });
 
   it('should link a valid pair to the same verified customer', async () => {

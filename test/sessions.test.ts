@@ -1,3 +1,4 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { createHmac } from 'node:crypto';
 import {
   CloseChatDocument,
@@ -18,8 +19,8 @@ import {
   type StartChatInput,
 } from './generated/graphql';
 import { sql, uniqueName } from './support/env';
-import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, waitFor, type TestAgent } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { buildActiveChat, buildAgent, buildOnlineAgent, startChat, waitFor, type TestAgent } from './support/factories';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 import { WsClient } from './support/ws';
 
 /**
@@ -28,27 +29,26 @@ import { WsClient } from './support/ws';
  */
 let t: TestServer;
 let supervisor: string;
-const sockets: WsClient[] = [];
 
-beforeAll(async () => {
-  t = await startTestServer();
-  supervisor = await loginSupervisor(t);
-});
-
-afterAll(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  await t?.close();
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
 const newSkill = () => uniqueName('sk').toLowerCase();
 
 /** A chat with a skill of its own unless the test names one. */
 const chat = (input: StartChatInput = {}, token?: string) => startChat(t, { skill: newSkill(), ...input }, token);
 
-async function onlineAgent(overrides: Parameters<typeof buildOnlineAgent>[1] = {}): Promise<TestAgent> {
-  const agent = await buildOnlineAgent(t, overrides);
-  sockets.push(agent.socket!);
-  return agent;
+/** The refusals an agents-only query starts with: no token, then a customer's. */
+function agentsOnly(document: TypedDocumentNode<unknown, Record<string, never>>) {
+  it('should require authentication', async () => {
+    const { code } = await t.http.fail(document, {});
+    expect(code).toBe('UNAUTHENTICATED');
+  });
+
+  it('should refuse a customer with FORBIDDEN', async () => {
+    const { token } = await chat();
+    const { code } = await t.http.fail(document, {}, token);
+    expect(code).toBe('FORBIDDEN');
+  });
 }
 
 /** How many rows each table holds (to show that a refused call stored nothing). */
@@ -177,9 +177,6 @@ describe('Mutation.startChat', () => {
     beforeAll(async () => {
       ti = await startTestServer({ env: { IDENTITY_SECRET: secret } });
     });
-    afterAll(async () => {
-      await ti?.close();
-    });
 
     it('should link a valid externalId + identityHash to the same verified customer across anonymous chats', async () => {
       const externalId = uniqueName('user');
@@ -236,8 +233,8 @@ describe('Query.session', () => {
   it("should show an agent its assigned and the queued sessions, but not another agent's", async () => {
     const skillA = newSkill();
     const skillB = newSkill();
-    const a = await onlineAgent({ skills: [skillA] });
-    const b = await onlineAgent({ skills: [skillB] });
+    const a = await buildOnlineAgent(t, { skills: [skillA] });
+    const b = await buildOnlineAgent(t, { skills: [skillB] });
     const withA = await chat({ skill: skillA });
     const withB = await chat({ skill: skillB });
     const queued = await chat();
@@ -253,7 +250,7 @@ describe('Query.session', () => {
 
   it('should show a supervisor any session', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const active = await chat({ skill });
     const queued = await chat();
     expect(await viewSession(active.session.id, supervisor)).toMatchObject({ status: 'ACTIVE', agent: { id: agent.id } });
@@ -304,7 +301,7 @@ describe('Query.sessions', () => {
 
   beforeAll(async () => {
     skill = newSkill();
-    agent = await onlineAgent({ skills: [skill], maxConcurrentChats: 10 });
+    agent = await buildOnlineAgent(t, { skills: [skill], maxConcurrentChats: 10 });
     for (let i = 0; i < 7; i++) {
       const { session } = await chat({ skill, name: `Pager ${i}` });
       expect(session.agent?.id).toBe(agent.id);
@@ -312,20 +309,11 @@ describe('Query.sessions', () => {
     }
   });
 
-  it('should require authentication', async () => {
-    const { code } = await t.http.fail(SessionsDocument, {});
-    expect(code).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse a customer with FORBIDDEN', async () => {
-    const { token } = await chat();
-    const { code } = await t.http.fail(SessionsDocument, {}, token);
-    expect(code).toBe('FORBIDDEN');
-  });
+  agentsOnly(SessionsDocument);
 
   it('should list only the sessions assigned to the agent, newest first', async () => {
     const otherSkill = newSkill();
-    const other = await onlineAgent({ skills: [otherSkill] });
+    const other = await buildOnlineAgent(t, { skills: [otherSkill] });
     const notMine = await chat({ skill: otherSkill });
     expect(notMine.session.agent?.id).toBe(other.id);
     const result = await page(agent.token);
@@ -397,23 +385,14 @@ describe('Query.sessions', () => {
 });
 
 describe('Query.queue', () => {
-  it('should require authentication', async () => {
-    const { code } = await t.http.fail(QueueDocument, {});
-    expect(code).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse a customer with FORBIDDEN', async () => {
-    const { token } = await chat();
-    const { code } = await t.http.fail(QueueDocument, {}, token);
-    expect(code).toBe('FORBIDDEN');
-  });
+  agentsOnly(QueueDocument);
 
   it('should list the queued sessions first in line first, with their place in their skill line', async () => {
     const agent = await buildAgent(t);
     const skillX = newSkill();
     const skillY = newSkill();
     const activeSkill = newSkill();
-    await onlineAgent({ skills: [activeSkill] });
+    await buildOnlineAgent(t, { skills: [activeSkill] });
     const active = await chat({ skill: activeSkill });
     expect(active.session.status).toBe('ACTIVE');
     const x1 = await chat({ skill: skillX });
@@ -456,7 +435,7 @@ describe('Mutation.closeChat', () => {
 
   it('should let the agent close its chat and free its capacity for the next in line', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill], maxConcurrentChats: 1 });
+    const agent = await buildOnlineAgent(t, { skills: [skill], maxConcurrentChats: 1 });
     const first = await chat({ skill });
     const waiting = await chat({ skill });
     expect(first.session.agent?.id).toBe(agent.id);
@@ -473,7 +452,7 @@ describe('Mutation.closeChat', () => {
 
   it("should let a supervisor close any chat and free the agent's capacity", async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session } = await chat({ skill });
     expect((await t.http.ok(MeDocument, {}, agent.token)).me?.activeChats).toBe(1);
     const { closeChat } = await t.http.ok(CloseChatDocument, { sessionId: session.id }, supervisor);
@@ -483,7 +462,7 @@ describe('Mutation.closeChat', () => {
 
   it('should leave an already closed chat as it was', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session, token } = await chat({ skill });
     await chat({ skill });
     expect((await t.http.ok(MeDocument, {}, agent.token)).me?.activeChats).toBe(2);
@@ -500,7 +479,7 @@ describe('Mutation.closeChat', () => {
 
   it('should answer NOT_FOUND to a stranger and leave the chat open', async () => {
     const skill = newSkill();
-    await onlineAgent({ skills: [skill] });
+    await buildOnlineAgent(t, { skills: [skill] });
     const otherAgent = await buildAgent(t);
     const { session, token } = await chat({ skill });
     const stranger = await chat();
@@ -516,9 +495,7 @@ describe('Mutation.closeChat', () => {
 
 describe('Mutation.rateChat', () => {
   async function closedChat() {
-    const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
-    const { session, token } = await chat({ skill });
+    const { session, visitor: token, agent } = await buildActiveChat(t);
     await t.http.ok(CloseChatDocument, { sessionId: session.id }, token);
     return { session, token, agent };
   }
@@ -539,7 +516,7 @@ describe('Mutation.rateChat', () => {
 
   it('should refuse to rate a chat that is not closed with CONFLICT', async () => {
     const skill = newSkill();
-    await onlineAgent({ skills: [skill] });
+    await buildOnlineAgent(t, { skills: [skill] });
     const active = await chat({ skill });
     const queued = await chat();
     for (const c of [active, queued]) {
@@ -591,9 +568,7 @@ describe('Mutation.rateChat', () => {
 describe('Mutation.markRead', () => {
   /** An active chat with three messages: visitor, agent, visitor. */
   async function chatWithMessages() {
-    const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
-    const { session, token } = await chat({ skill, message: 'one' });
+    const { session, visitor: token, agent } = await buildActiveChat(t, { message: 'one' });
     await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'two' } }, agent.token);
     await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'three' } }, token);
     return { session, token, agent };
@@ -656,7 +631,7 @@ describe('Mutation.setTyping', () => {
 
   it('should return true to either participant and show the other side the indicator', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill], name: 'Tara' });
+    const agent = await buildOnlineAgent(t, { skills: [skill], name: 'Tara' });
     const { session, token } = await chat({ skill, name: 'Tess' });
     const visitorWs = new WsClient(t.wsUrl, token);
     try {
@@ -681,7 +656,7 @@ describe('Mutation.setTyping', () => {
 
   it('should answer NOT_FOUND to a stranger and FORBIDDEN to a supervisor, who is no participant', async () => {
     const skill = newSkill();
-    await onlineAgent({ skills: [skill] });
+    await buildOnlineAgent(t, { skills: [skill] });
     const { session } = await chat({ skill });
     const stranger = await chat();
     const otherAgent = await buildAgent(t);
@@ -698,9 +673,9 @@ describe('session audit trail', () => {
     const { session, token } = await chat({ skill, message: 'need help' });
     expect(session.status).toBe('QUEUED');
 
-    const first = await onlineAgent({ skills: [skill] });
+    const first = await buildOnlineAgent(t, { skills: [skill] });
     await waitFor(async () => (await viewSession(session.id, token))?.agent?.id === first.id, 10_000);
-    const second = await onlineAgent({ skills: [skill] });
+    const second = await buildOnlineAgent(t, { skills: [skill] });
     const transferred = (await t.http.ok(TransferChatDocument, { sessionId: session.id, toAgentId: second.id }, first.token)).transferChat;
     expect(transferred.agent?.id).toBe(second.id);
 
@@ -723,7 +698,7 @@ describe('session audit trail', () => {
 
   it('should record created then assigned for a chat routed at once', async () => {
     const skill = newSkill();
-    const agent = await onlineAgent({ skills: [skill] });
+    const agent = await buildOnlineAgent(t, { skills: [skill] });
     for (let i = 0; i < 5; i++) {
       const { session } = await chat({ skill });
       expect(session.agent?.id).toBe(agent.id);

@@ -7,9 +7,6 @@ let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();
 });
-afterAll(async () => {
-  await t.close();
-});
 
 describe('a chat, end to end', () => {
   it('should route a visitor to an online agent and carry messages both ways live', async () => {

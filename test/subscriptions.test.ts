@@ -18,31 +18,21 @@ import {
   type SendMessageInput,
 } from './generated/graphql';
 import { sql } from './support/env';
-import { buildAgent, buildOnlineAgent, connect, loginSupervisor, startChat, waitFor, type TestAgent, uniqueSkill, buildActiveChat } from './support/factories';
-import { startTestServer, type TestServer } from './support/server';
+import { buildAgent, buildOnlineAgent, connect, startChat, waitFor, uniqueSkill, buildActiveChat } from './support/factories';
+import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 import type { Subscription, WsClient } from './support/ws';
 
 let t: TestServer;
 let supervisor: string;
-/** Sockets opened by the running test; closed after it. */
-let sockets: WsClient[] = [];
 
-beforeAll(async () => {
-  t = await startTestServer();
-  supervisor = await loginSupervisor(t);
-});
+beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
+// The sockets a test opened are closed after it (leftovers, before this runs).
 afterEach(async () => {
-  await Promise.all(sockets.map((s) => s.dispose()));
-  sockets = [];
   // Every subscription of the test is gone on the server too (nothing leaks into the next test).
   await waitFor(async () => (await activeFeeds(t)) === 0, 10000).catch(async () => {
     throw new Error(`${await activeFeeds(t)} subscription feed(s) still open on the server after every socket closed`);
   });
-});
-
-afterAll(async () => {
-  await t.close();
 });
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -53,12 +43,6 @@ async function activeFeeds(server: TestServer): Promise<number> {
   const match = /^switchboard_subscriptions_active (\d+)/m.exec(text);
   if (!match) throw new Error('switchboard_subscriptions_active missing from /metrics');
   return Number(match[1]);
-}
-
-async function open(token?: string, server = t): Promise<WsClient> {
-  const ws = await connect(server, token);
-  sockets.push(ws);
-  return ws;
 }
 
 /**
@@ -81,6 +65,35 @@ async function refusal(sub: Subscription<unknown>): Promise<string | undefined> 
   return result.errors?.[0]?.extensions?.code as string | undefined;
 }
 
+/** The refusals an agents-only subscription starts with: anonymous sockets, then customers. */
+function agentsOnly(document: TypedDocumentNode<unknown, Record<string, never>>) {
+  it('should require authentication', async () => {
+    expect(await refusal((await connect(t)).subscribe(document))).toBe('UNAUTHENTICATED');
+  });
+
+  it('should refuse customers with FORBIDDEN', async () => {
+    const { token } = await startChat(t, { skill: uniqueSkill() });
+    expect(await refusal((await connect(t, token)).subscribe(document))).toBe('FORBIDDEN');
+  });
+}
+
+/** The refusals a subscription to one session starts with: anonymous sockets, then outsiders (another customer, and another agent when `otherAgentToo`). */
+function participantsOnly(document: TypedDocumentNode<unknown, { sessionId: string }>, { otherAgentToo }: { otherAgentToo: boolean }) {
+  it('should require authentication', async () => {
+    const { session } = await buildActiveChat(t);
+    expect(await refusal((await connect(t)).subscribe(document, { sessionId: session.id }))).toBe('UNAUTHENTICATED');
+  });
+
+  it('should refuse whoever may not see the session with NOT_FOUND', async () => {
+    const { session } = await buildActiveChat(t);
+    const { token: otherCustomer } = await startChat(t, { skill: uniqueSkill() });
+    const outsiders = [otherCustomer, ...(otherAgentToo ? [(await buildAgent(t)).token] : [])];
+    for (const token of outsiders) {
+      expect(await refusal((await connect(t, token)).subscribe(document, { sessionId: session.id }))).toBe('NOT_FOUND');
+    }
+  });
+}
+
 /** Consumes events until one matches (events of others' activity may come first). */
 async function until<T>(sub: Subscription<T>, match: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -88,19 +101,6 @@ async function until<T>(sub: Subscription<T>, match: (value: T) => boolean, time
     const value = await sub.next(Math.max(1, deadline - Date.now()));
     if (match(value)) return value;
   }
-}
-
-async function onlineAgent(overrides: Parameters<typeof buildOnlineAgent>[1] = {}): Promise<TestAgent> {
-  const agent = await buildOnlineAgent(t, overrides);
-  sockets.push(agent.socket!);
-  return agent;
-}
-
-/** An ACTIVE chat between a fresh visitor and a fresh online agent that alone has its skill. */
-async function activeChat(input: { message?: string; name?: string } = {}) {
-  const chat = await buildActiveChat(t, input);
-  sockets.push(chat.agent.socket!);
-  return chat;
 }
 
 function send(token: string, input: SendMessageInput, server = t) {
@@ -111,17 +111,17 @@ const seqs = (events: Array<{ messageAdded: { seq: number } }>) => events.map((e
 
 describe('Subscription.messageAdded', () => {
   it('should require authentication', async () => {
-    const { session } = await activeChat();
-    const anonymous = await open();
+    const { session } = await buildActiveChat(t);
+    const anonymous = await connect(t);
     expect(await refusal(anonymous.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }))).toBe('UNAUTHENTICATED');
   });
 
   it('should refuse whoever may not see the session with NOT_FOUND, as for an id that does not exist', async () => {
-    const { session } = await activeChat({ message: 'my card number is …' });
+    const { session } = await buildActiveChat(t, { message: 'my card number is …' });
     const { token: otherCustomer } = await startChat(t, { skill: uniqueSkill() });
     const otherAgent = await buildAgent(t);
     for (const token of [otherCustomer, otherAgent.token]) {
-      const ws = await open(token);
+      const ws = await connect(t, token);
       const refused = ws.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
       const missing = ws.subscribe(OnMessageAddedDocument, { sessionId: randomUUID(), afterSeq: 0 });
       expect(await refusal(refused)).toBe('NOT_FOUND');
@@ -130,17 +130,17 @@ describe('Subscription.messageAdded', () => {
   });
 
   it('should refuse a negative afterSeq with BAD_USER_INPUT', async () => {
-    const { session, visitor } = await activeChat({ message: 'one' });
-    const ws = await open(visitor);
+    const { session, visitor } = await buildActiveChat(t, { message: 'one' });
+    const ws = await connect(t, visitor);
     expect(await refusal(ws.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: -1 }))).toBe('BAD_USER_INPUT');
   });
 
   it('should carry a new message live to the customer, its agent and a supervisor', async () => {
-    const { session, visitor, agent, agentName } = await activeChat();
+    const { session, visitor, agent, agentName } = await buildActiveChat(t);
     const feeds = [
-      await follow(await open(visitor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }),
-      await follow(await open(agent.token), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }, 2),
-      await follow(await open(supervisor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }),
+      await follow(await connect(t, visitor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }),
+      await follow(await connect(t, agent.token), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }, 2),
+      await follow(await connect(t, supervisor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }),
     ];
     const sent = await send(agent.token, { sessionId: session.id, body: 'hello there', clientMessageId: 'live-1' });
     for (const feed of feeds) {
@@ -149,10 +149,10 @@ describe('Subscription.messageAdded', () => {
   });
 
   it('should deliver only new messages when subscribed without afterSeq', async () => {
-    const { session, visitor, agent } = await activeChat({ message: 'one' });
+    const { session, visitor, agent } = await buildActiveChat(t, { message: 'one' });
     await send(agent.token, { sessionId: session.id, body: 'two' });
     await send(visitor, { sessionId: session.id, body: 'three' });
-    const feed = await follow(await open(visitor), OnMessageAddedDocument, { sessionId: session.id });
+    const feed = await follow(await connect(t, visitor), OnMessageAddedDocument, { sessionId: session.id });
     // The stream starts at the newest seq when the server has set it up, a moment after its topic
     // is live: keep sending until the first new message shows it is.
     const sent: number[] = [];
@@ -176,9 +176,9 @@ describe('Subscription.messageAdded', () => {
   });
 
   it('should replay the stored messages after afterSeq, then go live, with no gap and no duplicate', async () => {
-    const { session, visitor, agent } = await activeChat({ message: 'm1' });
+    const { session, visitor, agent } = await buildActiveChat(t, { message: 'm1' });
     for (const i of range(2, 5)) await send(i % 2 ? visitor : agent.token, { sessionId: session.id, body: `m${i}` });
-    const ws = await open(visitor);
+    const ws = await connect(t, visitor);
     const feed = ws.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 2 });
     const replayed = await feed.take(3, 10000);
     expect(replayed.map((e) => e.messageAdded.body)).toEqual(['m3', 'm4', 'm5']);
@@ -191,7 +191,7 @@ describe('Subscription.messageAdded', () => {
   });
 
   it('should deliver exactly afterSeq+1..N once each, in order, to subscribers joining while both sides keep sending', async () => {
-    const { session, visitor, agent } = await activeChat();
+    const { session, visitor, agent } = await buildActiveChat(t);
     for (const i of range(1, 5)) await send(visitor, { sessionId: session.id, body: `early ${i}` });
     const perSide = 30;
     const total = 5 + 2 * perSide;
@@ -209,7 +209,7 @@ describe('Subscription.messageAdded', () => {
     for (const [i, threshold] of [5, 15, 25, 35, 45].entries()) {
       await waitFor(async () => highest >= threshold || highest >= total, 20000, 5);
       const afterSeq = Math.max(0, highest - 3);
-      const ws = await open(i % 2 ? agent.token : visitor);
+      const ws = await connect(t, i % 2 ? agent.token : visitor);
       joined.push({ afterSeq, feed: ws.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq }) });
     }
     await sending;
@@ -223,7 +223,7 @@ describe('Subscription.messageAdded', () => {
   it('should replay and go live without gap or duplicate on another instance than the one the messages are sent to', async () => {
     const second = await startTestServer({ shareWith: t });
     try {
-      const { session, visitor, agent } = await activeChat({ message: 'from the start' });
+      const { session, visitor, agent } = await buildActiveChat(t, { message: 'from the start' });
       const perSide = 15;
       const total = 1 + 2 * perSide;
       let highest = 1;
@@ -235,7 +235,7 @@ describe('Subscription.messageAdded', () => {
       const sending = Promise.all([side(visitor, t), side(agent.token, second)]);
       await waitFor(async () => highest >= 8 || highest >= total, 20000, 5);
       const afterSeq = highest - 2;
-      const ws = await open(visitor, second);
+      const ws = await connect(second, visitor);
       const feed = ws.subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq });
       await sending;
       expect(seqs(await feed.take(total - afterSeq, 20000))).toEqual(range(afterSeq + 1, total));
@@ -248,14 +248,14 @@ describe('Subscription.messageAdded', () => {
   });
 
   it("should end the previous agent's streams when the session is transferred away, and keep the others'", async () => {
-    const { session, visitor, agent, skill } = await activeChat();
-    const next = await onlineAgent({ skills: [skill] });
-    const agentWs = await open(agent.token);
+    const { session, visitor, agent, skill } = await buildActiveChat(t);
+    const next = await buildOnlineAgent(t, { skills: [skill] });
+    const agentWs = await connect(t, agent.token);
     const oldMessages = await follow(agentWs, OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 }, 2);
     const oldTyping = await follow(agentWs, OnTypingDocument, { sessionId: session.id }, 2);
     const oldUpdates = await follow(agentWs, OnSessionUpdatedDocument, { sessionId: session.id });
-    const visitorFeed = await follow(await open(visitor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
-    const supervisorFeed = await follow(await open(supervisor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const visitorFeed = await follow(await connect(t, visitor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const supervisorFeed = await follow(await connect(t, supervisor), OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
 
     await send(visitor, { sessionId: session.id, body: 'before the transfer' });
     expect((await oldMessages.next(10000)).messageAdded.body).toBe('before the transfer');
@@ -273,15 +273,15 @@ describe('Subscription.messageAdded', () => {
     expect(oldMessages.received.map((e) => e.messageAdded.body)).toEqual(['before the transfer']);
     expect(oldTyping.received).toEqual([]);
 
-    const nextFeed = (await open(next.token)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    const nextFeed = (await connect(t, next.token)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
     expect((await nextFeed.take(2, 10000)).map((e) => e.messageAdded.seq)).toEqual([1, 2]);
   });
 
   it('should release on the server the subscriptions that ended because the agent lost the session', async () => {
-    const { session, visitor, agent, skill } = await activeChat();
-    const next = await onlineAgent({ skills: [skill] });
+    const { session, visitor, agent, skill } = await buildActiveChat(t);
+    const next = await buildOnlineAgent(t, { skills: [skill] });
     const baseline = await activeFeeds(t);
-    const ws = await open(agent.token);
+    const ws = await connect(t, agent.token);
     const streams = [
       await follow(ws, OnMessageAddedDocument, { sessionId: session.id }, 2),
       await follow(ws, OnTypingDocument, { sessionId: session.id }, 2),
@@ -296,8 +296,8 @@ describe('Subscription.messageAdded', () => {
   });
 
   it("should end the agent's stream when a supervisor puts the session back in the queue", async () => {
-    const { session, visitor, agent } = await activeChat();
-    const feed = await follow(await open(agent.token), OnMessageAddedDocument, { sessionId: session.id }, 2);
+    const { session, visitor, agent } = await buildActiveChat(t);
+    const feed = await follow(await connect(t, agent.token), OnMessageAddedDocument, { sessionId: session.id }, 2);
     await t.http.ok(TransferChatDocument, { sessionId: session.id, skill: uniqueSkill() }, supervisor);
     expect(await feed.ended(10000)).toBeUndefined();
     await send(visitor, { sessionId: session.id, body: 'hello? anyone?' });
@@ -306,9 +306,9 @@ describe('Subscription.messageAdded', () => {
 
   it('should end the stream of an agent whose session is transferred away while the subscription is starting', async () => {
     for (let round = 0; round < 16; round++) {
-      const { session, agent, skill } = await activeChat();
-      const next = await onlineAgent({ skills: [skill] });
-      const ws = await open(agent.token);
+      const { session, agent, skill } = await buildActiveChat(t);
+      const next = await buildOnlineAgent(t, { skills: [skill] });
+      const ws = await connect(t, agent.token);
       const transfer = t.http.ok(TransferChatDocument, { sessionId: session.id, toAgentId: next.id }, agent.token);
       // Start the subscription at a different point of the transfer in each round (the window
       // between its authorisation and its watch on the session is a few ms wide).
@@ -322,9 +322,9 @@ describe('Subscription.messageAdded', () => {
   }, 90000);
 
   it("should never deliver one customer's messages to another customer's subscription", async () => {
-    const a = await activeChat();
-    const b = await activeChat();
-    const bFeed = await follow(await open(b.visitor), OnMessageAddedDocument, { sessionId: b.session.id, afterSeq: 0 });
+    const a = await buildActiveChat(t);
+    const b = await buildActiveChat(t);
+    const bFeed = await follow(await connect(t, b.visitor), OnMessageAddedDocument, { sessionId: b.session.id, afterSeq: 0 });
     await send(a.visitor, { sessionId: a.session.id, body: 'for A only' });
     await send(a.agent.token, { sessionId: a.session.id, body: 'reply to A' });
     const own = await send(b.visitor, { sessionId: b.session.id, body: 'B speaking' });
@@ -334,35 +334,23 @@ describe('Subscription.messageAdded', () => {
 });
 
 describe('Subscription.sessionUpdated', () => {
-  it('should require authentication', async () => {
-    const { session } = await activeChat();
-    expect(await refusal((await open()).subscribe(OnSessionUpdatedDocument, { sessionId: session.id }))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse whoever may not see the session with NOT_FOUND', async () => {
-    const { session } = await activeChat();
-    const { token: otherCustomer } = await startChat(t, { skill: uniqueSkill() });
-    const otherAgent = await buildAgent(t);
-    for (const token of [otherCustomer, otherAgent.token]) {
-      expect(await refusal((await open(token)).subscribe(OnSessionUpdatedDocument, { sessionId: session.id }))).toBe('NOT_FOUND');
-    }
-  });
+  participantsOnly(OnSessionUpdatedDocument, { otherAgentToo: true });
 
   it('should tell a queued customer when its session is assigned', async () => {
     const skill = uniqueSkill();
     const { session, token } = await startChat(t, { skill });
     expect(session.status).toBe('QUEUED');
-    const feed = await follow(await open(token), OnSessionUpdatedDocument, { sessionId: session.id });
-    const agent = await onlineAgent({ skills: [skill], name: 'Grace' });
+    const feed = await follow(await connect(t, token), OnSessionUpdatedDocument, { sessionId: session.id });
+    const agent = await buildOnlineAgent(t, { skills: [skill], name: 'Grace' });
     const update = (await feed.next(10000)).sessionUpdated;
     expect(update).toMatchObject({ id: session.id, status: 'ACTIVE', queuePosition: null, agent: { id: agent.id, name: 'Grace', email: null } });
     expect(update.assignedAt).not.toBeNull();
   });
 
   it('should tell both sides when the session is closed, and the agent when it is rated', async () => {
-    const { session, visitor, agent } = await activeChat();
-    const visitorFeed = await follow(await open(visitor), OnSessionUpdatedDocument, { sessionId: session.id });
-    const agentFeed = await follow(await open(agent.token), OnSessionUpdatedDocument, { sessionId: session.id });
+    const { session, visitor, agent } = await buildActiveChat(t);
+    const visitorFeed = await follow(await connect(t, visitor), OnSessionUpdatedDocument, { sessionId: session.id });
+    const agentFeed = await follow(await connect(t, agent.token), OnSessionUpdatedDocument, { sessionId: session.id });
     await t.http.ok(CloseChatDocument, { sessionId: session.id }, agent.token);
     for (const feed of [visitorFeed, agentFeed]) {
       const closed = (await feed.next(10000)).sessionUpdated;
@@ -376,10 +364,10 @@ describe('Subscription.sessionUpdated', () => {
   });
 
   it('should tell the other side when a read receipt raises the read seq, and stay quiet when it does not', async () => {
-    const { session, visitor, agent } = await activeChat({ message: 'one' });
+    const { session, visitor, agent } = await buildActiveChat(t, { message: 'one' });
     await send(visitor, { sessionId: session.id, body: 'two' });
     await send(visitor, { sessionId: session.id, body: 'three' });
-    const feed = await follow(await open(visitor), OnSessionUpdatedDocument, { sessionId: session.id });
+    const feed = await follow(await connect(t, visitor), OnSessionUpdatedDocument, { sessionId: session.id });
     await t.http.ok(MarkReadDocument, { sessionId: session.id, seq: 2 }, agent.token);
     expect((await feed.next(10000)).sessionUpdated).toMatchObject({ agentReadSeq: 2, visitorReadSeq: 0, lastSeq: 3 });
     await t.http.ok(MarkReadDocument, { sessionId: session.id, seq: 1 }, agent.token); // lower: no change
@@ -394,27 +382,27 @@ describe('Subscription.sessionUpdated', () => {
     const second = await startChat(t, { skill });
     const third = await startChat(t, { skill });
     expect([first, second, third].map((c) => c.session.queuePosition)).toEqual([1, 2, 3]);
-    const feed = await follow(await open(third.token), OnSessionUpdatedDocument, { sessionId: third.session.id });
+    const feed = await follow(await connect(t, third.token), OnSessionUpdatedDocument, { sessionId: third.session.id });
 
     await t.http.ok(CloseChatDocument, { sessionId: first.session.id }, first.token);
     expect((await feed.next(10000)).sessionUpdated).toMatchObject({ id: third.session.id, status: 'QUEUED', queuePosition: 2 });
 
-    await onlineAgent({ skills: [skill], maxConcurrentChats: 1 }); // takes `second`
+    await buildOnlineAgent(t, { skills: [skill], maxConcurrentChats: 1 }); // takes `second`
     expect((await feed.next(10000)).sessionUpdated).toMatchObject({ id: third.session.id, status: 'QUEUED', queuePosition: 1 });
   });
 
   it('should tell the customer when its session is transferred to another agent', async () => {
-    const { session, visitor, agent, skill } = await activeChat();
-    const next = await onlineAgent({ skills: [skill], name: 'Linus' });
-    const feed = await follow(await open(visitor), OnSessionUpdatedDocument, { sessionId: session.id });
+    const { session, visitor, agent, skill } = await buildActiveChat(t);
+    const next = await buildOnlineAgent(t, { skills: [skill], name: 'Linus' });
+    const feed = await follow(await connect(t, visitor), OnSessionUpdatedDocument, { sessionId: session.id });
     await t.http.ok(TransferChatDocument, { sessionId: session.id, toAgentId: next.id }, agent.token);
     expect((await feed.next(10000)).sessionUpdated).toMatchObject({ status: 'ACTIVE', agent: { id: next.id, name: 'Linus' } });
   });
 
   it("should never tell one customer about another customer's session", async () => {
-    const a = await activeChat();
-    const b = await activeChat();
-    const bFeed = await follow(await open(b.visitor), OnSessionUpdatedDocument, { sessionId: b.session.id });
+    const a = await buildActiveChat(t);
+    const b = await buildActiveChat(t);
+    const bFeed = await follow(await connect(t, b.visitor), OnSessionUpdatedDocument, { sessionId: b.session.id });
     await send(a.visitor, { sessionId: a.session.id, body: 'hi' });
     await t.http.ok(MarkReadDocument, { sessionId: a.session.id, seq: 1 }, a.agent.token);
     await t.http.ok(CloseChatDocument, { sessionId: a.session.id }, a.visitor);
@@ -425,21 +413,12 @@ describe('Subscription.sessionUpdated', () => {
 });
 
 describe('Subscription.typing', () => {
-  it('should require authentication', async () => {
-    const { session } = await activeChat();
-    expect(await refusal((await open()).subscribe(OnTypingDocument, { sessionId: session.id }))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse whoever may not see the session with NOT_FOUND', async () => {
-    const { session } = await activeChat();
-    const { token: otherCustomer } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await open(otherCustomer)).subscribe(OnTypingDocument, { sessionId: session.id }))).toBe('NOT_FOUND');
-  });
+  participantsOnly(OnTypingDocument, { otherAgentToo: false });
 
   it("should show each side the other side's typing, never its own", async () => {
-    const { session, visitor, agent, agentName } = await activeChat({ name: 'Vera' });
-    const visitorFeed = await follow(await open(visitor), OnTypingDocument, { sessionId: session.id });
-    const agentFeed = await follow(await open(agent.token), OnTypingDocument, { sessionId: session.id }, 2);
+    const { session, visitor, agent, agentName } = await buildActiveChat(t, { name: 'Vera' });
+    const visitorFeed = await follow(await connect(t, visitor), OnTypingDocument, { sessionId: session.id });
+    const agentFeed = await follow(await connect(t, agent.token), OnTypingDocument, { sessionId: session.id }, 2);
 
     await t.http.ok(SetTypingDocument, { sessionId: session.id, typing: true }, visitor);
     expect((await agentFeed.next(10000)).typing).toEqual({ sessionId: session.id, author: 'VISITOR', name: 'Vera', typing: true });
@@ -454,8 +433,8 @@ describe('Subscription.typing', () => {
   });
 
   it('should show a supervisor both sides', async () => {
-    const { session, visitor, agent } = await activeChat();
-    const feed = await follow(await open(supervisor), OnTypingDocument, { sessionId: session.id });
+    const { session, visitor, agent } = await buildActiveChat(t);
+    const feed = await follow(await connect(t, supervisor), OnTypingDocument, { sessionId: session.id });
     await t.http.ok(SetTypingDocument, { sessionId: session.id, typing: true }, visitor);
     expect((await feed.next(10000)).typing.author).toBe('VISITOR');
     await t.http.ok(SetTypingDocument, { sessionId: session.id, typing: true }, agent.token);
@@ -463,7 +442,7 @@ describe('Subscription.typing', () => {
   });
 
   it('should store nothing', async () => {
-    const { session, visitor, agent } = await activeChat({ message: 'hi' });
+    const { session, visitor, agent } = await buildActiveChat(t, { message: 'hi' });
     const count = async () =>
       (
         await sql<{ messages: number; events: number; last_seq: number }>(
@@ -485,9 +464,9 @@ describe('Subscription.typing', () => {
   });
 
   it("should never show one customer another session's typing", async () => {
-    const a = await activeChat();
-    const b = await activeChat();
-    const bFeed = await follow(await open(b.visitor), OnTypingDocument, { sessionId: b.session.id });
+    const a = await buildActiveChat(t);
+    const b = await buildActiveChat(t);
+    const bFeed = await follow(await connect(t, b.visitor), OnTypingDocument, { sessionId: b.session.id });
     await t.http.ok(SetTypingDocument, { sessionId: a.session.id, typing: true }, a.agent.token);
     await t.http.ok(SetTypingDocument, { sessionId: b.session.id, typing: true }, b.agent.token);
     expect((await bFeed.next(10000)).typing).toMatchObject({ sessionId: b.session.id, author: 'AGENT' });
@@ -496,20 +475,13 @@ describe('Subscription.typing', () => {
 });
 
 describe('Subscription.sessionAssigned', () => {
-  it('should require authentication', async () => {
-    expect(await refusal((await open()).subscribe(OnSessionAssignedDocument))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse customers with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await open(token)).subscribe(OnSessionAssignedDocument))).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnSessionAssignedDocument);
 
   it('should tell an agent of a chat routed to it, and no other agent', async () => {
     const skillA = uniqueSkill();
     const skillB = uniqueSkill();
-    const a = await onlineAgent({ skills: [skillA] });
-    const b = await onlineAgent({ skills: [skillB] });
+    const a = await buildOnlineAgent(t, { skills: [skillA] });
+    const b = await buildOnlineAgent(t, { skills: [skillB] });
     const aFeed = await follow(a.socket!, OnSessionAssignedDocument);
     const bFeed = await follow(b.socket!, OnSessionAssignedDocument);
     const forA = await startChat(t, { skill: skillA, name: 'Ann' });
@@ -523,30 +495,23 @@ describe('Subscription.sessionAssigned', () => {
     const skill = uniqueSkill();
     const { session } = await startChat(t, { skill });
     const agent = await buildAgent(t, { skills: [skill] });
-    const ws = await open(agent.token);
+    const ws = await connect(t, agent.token);
     const feed = await follow(ws, OnSessionAssignedDocument);
     await t.http.ok(SetStatusDocument, { status: 'ONLINE' }, agent.token);
     expect((await feed.next(10000)).sessionAssigned).toMatchObject({ id: session.id, status: 'ACTIVE', agent: { id: agent.id } });
 
-    const other = await activeChat();
+    const other = await buildActiveChat(t);
     await t.http.ok(TransferChatDocument, { sessionId: other.session.id, toAgentId: agent.id }, other.agent.token);
     expect((await feed.next(10000)).sessionAssigned).toMatchObject({ id: other.session.id, agent: { id: agent.id } });
   });
 });
 
 describe('Subscription.queueUpdated', () => {
-  it('should require authentication', async () => {
-    expect(await refusal((await open()).subscribe(OnQueueUpdatedDocument))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse customers with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await open(token)).subscribe(OnQueueUpdatedDocument))).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnQueueUpdatedDocument);
 
   it('should send agents the whole queue, first in line first, whenever it changes', async () => {
     const watcher = await buildAgent(t);
-    const feed = await follow(await open(watcher.token), OnQueueUpdatedDocument);
+    const feed = await follow(await connect(t, watcher.token), OnQueueUpdatedDocument);
     const skill = uniqueSkill();
     const mine = <T extends { skill: string | null }>(queue: T[]) => queue.filter((s) => s.skill === skill);
 
@@ -567,13 +532,13 @@ describe('Subscription.queueUpdated', () => {
     queue = (await until(feed, (e) => mine(e.queueUpdated).length === 1)).queueUpdated;
     expect(mine(queue)).toEqual([{ id: second.session.id, status: 'QUEUED', skill, queuePosition: 1 }]);
 
-    await onlineAgent({ skills: [skill] });
+    await buildOnlineAgent(t, { skills: [skill] });
     queue = (await until(feed, (e) => mine(e.queueUpdated).length === 0)).queueUpdated;
     expect(queue.some((s) => s.id === second.session.id)).toBe(false);
   });
 
   it('should end on the whole queue after a burst of concurrent changes', async () => {
-    const feed = await follow(await open(supervisor), OnQueueUpdatedDocument);
+    const feed = await follow(await connect(t, supervisor), OnQueueUpdatedDocument);
     const skill = uniqueSkill();
     const chats = await Promise.all(range(1, 10).map(() => startChat(t, { skill })));
     const ids = chats.map((c) => c.session.id).sort();
@@ -588,18 +553,11 @@ describe('Subscription.queueUpdated', () => {
 });
 
 describe('Subscription.agentUpdated', () => {
-  it('should require authentication', async () => {
-    expect(await refusal((await open()).subscribe(OnAgentUpdatedDocument))).toBe('UNAUTHENTICATED');
-  });
-
-  it('should refuse customers with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: uniqueSkill() });
-    expect(await refusal((await open(token)).subscribe(OnAgentUpdatedDocument))).toBe('FORBIDDEN');
-  });
+  agentsOnly(OnAgentUpdatedDocument);
 
   it("should tell agents of a teammate's status changes", async () => {
     const watcher = await buildAgent(t);
-    const feed = await follow(await open(watcher.token), OnAgentUpdatedDocument);
+    const feed = await follow(await connect(t, watcher.token), OnAgentUpdatedDocument);
     const mate = await buildAgent(t, { name: 'Mate' });
     await t.http.ok(SetStatusDocument, { status: 'AWAY' }, mate.token);
     const away = (await until(feed, (e) => e.agentUpdated.id === mate.id && e.agentUpdated.status === 'AWAY')).agentUpdated;
@@ -610,7 +568,7 @@ describe('Subscription.agentUpdated', () => {
 
   it('should tell agents when a teammate comes online, and when it is gone', async () => {
     const watcher = await buildAgent(t);
-    const feed = await follow(await open(watcher.token), OnAgentUpdatedDocument);
+    const feed = await follow(await connect(t, watcher.token), OnAgentUpdatedDocument);
     const mate = await buildAgent(t);
     // Its creation is news already: not online yet.
     expect((await until(feed, (e) => e.agentUpdated.id === mate.id)).agentUpdated.online).toBe(false);
@@ -627,8 +585,8 @@ describe('Subscription.agentUpdated', () => {
 
   it("should tell agents of a teammate's load", async () => {
     const skill = uniqueSkill();
-    const mate = await onlineAgent({ skills: [skill] });
-    const feed = await follow(await open(supervisor), OnAgentUpdatedDocument);
+    const mate = await buildOnlineAgent(t, { skills: [skill] });
+    const feed = await follow(await connect(t, supervisor), OnAgentUpdatedDocument);
     const { session, token } = await startChat(t, { skill });
     // (Its coming online may be reported first, still with no chats.)
     await until(feed, (e) => e.agentUpdated.id === mate.id && e.agentUpdated.activeChats === 1);

@@ -1,8 +1,23 @@
-import { GraphQLError, Kind, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { GraphQLError, Kind, parse, type OperationDefinitionNode, type OperationTypeNode, specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { createHash } from 'node:crypto';
 import { limitRules, MAX_NESTING, parseOptions, schemaRules } from './limits';
 
-export type Verdict = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+/** A valid document's operations (name and type), and whether it asks for incremental delivery (@defer/@stream). */
+export interface Prepared {
+  document: DocumentNode;
+  operations: ReadonlyArray<{ name: string | undefined; type: OperationTypeNode; node: OperationDefinitionNode }>;
+  incremental: boolean;
+  errors?: undefined;
+}
+
+export type Verdict = Prepared | { document?: undefined; errors: readonly GraphQLError[] };
+
+/** The operation a request names (or the only one), as graphql-js selects it; undefined when none fits. */
+export function selectOperation(prepared: Prepared, operationName: string | null | undefined): Prepared['operations'][number] | undefined {
+  const { operations } = prepared;
+  if (operationName == null) return operations.length === 1 ? operations[0] : undefined;
+  return operations.find((o) => o.name === operationName);
+}
 
 /** A Map in least-recently-used order, bounded by entries and by the total size of its keys' sources. */
 export class Lru<V> {
@@ -112,7 +127,9 @@ export class DocumentGate {
       const refused = validate(this.schema, document, this.limits);
       if (refused.length) return { errors: refused };
       const errors = validate(this.schema, document, this.rules);
-      return errors.length ? { errors } : { document };
+      if (errors.length) return { errors };
+      const operations = document.definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION ? [{ name: d.name?.value, type: d.operation, node: d }] : []));
+      return { document, operations, incremental: /@(defer|stream)\b/.test(source) };
     } catch (error) {
       if (error instanceof RangeError) return { errors: [new GraphQLError('The document is nested too deeply.')] };
       throw error;

@@ -1,63 +1,44 @@
-import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
-import { execute, GraphQLError, Kind, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/server';
+import { execute, getVariableValues, GraphQLError } from 'graphql';
+import Negotiator from 'negotiator';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from '../context';
 import type { Logger } from '../logger';
-import type { DocumentGate } from './documents';
+import { Lru, selectOperation } from './documents';
+import type { GraphQLPipeline } from './pipeline';
 
 /**
- * The API's hot path: `POST /graphql` with a plain JSON body goes straight from node:http to
- * Apollo (`executeHTTPGraphQLRequest`, the documented integration API), without Express's
- * router, cors, body-parser and serve-static layers, which cost more CPU per request than the
- * GraphQL execution itself (see bench/README.md). Everything Apollo does is unchanged: CSRF
- * prevention, the document cache, validation rules, formatError, status codes.
+ * `/graphql` over HTTP, on the one pipeline (GraphQLPipeline: schema, documents, context,
+ * formatter, CORS, admit). Two ways in, one answer:
+ * - `express`: the Express route (after cors() and express.json()), for every method and body;
+ * - `fast`: `POST /graphql` with a plain JSON body, taken at node:http before Express (whose
+ *   router, body-parser and serve-static layers cost more CPU per request than the execution;
+ *   see bench/README.md). It does what that chain does: the pipeline's cors() and the body read
+ *   as `express.json({ limit })` reads it (UTF-8, a leading BOM dropped, strict, a malformed one
+ *   400 "Malformed request body."). Anything else (another method or path, a body that is not
+ *   plain UTF-8 JSON, compressed, chunked, empty or over the limit) is left to Express, untouched.
  *
- * It does, for the requests it takes, exactly what that Express chain did:
- * - CORS as `cors({ origin })` does on a non-preflight request: `Vary: Origin`, and
- *   `Access-Control-Allow-Origin: <origin>` when the origin is allowed;
- * - the body as `express.json({ limit })` reads it: UTF-8, a leading BOM dropped, strict (an
- *   object or an array), and a malformed one refused as the Express error handler does
- *   (400, `BAD_USER_INPUT`, "Malformed request body.").
- * Every other request (another method or path, a body that is not plain UTF-8 JSON, compressed,
- * chunked, empty or larger than the limit) returns false and is left to Express, untouched.
- * Do not add Express middleware that must see `POST /graphql` without adding it here too.
- *
- * Within that, an operation whose document the gate (DocumentGate, shared with Apollo and
- * graphql-js) found valid runs on graphql-js
- * `execute` directly, answered as Apollo answers (`executeOnce`); everything else, and every case
- * where nothing has run yet but something is off, goes through Apollo.
+ * Within the fast path, a request Apollo would only hand to graphql-js runs on `execute` directly
+ * (`directExecutor`): what Apollo Client 4, urql's POSTs and plain fetch send. The rest goes to
+ * Apollo. test/pipeline-http.test.ts sends a fixed corpus through this and through Express and
+ * Apollo alone (`direct: false`) and compares status, headers and bytes.
  */
-export function graphqlPostHandler<TContext extends BaseContext>(options: {
-  apollo: ApolloServer<TContext>;
-  context: (req: IncomingMessage) => Promise<TContext>;
-  /** Allowed origins; undefined: any. */
-  origins: readonly string[] | undefined;
-  maxBodyBytes: number;
-  logger: Logger;
-  /** What Apollo was given: the schema, the one document gate, formatError. */
-  schema: GraphQLSchema;
-  gate: DocumentGate;
-  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-}): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { apollo, context, origins, maxBodyBytes, logger } = options;
-  const executeOnce = directExecutor(options);
+export function graphqlHttp(options: { pipeline: GraphQLPipeline; apollo: ApolloServer<Context>; maxBodyBytes: number; logger: Logger; direct: boolean }) {
+  const { pipeline, apollo, maxBodyBytes, logger } = options;
+  const executeOnce = directExecutor(pipeline);
 
-  const takes = (req: IncomingMessage): boolean => {
-    if (req.method !== 'POST') return false;
+  const viaApollo = async (req: IncomingMessage, res: ServerResponse, body: unknown) => {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
     const url = req.url ?? '';
-    if (url !== '/graphql' && !url.startsWith('/graphql?')) return false;
-    const h = req.headers;
-    if (h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
-    const length = Number(h['content-length']);
-    if (!(length > 0 && length <= maxBodyBytes)) return false;
-    return isPlainJson(h['content-type']);
-  };
-
-  const fail = (res: ServerResponse, status: number, message: string, code: string) => {
-    const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
-    res.statusCode = status;
-    res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.setHeader('Content-Length', Buffer.byteLength(body));
-    res.end(body);
+    const q = url.indexOf('?');
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: q < 0 ? '' : url.slice(q), body },
+      context: () => pipeline.httpContext(req),
+    });
+    await answer(res, response);
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse, raw: Buffer) => {
@@ -72,53 +53,67 @@ export function graphqlPostHandler<TContext extends BaseContext>(options: {
       return fail(res, 400, 'Malformed request body.', 'BAD_USER_INPUT');
     }
     const direct = await executeOnce(req, body);
-    if (direct) {
-      res.statusCode = direct.status;
-      for (const [key, value] of direct.headers) res.setHeader(key, value);
-      res.setHeader('Content-Length', Buffer.byteLength(direct.body));
-      res.end(direct.body);
-      return;
-    }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
-    }
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const response = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: 'POST', headers, search: q < 0 ? '' : url.slice(q), body },
-      context: () => context(req),
-    });
-    for (const [key, value] of response.headers) res.setHeader(key, value);
-    res.statusCode = response.status ?? 200;
-    if (response.body.kind === 'complete') {
-      if (!res.hasHeader('content-type')) res.setHeader('Content-Type', 'text/html; charset=utf-8');
-      res.setHeader('Content-Length', Buffer.byteLength(response.body.string));
-      res.end(response.body.string);
-      return;
-    }
-    for await (const chunk of response.body.asyncIterator) res.write(chunk);
-    res.end();
+    if (!direct) return viaApollo(req, res, body);
+    res.statusCode = direct.status;
+    for (const [key, value] of direct.headers) res.setHeader(key, value);
+    res.setHeader('Content-Length', Buffer.byteLength(direct.body));
+    res.end(direct.body);
   };
 
-  return (req, res) => {
-    if (!takes(req)) return false;
-    // cors(): a non-preflight request gets Vary: Origin, and the origin echoed when allowed.
-    res.setHeader('Vary', 'Origin');
-    const origin = req.headers.origin;
-    if (origin && (!origins || origins.includes(origin))) res.setHeader('Access-Control-Allow-Origin', origin);
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('error', () => undefined);
-    req.on('end', () => {
-      handle(req, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).catch((error: unknown) => {
-        logger.error({ err: error }, 'unexpected HTTP error');
-        if (!res.headersSent) fail(res, 500, 'Internal server error.', 'INTERNAL_SERVER_ERROR');
-        else res.destroy();
-      });
-    });
-    return true;
+  const takes = (req: IncomingMessage): boolean => {
+    if (!options.direct || req.method !== 'POST') return false;
+    const url = req.url ?? '';
+    if (url !== '/graphql' && !url.startsWith('/graphql?')) return false;
+    const h = req.headers;
+    if (h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
+    const length = Number(h['content-length']);
+    if (!(length > 0 && length <= maxBodyBytes)) return false;
+    return isPlainJson(h['content-type']);
   };
+
+  const unexpected = (res: ServerResponse) => (error: unknown) => {
+    logger.error({ err: error }, 'unexpected HTTP error');
+    if (!res.headersSent) fail(res, 500, 'Internal server error.', 'INTERNAL_SERVER_ERROR');
+    else res.destroy();
+  };
+
+  return {
+    fast(req: IncomingMessage, res: ServerResponse): boolean {
+      if (!takes(req)) return false;
+      pipeline.cors(req, res, () => undefined); // synchronous for a non-preflight request
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('error', () => undefined);
+      req.on('end', () => handle(req, res, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).catch(unexpected(res)));
+      return true;
+    },
+    express(req: IncomingMessage & { body?: unknown }, res: ServerResponse): void {
+      viaApollo(req, res, req.body).catch(unexpected(res));
+    },
+  };
+}
+
+/** A transport-level refusal (malformed body, too large, …) as a GraphQL error, on either way in. */
+export function fail(res: ServerResponse, status: number, message: string, code: string): void {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** Apollo's answer, written as the fast path writes its own (no Express res.send: no ETag). */
+async function answer(res: ServerResponse, response: HTTPGraphQLResponse): Promise<void> {
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') {
+    if (!res.hasHeader('content-type')) res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.setHeader('Content-Length', Buffer.byteLength(response.body.string));
+    res.end(response.body.string);
+    return;
+  }
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
 }
 
 /** `application/json`, with no charset or a UTF-8 one (what express.json() decodes itself). */
@@ -134,69 +129,79 @@ function isPlainJson(contentType: string | undefined): boolean {
   return true;
 }
 
-interface Known {
-  document: DocumentNode;
-  operationName: string | undefined;
+const APPLICATION_JSON = 'application/json; charset=utf-8';
+const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json; charset=utf-8';
+/** Apollo's candidates for a single result, in its order (chooseContentTypeForSingleResultResponse). */
+const SINGLE_RESULT_TYPES = [APPLICATION_JSON, GRAPHQL_RESPONSE_JSON, 'application/json; callbackSpec=1.0; charset=utf-8'];
+
+/**
+ * The content type Apollo answers a single result with, for an Accept header, by the same
+ * negotiator; null where the direct path leaves the answer to Apollo (callbacks, 406). Clients
+ * send a handful of distinct headers: the choice is remembered per header (bounded).
+ */
+function contentTypes() {
+  const chosen = new Lru<string | null>(100, 64 * 1024);
+  return (accept: string | undefined): string | null => {
+    if (!accept) return APPLICATION_JSON;
+    let type = chosen.get(accept);
+    if (type === undefined) {
+      const preferred = new Negotiator({ headers: { accept } }).mediaType(SINGLE_RESULT_TYPES);
+      type = preferred === APPLICATION_JSON || preferred === GRAPHQL_RESPONSE_JSON ? preferred : null;
+      chosen.set(accept, type, accept.length);
+    }
+    return type;
+  };
 }
 
-const APPLICATION_JSON = 'application/json; charset=utf-8';
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const BODY_KEYS = new Set(['query', 'variables', 'operationName', 'extensions']);
 
 /**
  * Runs a request on graphql-js directly when Apollo would do nothing more than that: one query or
- * mutation, in a document that passed the gate, with JSON the client accepts. The answer is
- * Apollo's to the byte: errors formatted as its
- * normalizeAndFormatErrors does (code defaulted, `extensions.http` taken as status and headers,
- * then formatError), `{errors, data, extensions}` in that order, a trailing newline, status 200.
- * Returns null, having run nothing, whenever Apollo must answer instead (an invalid
- * document, several operations, a subscription, @defer/@stream, extensions such as persisted
- * queries, another accept header, a context that fails, a request error such as bad variables).
- * A document is checked once: Apollo, taking a refused one, gets the gate's cached verdict.
+ * mutation (named by operationName, or the only one) in a document the gate passed, with an
+ * Accept that Apollo answers with JSON or graphql-response+json, and extensions, if any, that
+ * Apollo only passes on (Apollo Client's `clientLibrary`; never `persistedQuery`). The answer is
+ * Apollo's to the byte: errors formatted as its normalizeAndFormatErrors does (code defaulted,
+ * `extensions.http` taken as status and headers, then formatError), `{errors, data, extensions}`
+ * in that order, a trailing newline. Returns null, having run nothing, whenever Apollo must
+ * answer instead (an invalid document, an unknown or ambiguous operation, a subscription,
+ * @defer/@stream, persisted queries, another Accept, a context that fails, variables graphql-js
+ * would refuse), so that each operation is admitted once, on the path that runs it.
  */
-function directExecutor<TContext>(options: {
-  context: (req: IncomingMessage) => Promise<TContext>;
-  schema: GraphQLSchema;
-  gate: DocumentGate;
-  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
-}) {
-  const { schema, context, formatError, gate } = options;
-  const known = new WeakMap<DocumentNode, Known | null>();
-
-  const lookup = (query: string): Known | null => {
-    const { document } = gate.check(query);
-    if (!document) return null;
-    let entry = known.get(document);
-    if (entry !== undefined) return entry;
-    const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-    entry = operations.length === 1 && operations[0].operation !== 'subscription' && !/@(defer|stream)\b/.test(query) ? { document, operationName: operations[0].name?.value } : null;
-    known.set(document, entry);
-    return entry;
-  };
-
+function directExecutor(pipeline: GraphQLPipeline) {
+  const contentType = contentTypes();
   return async (req: IncomingMessage, body: unknown): Promise<{ status: number; headers: Map<string, string>; body: string } | null> => {
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return null;
-    const { query, variables, operationName, ...rest } = body as Record<string, unknown>;
-    if (Object.keys(rest).length || typeof query !== 'string' || !query) return null;
-    if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) return null;
-    if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') return null;
-    const accept = req.headers.accept;
-    if (accept !== undefined && accept !== '*/*' && accept !== 'application/json') return null;
-    const entry = lookup(query);
-    if (!entry || ((operationName ?? undefined) !== undefined && operationName !== entry.operationName)) return null;
-    let contextValue: TContext;
+    if (!isRecord(body)) return null;
+    for (const key in body) if (!BODY_KEYS.has(key)) return null;
+    const { query, variables, operationName, extensions } = body;
+    if (typeof query !== 'string' || !query) return null;
+    if (variables != null && !isRecord(variables)) return null;
+    if (operationName != null && typeof operationName !== 'string') return null;
+    if (extensions != null && (!isRecord(extensions) || 'persistedQuery' in extensions)) return null;
+    const type = contentType(req.headers.accept);
+    if (!type) return null;
+    const prepared = pipeline.document(query);
+    if (prepared.errors || prepared.incremental) return null;
+    const operation = selectOperation(prepared, operationName);
+    if (operation?.type !== 'query' && operation?.type !== 'mutation') return null;
+    // Variables graphql-js would refuse (a request error, 400) are Apollo's to answer, before admit.
+    if (operation.node.variableDefinitions?.length && getVariableValues(pipeline.schema, operation.node.variableDefinitions, variables ?? {}, { maxErrors: 50 }).errors) return null;
+    let contextValue: Context;
     try {
-      contextValue = await context(req);
+      contextValue = await pipeline.httpContext(req);
     } catch {
       return null; // Apollo answers a failed context (e.g. 401 for a bad token)
     }
+    if (pipeline.admit('direct', operation.type, operationName ?? undefined)) return null; // (none today) Apollo answers it
     const result = await execute({
-      schema,
-      document: entry.document,
-      variableValues: (variables as Record<string, unknown> | null | undefined) ?? undefined,
-      operationName: (operationName as string | null | undefined) ?? undefined,
+      schema: pipeline.schema,
+      document: prepared.document,
+      variableValues: variables ?? undefined,
+      operationName: operationName ?? undefined,
       contextValue,
     });
-    if (result.data === undefined) return null; // a request error: nothing ran, Apollo says why (400)
-    const headers = new Map<string, string>([['content-type', APPLICATION_JSON]]);
+    if (result.data === undefined) return null; // a request error not foreseen above: nothing ran, Apollo says why
+    const headers = new Map<string, string>([['content-type', type]]);
     let status = 200;
     const errors = result.errors?.map((error) => {
       try {
@@ -207,7 +212,7 @@ function directExecutor<TContext>(options: {
           if (http.headers) for (const [k, v] of http.headers as Map<string, string>) headers.set(k, v);
           delete extensions.http;
         }
-        return formatError({ ...(error instanceof GraphQLError ? error.toJSON() : { message: String(error) }), extensions }, error);
+        return pipeline.format({ ...(error instanceof GraphQLError ? error.toJSON() : { message: String(error) }), extensions }, error);
       } catch {
         return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
       }

@@ -1,24 +1,14 @@
-import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginDisableSuggestions } from '@apollo/server/plugin/disableSuggestions';
-import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
-import cors from 'cors';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { GraphQLError } from 'graphql';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { App } from '../app';
-import { ANONYMOUS, InvalidTokenError } from '../auth/tokens';
-import { httpContext, type Context } from '../context';
-import { buildAppSchema } from '../schema/build';
-import { createErrorFormatter } from './errors';
-import { graphqlPostHandler } from './graphql-post';
+import { startApollo } from './apollo';
+import { fail, graphqlHttp } from './graphql-post';
 import { clientIp } from './ip';
-import { DocumentGate } from './documents';
 import { MAX_BODY_BYTES } from './limits';
+import { GraphQLPipeline } from './pipeline';
 import { mountFrontends } from './static';
 import { attachWebSocket } from './websocket';
 
@@ -32,12 +22,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(app: App, port = app.config.PORT, host = app.config.HOST): Promise<RunningServer> {
-  const schema = buildAppSchema();
-  // The one parse-and-validate step and its LRU, for the fast path, Apollo and graphql-ws alike.
-  const hits = app.metrics.documentCache.labels('hit');
-  const misses = app.metrics.documentCache.labels('miss');
-  const gate = new DocumentGate(schema, app.config.introspection, (hit) => (hit ? hits : misses).inc());
+export interface ServerOptions {
+  /**
+   * `POST /graphql` taken before Express, known-valid operations run on graphql-js directly
+   * (graphql-post.ts). Default on; off, every request goes through Express and Apollo (the
+   * differential test compares the two).
+   */
+  direct?: boolean;
+}
+
+export async function startServer(app: App, port = app.config.PORT, host = app.config.HOST, options: ServerOptions = {}): Promise<RunningServer> {
+  // The one GraphQL pipeline: schema, documents, context, formatter and CORS, for every transport.
+  const pipeline = new GraphQLPipeline(app);
   const expressApp = express();
   expressApp.disable('x-powered-by');
   // POST /graphql with a plain JSON body skips Express (see graphql-post.ts); the rest is Express's.
@@ -104,52 +100,8 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
     });
   });
   httpServer.on('upgrade', (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)));
-  const wsServer = attachWebSocket(app, wss, schema, gate);
-  const apollo = new ApolloServer<Context>({
-    schema,
-    introspection: app.config.introspection,
-    csrfPrevention: true,
-    allowBatchedHttpRequests: false,
-    includeStacktraceInErrorResponses: false,
-    formatError: createErrorFormatter(app.logger, app.config.production),
-    // The gate parses and validates, once per document: Apollo is handed its parsed documents by
-    // hash (its document store), and a refused one is answered by the plugin below. Nothing
-    // reaches Apollo's execution that the gate did not pass.
-    dangerouslyDisableValidation: true,
-    documentStore: {
-      get: async (key: string) => gate.forApollo(key.slice(key.lastIndexOf(':') + 1)),
-      set: async () => undefined,
-      delete: async () => true,
-    },
-    // main.ts owns SIGTERM/SIGINT. Apollo's own handlers (on unless NODE_ENV=test) would stop it
-    // first and re-send the signal, and main's second apollo.stop() then never settles: the drain
-    // hung until the force-exit timer, and app.close() (presence grace, Redis, Postgres) never ran.
-    stopOnTerminationSignals: false,
-    plugins: [
-      {
-        async requestDidStart() {
-          return {
-            // Judged here (an error thrown here would be a 500), answered below, where a thrown
-            // error is the response: the document store hands Apollo a refused document as an
-            // empty one, so Apollo neither parses nor runs it.
-            async didResolveSource({ source, queryHash }) {
-              gate.check(source, queryHash);
-            },
-            async didResolveOperation({ source, queryHash }) {
-              const { errors } = gate.check(source, queryHash);
-              if (errors) throw refusal(errors);
-            },
-          };
-        },
-      },
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      // No cache hints exist here (every response is private and live); the implicit cache-control
-      // plugin would only wrap every field resolver of the shared schema, WebSocket events included.
-      ApolloServerPluginCacheControlDisabled(),
-      ...(app.config.production ? [ApolloServerPluginDisableSuggestions()] : []),
-    ],
-  });
-  await apollo.start();
+  const wsServer = attachWebSocket(app, wss, pipeline);
+  const apollo = await startApollo(pipeline, httpServer, { introspection: app.config.introspection, production: app.config.production });
 
   expressApp.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -160,42 +112,16 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
   });
   const metricsServer = await serveMetrics(app, expressApp);
   mountFrontends(expressApp, app.logger); // /, /widget.js, /console, /playground, and GET /graphql from a browser
-  const graphqlContext = async ({ req }: { req: http.IncomingMessage }): Promise<Context> => {
-    try {
-      const viewer = await app.tokens.fromAuthorization(req.headers.authorization);
-      return httpContext(app, viewer ?? ANONYMOUS, clientIp(req, app.config.trustProxy));
-    } catch (error) {
-      // 401, not Apollo's default 500 for a failed context; `http` sets the status and is not sent.
-      if (error instanceof InvalidTokenError) {
-        throw new GraphQLError('The token is invalid or expired.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-      }
-      throw error;
-    }
-  };
-  expressApp.use(
-    '/graphql',
-    cors({ origin: origins ?? true, methods: ['GET', 'POST', 'OPTIONS'], maxAge: 600 }),
-    express.json({ limit: MAX_BODY_BYTES }),
-    expressMiddleware(apollo, { context: graphqlContext }),
-  );
-  fast.graphqlPost = graphqlPostHandler({
-    apollo,
-    context: (req) => graphqlContext({ req }),
-    origins,
-    maxBodyBytes: MAX_BODY_BYTES,
-    logger: app.logger,
-    // Exactly what Apollo was given above, for the operations run without it.
-    schema,
-    gate,
-    formatError: createErrorFormatter(app.logger, app.config.production),
-  });
+  const graphql = graphqlHttp({ pipeline, apollo, maxBodyBytes: MAX_BODY_BYTES, logger: app.logger, direct: options.direct ?? true });
+  expressApp.use('/graphql', pipeline.cors, express.json({ limit: MAX_BODY_BYTES }), graphql.express);
+  fast.graphqlPost = graphql.fast;
   // Body-parser refusals (too large, malformed JSON) as GraphQL-shaped errors, never HTML or a stack.
   expressApp.use((error: { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (!error) return next();
     const status = error.status && error.status >= 400 && error.status < 500 ? error.status : 500;
     const message = status === 413 ? `Request body is larger than ${MAX_BODY_BYTES / 1024} KB.` : status === 500 ? 'Internal server error.' : 'Malformed request body.';
     if (status === 500) app.logger.error({ err: error }, 'unexpected HTTP error');
-    res.status(status).json({ errors: [{ message, extensions: { code: status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT' } }] });
+    fail(res, status, message, status === 500 ? 'INTERNAL_SERVER_ERROR' : 'BAD_USER_INPUT');
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -215,12 +141,6 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
       metricsServer?.close();
     },
   };
-}
-
-/** A refused document as Apollo answers validation errors: 400, the first error (formatError gives it BAD_USER_INPUT). */
-function refusal(errors: readonly GraphQLError[]): GraphQLError {
-  const [first] = errors;
-  return new GraphQLError(first.message, { nodes: first.nodes, source: first.source, positions: first.positions, extensions: { http: { status: 400 } } });
 }
 
 /**

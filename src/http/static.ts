@@ -19,9 +19,11 @@ export function mountFrontends(app: Express, logger: Pick<Logger, 'warn'>, dir =
     res.sendFile(path.join(dir, file), (error) => error && next(error));
   };
 
-  // The bundles (GraphiQL's is 1.3 MB) go compressed to clients that accept it; /graphql is
-  // left alone (the API path stays as lean as it was).
-  app.use(compression({ filter: (req, res) => !req.path.startsWith('/graphql') && compression.filter(req, res) }));
+  // The bundles (GraphiQL's is 1.3 MB) go compressed to clients that accept it. /graphql does not
+  // pass through compression at all: filtered, it would still add `Vary: Accept-Encoding` to the
+  // API's answers, which the direct path (graphql-post.ts) does not.
+  const compress = compression();
+  app.use((req, res, next) => (req.path.startsWith('/graphql') ? next() : compress(req, res, next)));
 
   // A browser opening /graphql gets the playground; API calls (JSON accepted first, or
   // carrying Apollo's CSRF-preflight headers) go on to Apollo as before.

@@ -1,16 +1,14 @@
-import type { IncomingMessage } from 'node:http';
-import { GraphQLError, subscribe, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, subscribe, type ExecutionArgs } from 'graphql';
 import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
-import { ANONYMOUS, type Viewer } from '../auth/tokens';
-import { wsContext } from '../context';
+import type { Viewer } from '../auth/tokens';
 import { BadInputError, RateLimitedError, UnavailableError } from '../errors';
 import { onSlowConsumer, SlowConsumerError } from '../pubsub/feed';
-import type { DocumentGate } from './documents';
-import { createErrorFormatter, formatGraphQLErrors } from './errors';
-import { clientIp } from './ip';
+import { selectOperation } from './documents';
+import { formatGraphQLErrors } from './errors';
+import type { GraphQLPipeline } from './pipeline';
+import { serveGraphQLWs, type WsExtra } from './ws-server';
 
 /** setTimeout's longest delay (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -34,9 +32,7 @@ function closeAtExpiry(extra: Extra, expiresAt: number): void {
 export const MAX_SOCKET_BUFFERED_BYTES = 1024 * 1024;
 const SLOW_CONSUMER = 1013;
 
-type Extra = {
-  socket: WebSocket;
-  request: IncomingMessage;
+type Extra = WsExtra & {
   viewer?: Viewer;
   expiry?: NodeJS.Timeout;
   present?: boolean;
@@ -85,10 +81,11 @@ function takeToken(extra: Extra, burst: number, perMinute: number): number {
 /**
  * graphql-ws on the shared port. connection_init carries `authorization: Bearer <token>`:
  * a bad or expired token closes the socket with 4403, and so does the token expiring while open;
- * no connection_init within 3 s closes it with 4408. The query limits of HTTP apply here too.
+ * no connection_init within 3 s closes it with 4408. Operations go through the same pipeline as
+ * HTTP's (documents and their limits, context, formatter, admit).
  */
-export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLSchema, gate: DocumentGate) {
-  const format = createErrorFormatter(app.logger, app.config.production);
+export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQLPipeline) {
+  const { format, schema } = pipeline;
   const { WS_MAX_SUBSCRIPTIONS: maxSubscriptions, WS_SUBSCRIBE_RATE: subscribeRate } = app.config;
   wss.on('connection', (socket) => {
     app.metrics.socketsOpen.inc();
@@ -106,18 +103,15 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
   };
   /** Each operation's context, to the socket it runs on (for feeds that overflow). */
   const socketOf = new WeakMap<object, WebSocket>();
-  return useServer<Record<string, unknown> | undefined, Extra>(
+  return serveGraphQLWs<Extra>(
     {
       schema,
-      // graphql-ws closes with 4500 and, unless isProd, the error's own message as the reason:
-      // masked as everywhere else outside development (its default reads process.env itself).
-      isProd: app.config.NODE_ENV !== 'development',
       connectionInitWaitTimeout: 3000,
-      context: (ctx) => wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy)),
+      context: (ctx) => pipeline.wsContext(ctx.extra.request, ctx.extra.viewer),
       onConnect: async (ctx) => {
         let viewer: Viewer;
         try {
-          viewer = await app.tokens.fromAuthorization(ctx.connectionParams?.authorization);
+          viewer = await pipeline.viewer(ctx.connectionParams?.authorization);
         } catch {
           return false;
         }
@@ -148,13 +142,15 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
         if (held(ctx) > maxSubscriptions) {
           return [new BadInputError(`This socket already holds ${maxSubscriptions} subscriptions (WS_MAX_SUBSCRIPTIONS); complete some first.`)];
         }
-        const { document, errors } = gate.check(payload.query);
-        if (errors) return errors;
-        const contextValue = wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy));
+        const prepared = pipeline.document(payload.query);
+        if (prepared.errors) return prepared.errors;
+        const refused = pipeline.admit('ws', selectOperation(prepared, payload.operationName)?.type, payload.operationName ?? undefined);
+        if (refused) return [refused];
+        const contextValue = pipeline.wsContext(ctx.extra.request, ctx.extra.viewer);
         socketOf.set(contextValue, ctx.extra.socket);
         return {
           schema,
-          document,
+          document: prepared.document,
           variableValues: payload.variables,
           operationName: payload.operationName,
           contextValue,
@@ -180,5 +176,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
     },
     wss,
     app.config.WS_KEEPALIVE_SECONDS * 1000,
+    app.logger,
+    (socket, request) => ({ socket, request }),
   );
 }

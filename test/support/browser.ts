@@ -3,6 +3,7 @@ import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { findWebDir } from '../../src/http/static';
 import { loginSupervisor, waitFor, type TestAgent } from './factories';
+import { leave } from './leftovers';
 import { startTestServer, type TestServer } from './server';
 
 // What the page-side callbacks use: they run in the browser; this file compiles without the DOM lib.
@@ -20,11 +21,13 @@ export async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   if (!findWebDir()) throw new Error('The frontends are not built: run npm run build (dist-web/ is missing)');
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
+  leave(() => browser.close()); // a leftover: closed before the server its pages hold sockets to
+  return browser;
 }
 
 export interface Watched {
@@ -137,15 +140,15 @@ export function untilFor(pages: () => Page[]) {
 
 /**
  * The set-up every browser test file shares, registered with jest's beforeAll/afterAll: a server
- * (with `env`), Chromium, a supervisor token, and the pages and agents the tests open, all
- * disposed after. `page()` opens a watched page; `until` polls and saves every page on failure.
+ * (with `env`), Chromium, a supervisor token, and the pages the tests open, all disposed after
+ * (the server and the agents' sockets as leftovers, ./leftovers.ts). `page()` opens a watched page; `until` polls and saves every page on failure.
  */
 export interface BrowserSuite {
   t: TestServer;
   browser: Browser;
   supervisor: string;
   pages: Watched[];
-  /** Agents whose console sockets (if any) are disposed after the file. */
+  /** The agents a test file keeps track of (their console sockets are leftovers anyway). */
   agents: TestAgent[];
   page(viewport?: { width: number; height: number }): Promise<Watched>;
   until<T>(check: () => Promise<T | false | null | undefined>, what: string, timeoutMs?: number): Promise<T>;
@@ -170,11 +173,6 @@ export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite 
     suite.t = await startTestServer({ env });
     suite.browser = await launchBrowser();
     suite.supervisor = await loginSupervisor(suite.t);
-  });
-  afterAll(async () => {
-    for (const a of suite.agents) await a.socket?.dispose();
-    await suite.browser?.close();
-    await suite.t?.close();
   });
   return suite;
 }

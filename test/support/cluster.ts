@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { createTestDatabase, TEST_REDIS_URL, testServerEnv, uniqueName } from './env';
+import { leave } from './leftovers';
 import { freePort, startServerProcess, type Exit, type ListeningServer } from './process';
 
 export { freePort };
@@ -9,9 +10,10 @@ export { freePort };
  * Several real server processes (`node dist/src/main.js`, as an operator runs them, started by
  * ./process.ts) on one test database and one Redis prefix, plus the pieces the fault tests need:
  * a TCP proxy that can cut a backing service off (refuse, go silent like a dead network, or
- * trickle like a slow one), and a redis-server of the test's own on a spare port. close() kills
- * every instance (SIGKILL) and drops the database; process.ts and this file also SIGKILL their
- * children when the jest worker exits, so no process outlives its test.
+ * trickle like a slow one), and a redis-server of the test's own on a spare port. Each is a
+ * leftover (./leftovers.ts), closed after the file's tests: close() kills every instance (SIGKILL)
+ * and drops the database; process.ts and this file also SIGKILL their children when the jest
+ * worker exits, so no process outlives its test. An Instance serves the factories as a Target.
  */
 
 const children = new Set<ChildProcess>();
@@ -80,10 +82,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       all.push(again);
       return again;
     },
-    async close() {
+    close: leave(async () => {
       await Promise.all(all.filter((i) => i.running).map((i) => i.kill()));
       await database?.drop();
-    },
+    }),
   };
   try {
     cluster.instances = await Promise.all(Array.from({ length: options.count }, () => cluster.add()));
@@ -126,6 +128,7 @@ export class TcpProxy {
   static async to(url: string): Promise<TcpProxy> {
     const target = new URL(url);
     const proxy = new TcpProxy(target.hostname, Number(target.port));
+    leave(() => proxy.close());
     await proxy.listen();
     return proxy;
   }
@@ -226,6 +229,7 @@ export class RedisServer {
 
   static async start(): Promise<RedisServer> {
     const server = new RedisServer(await freePort());
+    leave(() => server.stop());
     await server.start();
     return server;
   }
@@ -281,8 +285,8 @@ export class RedisServer {
 }
 
 /**
- * The factories (test/support/factories.ts) use only `http` and `wsUrl` of a TestServer; an
- * instance has both, so it can stand in for one there.
+ * An instance as a TestServer. Not needed any more: the factories take any Target, and an
+ * Instance is one. Kept only so that tests written on other branches before this still compile.
  */
 export function asServer(instance: Instance): import('./server').TestServer {
   return instance as unknown as import('./server').TestServer;

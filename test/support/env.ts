@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { leave } from './leftovers';
 
 /** The real services the tests use; override with TEST_DATABASE_URL / TEST_REDIS_URL. */
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -42,8 +43,9 @@ function urlFor(database: string): string {
   return url.toString();
 }
 
-async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_DATABASE_URL });
+/** One pg connection to `url` for the length of `fn` (also bench/'s way to Postgres). */
+export async function withClient<T>(url: string, fn: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
   await client.connect();
   try {
     return await fn(client);
@@ -52,24 +54,20 @@ async function admin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** A fresh, empty database for one test file. */
+const admin = <T>(fn: (client: Client) => Promise<T>) => withClient(ADMIN_DATABASE_URL, fn);
+
+/** A fresh, empty database for one test file, dropped after its tests (a leftover) or by `drop()`. */
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = uniqueName('sb_test');
   await admin((c) => c.query(`create database ${name}`));
   return {
     name,
     url: urlFor(name),
-    drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
+    drop: leave(() => admin((c) => c.query(`drop database if exists ${name} with (force)`))),
   };
 }
 
 /** Runs SQL against a test database (for assertions on what was stored, never to set up state). */
 export async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows as T[];
-  } finally {
-    await client.end();
-  }
+  return withClient(url, async (client) => (await client.query(text, params)).rows as T[]);
 }

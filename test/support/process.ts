@@ -4,15 +4,17 @@ import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { HttpClient } from './http';
+import { leave } from './leftovers';
 
 /**
  * The built server (`node dist/src/main.js`) as a real child process, started the way an operator
  * starts it: with exactly the environment given (plus PATH), nothing inherited from jest (which
  * sets NODE_ENV=test). Every output line is kept, parsed as pino JSON when it is JSON.
  *
- * Disposal: `stopServerProcesses()` in afterAll sends SIGTERM to every child still running, waits
- * for it (so an embedded Postgres is shut down by the server itself), and SIGKILLs whatever is left
- * after the grace period. As a last resort every child is SIGKILLed when the jest worker exits.
+ * Disposal: each child is a leftover (./leftovers.ts): after the test (or file) that started it,
+ * it gets SIGTERM and is waited for (so an embedded Postgres is shut down by the server itself),
+ * and SIGKILL after the grace period; `stopServerProcesses()` does the same for all at once. As a
+ * last resort every child is SIGKILLed when the jest worker exits.
  */
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -78,6 +80,7 @@ export function spawnServer(env: Record<string, string | undefined>, options: Sp
   for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
   const child = spawn(process.execPath, [options.main ?? MAIN], { cwd: options.cwd ?? ROOT, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
+  leave(() => stopChild(child));
   const logs: LogLine[] = [];
   const raw: string[] = [];
   const waiters = new Set<(line: LogLine) => void>();
@@ -189,21 +192,19 @@ export async function runUntilExit(env: Record<string, string | undefined>, time
   return { ...exit, output: proc.output(), logs: proc.logs };
 }
 
-/**
- * afterAll: SIGTERM every server process still running and wait for it; SIGKILL those still
- * there after `graceMs`.
- */
+/** SIGTERM a server process if it still runs and wait for it; SIGKILL it after `graceMs`. */
+async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Stops every server process still running, as stopChild does. */
 export async function stopServerProcesses(graceMs = 15_000): Promise<void> {
-  await Promise.all(
-    [...children].map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
+  await Promise.all([...children].map((child) => stopChild(child, graceMs)));
 }
 
 /** A TCP port nobody listens on right now. */

@@ -2,9 +2,9 @@ import type { GraphQLFormattedError } from 'graphql';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { cpuMicros, rssBytes } from '../../bench/common';
-import { asServer, type Cluster, type Instance } from './cluster';
+import type { Cluster, Instance } from './cluster';
 import { sql } from './env';
-import { buildActiveChat } from './factories';
+import { buildActiveChat, type Target } from './factories';
 import type { TestServer } from './server';
 
 /** The contract's error codes ("Errors"): every refusal carries one of these. */
@@ -132,7 +132,7 @@ export interface WsResult {
 }
 
 /** One operation over a fresh socket: init, run, close. */
-export async function wsOnce(t: TestServer, query: string, variables?: Record<string, unknown>, token?: string): Promise<WsResult> {
+export async function wsOnce(t: Pick<Target, 'wsUrl'>, query: string, variables?: Record<string, unknown>, token?: string): Promise<WsResult> {
   const socket = new RawSocket(t.wsUrl);
   try {
     await socket.init(token);
@@ -143,7 +143,7 @@ export async function wsOnce(t: TestServer, query: string, variables?: Record<st
 }
 
 /** Row counts of the tables a refused request must leave alone. */
-export async function counts(t: TestServer): Promise<Record<string, number>> {
+export async function counts(t: Pick<TestServer, 'databaseUrl'>): Promise<Record<string, number>> {
   const [row] = await sql<Record<string, number>>(
     t.databaseUrl,
     `select (select count(*) from customer)::int as customers, (select count(*) from chat_session)::int as sessions,
@@ -154,7 +154,7 @@ export async function counts(t: TestServer): Promise<Record<string, number>> {
 }
 
 /** The stored state of one session, for "nothing changed" assertions. */
-export async function sessionState(t: TestServer, id: string): Promise<Record<string, unknown>> {
+export async function sessionState(t: Pick<TestServer, 'databaseUrl'>, id: string): Promise<Record<string, unknown>> {
   const [row] = await sql(
     t.databaseUrl,
     `select s.status, s.agent_id, s.last_seq, s.visitor_read_seq, s.agent_read_seq, s.rating, s.rating_comment, s.closed_at, s.skill,
@@ -174,7 +174,7 @@ export interface RawResponse {
   json: { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] } | undefined;
 }
 
-export async function post(t: TestServer, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
+export async function post(t: Pick<Target, 'url'>, body: unknown, headers: Record<string, string> = {}): Promise<RawResponse> {
   const response = await fetch(t.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -185,7 +185,7 @@ export async function post(t: TestServer, body: unknown, headers: Record<string,
 }
 
 /** A raw HTTP GET of /graphql with a query string. */
-export async function get(t: TestServer, params: Record<string, string>, headers: Record<string, string> = {}): Promise<RawResponse> {
+export async function get(t: Pick<Target, 'url'>, params: Record<string, string>, headers: Record<string, string> = {}): Promise<RawResponse> {
   const response = await fetch(`${t.url}?${new URLSearchParams(params)}`, { headers });
   const text = await response.text();
   return { status: response.status, text, headers: response.headers, json: parseJson(text) };
@@ -280,13 +280,13 @@ export async function flood<T>(count: number, concurrency: number, task: (i: num
 export const NORMAL_P95_MS = 300;
 
 /**
- * The target of an attack replay: a cluster's first instance (as a TestServer for the factories),
+ * The target of an attack replay: a cluster's first instance (a Target for the factories),
  * and a visitor with an ACTIVE chat on it (its agent's console closed) whose normal query is the
  * `probe` of measureAttack: its session, read over HTTP with its token.
  */
-export async function attackTarget(cluster: Cluster): Promise<{ server: Instance; t: TestServer; token: string; sessionId: string; probe: () => Promise<void> }> {
+export async function attackTarget(cluster: Cluster): Promise<{ server: Instance; t: Target; token: string; sessionId: string; probe: () => Promise<void> }> {
   const server = cluster.instances[0];
-  const t = asServer(server);
+  const t: Target = server;
   const chat = await buildActiveChat(t);
   await chat.agent.socket?.dispose();
   const sessionId = chat.session.id;
