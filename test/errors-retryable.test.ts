@@ -7,7 +7,7 @@
 import { CloseChatDocument, SendMessageDocument } from './generated/graphql';
 import { poisonMessageBody } from './support/faults';
 import { startChat } from './support/factories';
-import { counts, RawSocket } from './support/security';
+import { counts, wsOnce } from './support/security';
 import { startTestServer, type TestServer } from './support/server';
 
 const WS_SEND = 'mutation ($input: SendMessageInput!) { sendMessage(input: $input) { seq } }';
@@ -16,24 +16,15 @@ const POISON = 'a body the database refuses';
 const BURST = 4;
 
 let t: TestServer;
-let socket: RawSocket;
 beforeAll(async () => {
   t = await startTestServer({ env: { RATE_LIMITS: 'on', RATE_SEND_MESSAGE: `${BURST}:1` } });
-});
-afterAll(async () => {
-  await socket?.close();
-  await t?.close();
 });
 
 /** The first error of one sendMessage, over HTTP or over a WebSocket, as a client receives it. */
 async function sendOver(transport: 'http' | 'ws', token: string, sessionId: string, body: string) {
   const input = { sessionId, body };
   if (transport === 'http') return (await t.http.request(SendMessageDocument, { input }, token)).errors?.[0];
-  socket = new RawSocket(t.wsUrl);
-  await socket.init(token);
-  const result = await socket.run(WS_SEND, { input });
-  await socket.close();
-  return result.errors[0];
+  return (await wsOnce(t, WS_SEND, { input }, token)).errors[0];
 }
 
 describe.each(['http', 'ws'] as const)('extensions.retryable over %s', (transport) => {

@@ -5,10 +5,11 @@
  */
 import type { WidgetMessageFragment, WidgetSessionFragment } from '../web/generated/widget';
 import { ChatModel } from '../web/shared/chat';
-import { createLive, request, type Live, type TypedDocument } from '../web/shared/gql';
+import { createLive, request, type TypedDocument } from '../web/shared/gql';
 import { WIDGET_CHAT } from '../web/widget/documents';
 import { SendMessageDocument, SessionDocument } from './generated/graphql';
 import { buildActiveChat, buildOnlineAgent, loginSupervisor, startChat, uniqueSkill, waitFor } from './support/factories';
+import { leave } from './support/leftovers';
 import { startTestServer, type TestServer } from './support/server';
 
 type Chat = ChatModel<WidgetSessionFragment, WidgetMessageFragment>;
@@ -16,18 +17,9 @@ type Chat = ChatModel<WidgetSessionFragment, WidgetMessageFragment>;
 let t: TestServer;
 /** One send per second per sender after a burst of one: the second of two quick sends is RATE_LIMITED. */
 let limited: TestServer;
-const opened: { live: Live; chat: Chat }[] = [];
 beforeAll(async () => {
   t = await startTestServer();
   limited = await startTestServer({ env: { RATE_LIMITS: 'on', RATE_SEND_MESSAGE: '1:60' } });
-});
-afterAll(async () => {
-  for (const { live, chat } of opened) {
-    chat.stop();
-    live.dispose();
-  }
-  await limited?.close();
-  await t?.close();
 });
 
 /** A visitor's chat model, as the widget makes it, with every sendMessage it makes counted. */
@@ -47,7 +39,10 @@ function visitorChat(t: TestServer, session: WidgetSessionFragment, token: strin
     onChange: () => undefined,
     typingName: (name) => name ?? 'The agent',
   });
-  opened.push({ live, chat });
+  leave(() => {
+    chat.stop();
+    live.dispose();
+  });
   chat.watch();
   return { chat, live, sends };
 }
@@ -72,11 +67,10 @@ describe('the chat model', () => {
     expect(bodies(chat)).toEqual(['1:queued question', '(Ola Online joined)', '2:answer 1', '3:answer 2', '4:answer 3']);
     expect(chat.streamSeq).toBe(4);
     expect(chat.unread()).toBe(3);
-    await agent.socket?.dispose();
   });
 
   it('should retry a RATE_LIMITED send after retryAfterSeconds, in order, and have it stored once', async () => {
-    const { session, visitor, agent } = await buildActiveChat(limited);
+    const { session, visitor } = await buildActiveChat(limited);
     const { chat, sends } = visitorChat(limited, await widgetSession(limited, session.id, visitor), visitor);
     chat.send('first');
     chat.send('second, too soon');
@@ -85,6 +79,5 @@ describe('the chat model', () => {
     expect(bodies(chat)).toEqual(['1:first', '2:second, too soon']);
     const { session: stored } = await limited.http.ok(SessionDocument, { id: session.id }, await loginSupervisor(limited));
     expect(stored?.lastSeq).toBe(2);
-    await agent.socket?.dispose();
   });
 });
