@@ -20,10 +20,16 @@ export const CONTRACT_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   'INTERNAL_SERVER_ERROR',
 ]);
 
-/** Base of every error we raise on purpose: the code travels in extensions.code. */
+/**
+ * Base of every error we raise on purpose: the code travels in extensions.code. `retryable` is the
+ * one place that tells a client it may send the same request again (a send with the same
+ * clientMessageId is stored once): `extensions.retryable: true`, on the subclasses below that
+ * mean a passing condition (a rate limit, an outage, a stream the server could not keep up).
+ * An unexpected error is masked and not retryable: trying it again would fail the same way.
+ */
 export class AppError extends GraphQLError {
-  constructor(message: string, readonly code: ErrorCode, extensions: Record<string, unknown> = {}) {
-    super(message, { extensions: { ...extensions, code } });
+  constructor(message: string, readonly code: ErrorCode, extensions: Record<string, unknown> = {}, readonly retryable = false) {
+    super(message, { extensions: { ...extensions, code, ...(retryable ? { retryable: true } : {}) } });
   }
 }
 
@@ -60,13 +66,13 @@ export class ConflictError extends AppError {
 
 export class RateLimitedError extends AppError {
   constructor(retryAfterSeconds: number) {
-    super(`Too many requests: retry in ${retryAfterSeconds} s.`, 'RATE_LIMITED', { retryAfterSeconds });
+    super(`Too many requests: retry in ${retryAfterSeconds} s.`, 'RATE_LIMITED', { retryAfterSeconds }, true);
   }
 }
 
-/** Raised when Postgres or Redis is unreachable: the client may retry. */
+/** Postgres or Redis is unreachable, or a stream fell behind on the server's side: the client may retry. */
 export class UnavailableError extends AppError {
-  constructor() {
-    super('The service is briefly unavailable; retry shortly.', 'INTERNAL_SERVER_ERROR', { retryable: true });
+  constructor(message = 'The service is briefly unavailable; retry shortly.') {
+    super(message, 'INTERNAL_SERVER_ERROR', {}, true);
   }
 }

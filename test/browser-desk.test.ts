@@ -190,6 +190,8 @@ describe('a supervisor', () => {
     await signInConsole(p, t.server.url, rae);
     await p.locator(`[data-testid="sb-session"][data-session-id="${session.id}"]`).click();
     await p.getByTestId('sb-close').click();
+    // The click sends closeChat; rating it before that committed would be refused (CONFLICT).
+    await until(async () => (await sessionStatus(session.id)).status === 'CLOSED', 'closed from the console');
     await t.http.ok(RateChatDocument, { sessionId: session.id, rating: 4, comment: 'Helpful, a bit slow' }, token);
     await until(async () => (await p.getByTestId('sb-rating-comment').count()) === 1, 'comment shown');
     expect(await p.getByTestId('sb-rating-comment').innerText()).toBe('“Helpful, a bit slow”');

@@ -8,7 +8,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { CloseChatDocument, QueueDocument, SendMessageDocument, SessionDocument, TransferChatDocument } from './generated/graphql';
-import { focused, signInConsole, transcript, useBrowserSuite } from './support/browser';
+import { focused, screenshot, signInConsole, transcript, useBrowserSuite } from './support/browser';
+import { poisonMessageBody } from './support/faults';
 import { buildOnlineAgent, type TestAgent } from './support/factories';
 import type { TestServer } from './support/server';
 
@@ -127,6 +128,40 @@ describe('writing', () => {
     expect(await transcript(page)).toEqual([]);
     const { session } = await t.http.ok(SessionDocument, { id: await sessionIdOf(page) }, supervisor);
     expect(session?.lastSeq).toBe(0);
+  });
+});
+
+describe('a send the server refuses for good', () => {
+  it('should be shown once as not sent, never retried, and not hold back the next message', async () => {
+    const poison = 'The database refuses exactly this text';
+    const page = await visitorPage();
+    await page.goto(`${t.server.url}/`);
+    const sessionId = await startFromWidget(page, 'Pat Persistent');
+    /** The bodies of the sendMessage requests the widget made. */
+    const sent: string[] = [];
+    page.on('request', (r) => void (r.postData()?.includes('WidgetSendMessage') && sent.push(r.postData()!)));
+    const sends = () => sent.length;
+    const undo = await poisonMessageBody(t.databaseUrl, poison);
+    try {
+      await page.getByTestId('sb-input').fill(poison);
+      await page.getByTestId('sb-input').press('Enter');
+      const failed = page.locator('switchboard-widget [data-testid="sb-message"][data-failed]');
+      await until(async () => (await failed.count()) === 1, 'shown as not sent');
+      expect((await failed.getByTestId('sb-tick').innerText()).trim()).toBe('· Not sent.');
+      expect(await failed.getByTestId('sb-tick').getAttribute('data-state')).toBe('failed');
+      await screenshot(page, 'widget-not-sent');
+      // The old client sent it again every 2 s, for ever: wait out more than two of those.
+      await page.waitForTimeout(5000);
+      expect(sends()).toBe(1);
+      expect(await failed.count()).toBe(1);
+    } finally {
+      await undo();
+    }
+    await page.getByTestId('sb-input').fill('This one is fine');
+    await page.getByTestId('sb-input').press('Enter');
+    await until(async () => (await transcript(page)).some(([seq, , body]) => seq === '1' && body === 'This one is fine'), 'the next one sent');
+    expect(sends()).toBe(2);
+    expect((await t.http.ok(SessionDocument, { id: sessionId }, supervisor)).session?.lastSeq).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { AppError, CONTRACT_CODES } from '../errors';
+import { AppError, CONTRACT_CODES, UnavailableError } from '../errors';
 import type { Logger } from '../logger';
 
 // Postgres (pg, knex) and Redis (ioredis: a command given up on while it reconnects) out of reach.
@@ -19,9 +19,7 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     // the error in a GraphQLError with no path and no location: judge, and log, the one inside.
     if (original instanceof GraphQLError && !original.path && !original.nodes?.length && original.originalError) original = original.originalError;
     const base = { locations: formatted.locations, path: formatted.path };
-    if (original instanceof AppError) {
-      return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
-    }
+    if (original instanceof AppError) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
     if (original instanceof GraphQLError && (!original.path || original.originalError instanceof GraphQLError)) {
       const code = original.extensions?.code ?? (original.originalError as GraphQLError | undefined)?.extensions?.code;
       const message = production ? formatted.message.replace(/\s*Did you mean .*$/s, '') : formatted.message;
@@ -30,7 +28,8 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     const cause = original instanceof Error ? original : new Error(String(original));
     if (CONNECTION_ERRORS.test(cause.message)) {
       logger.warn({ err: cause, path: formatted.path }, 'backing service unavailable');
-      return { ...base, message: 'The service is briefly unavailable; retry shortly.', extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true } };
+      const unavailable = new UnavailableError();
+      return { ...base, message: unavailable.message, extensions: unavailable.extensions };
     }
     logger.error({ err: cause, path: formatted.path }, 'unexpected error');
     return { ...base, message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } };

@@ -3,7 +3,7 @@ import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
 import type { Viewer } from '../auth/tokens';
-import { BadInputError, RateLimitedError } from '../errors';
+import { BadInputError, RateLimitedError, UnavailableError } from '../errors';
 import { onSlowConsumer, SlowConsumerError } from '../pubsub/feed';
 import { selectOperation } from './documents';
 import { formatGraphQLErrors } from './errors';
@@ -166,7 +166,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
         const slow = errors.find((e) => e.originalError instanceof SlowConsumerError);
         if (!slow) return formatGraphQLErrors(format, errors);
         dropSlowConsumer(ctx.extra.socket, 'a subscription fell too far behind');
-        return [{ message: slow.message, extensions: { code: 'INTERNAL_SERVER_ERROR', retryable: true } }];
+        return formatGraphQLErrors(format, [new UnavailableError(slow.message)]);
       },
       onNext: (ctx, _id, _payload, _args, result) => {
         if (ctx.extra.socket.bufferedAmount > MAX_SOCKET_BUFFERED_BYTES) dropSlowConsumer(ctx.extra.socket, 'too much unsent data');

@@ -1,13 +1,10 @@
-import { useEffect, useRef, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
 import { GraphQLRequestError, request } from '../shared/gql';
 import { ChatView } from './ChatView';
+import { time, useStore } from './hooks';
 import { API, ConsoleStore, saveToken, savedToken, type Chat } from './store';
 import { Team } from './Team';
-
-export function useStore(store: ConsoleStore): number {
-  return useSyncExternalStore(store.subscribe, store.getVersion);
-}
 
 export function App() {
   const [store, setStore] = useState<ConsoleStore | null>(null);
@@ -249,12 +246,12 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
               ) : (
                 <ul className="list">
                   {mine.map((chat) => (
-                    <SessionItem key={chat.session.id} store={store} chat={chat} active={chat === selected} />
+                    <SessionItem key={chat.model.id} store={store} chat={chat} active={chat === selected} />
                   ))}
                 </ul>
               )}
             </section>
-            {me.role === 'SUPERVISOR' && <TeamChats store={store} selected={selected?.session.id ?? null} />}
+            {me.role === 'SUPERVISOR' && <TeamChats store={store} selected={selected?.model.id ?? null} />}
             <section aria-labelledby="queue-title">
               <h2 id="queue-title">
                 Queue <span className="count">{store.queue.length}</span>
@@ -277,7 +274,7 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
               )}
             </section>
           </aside>
-          <main className="main">{selected ? <ChatView key={selected.session.id} store={store} chat={selected} /> : <p className="empty big">Select a chat.</p>}</main>
+          <main className="main">{selected ? <ChatView key={selected.model.id} store={store} chat={selected} /> : <p className="empty big">Select a chat.</p>}</main>
         </div>
       )}
     </div>
@@ -356,10 +353,9 @@ function AssignControl({ store, sessionId }: { store: ConsoleStore; sessionId: s
 }
 
 function SessionItem({ store, chat, active }: { store: ConsoleStore; chat: Chat; active: boolean }) {
-  const s = chat.session;
+  const s = chat.model.session;
   const unread = store.unread(chat);
-  const last = Math.max(0, ...chat.messages.keys());
-  const preview = last ? chat.messages.get(last)!.body : '';
+  const preview = chat.model.last()?.body ?? '';
   return (
     <li>
       <button
@@ -377,14 +373,8 @@ function SessionItem({ store, chat, active }: { store: ConsoleStore; chat: Chat;
             {unread}
           </span>
         )}
-        <span className="sub">{chat.gone ?? (s.status === 'CLOSED' ? 'Closed' : chat.visitorTyping ? 'typing…' : preview)}</span>
+        <span className="sub">{chat.gone ?? (s.status === 'CLOSED' ? 'Closed' : chat.model.otherTyping ? 'typing…' : preview)}</span>
       </button>
     </li>
   );
-}
-
-export function time(iso: string | null): string {
-  if (!iso) return '';
-  const d = new Date(iso);
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }

@@ -1,10 +1,9 @@
-import { Fragment, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { Outgoing } from '../shared/chat';
 import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
 import { LINK_ATTRS, linkPieces } from '../shared/linkify';
-import { time, useStore } from './App';
-import type { Chat, ConsoleStore, Message, Outgoing } from './store';
-
-type Row = { key: string; author: Message['author']; name: string; body: string; seq?: number; at: string; pending?: Outgoing };
+import { time, useStore } from './hooks';
+import type { Chat, ConsoleStore } from './store';
 
 /** Message text with its http(s) links as anchors; everything else stays text. */
 function Linked({ text }: { text: string }) {
@@ -25,7 +24,7 @@ function Linked({ text }: { text: string }) {
 
 export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
   useStore(store);
-  const s = chat.session;
+  const s = chat.model.session;
   const id = s.id;
   const [draft, setDraft] = useState('');
   const [transferOpen, setTransferOpen] = useState(false);
@@ -37,25 +36,19 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
   const readOnly = closed || !!chat.gone || !!chat.observer;
   const tooLong = draft.trim().length > BODY_MAX;
 
-  const rows: Row[] = Array.from(chat.messages.values())
-    .sort((a, b) => a.seq - b.seq)
-    .map((m) => ({ key: m.clientMessageId ? `c:${m.clientMessageId}` : `s:${m.seq}`, author: m.author, name: m.authorName ?? '', body: m.body, seq: m.seq, at: m.createdAt }));
-  const confirmed = new Set(rows.map((r) => r.key));
-  for (const o of chat.outbox) {
-    if (!confirmed.has(`c:${o.clientMessageId}`)) rows.push({ key: `c:${o.clientMessageId}`, author: 'AGENT', name: store.me.name, body: o.body, at: o.createdAt, pending: o });
-  }
+  const entries = chat.model.timeline();
 
   // Keep the newest message in view; mark what is shown as read while the page is visible.
   useLayoutEffect(() => {
     const el = logRef.current;
     if (el) el.scrollTop = el.scrollHeight;
-  }, [rows.length]);
+  }, [entries.length]);
   useEffect(() => {
     const mark = () => document.visibilityState === 'visible' && store.markRead(id);
     mark();
     document.addEventListener('visibilitychange', mark);
     return () => document.removeEventListener('visibilitychange', mark);
-  }, [store, id, rows.length, s.agentReadSeq]);
+  }, [store, id, entries.length, s.agentReadSeq]);
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
@@ -85,16 +78,6 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
     .filter((a) => a.id !== s.agent?.id)
     .map((a) => ({ agent: a, why: store.canTake(a) }))
     .sort((x, y) => Number(x.why !== null) - Number(y.why !== null) || x.agent.name.localeCompare(y.agent.name));
-  const notices = [...chat.notices].sort((a, b) => a.afterSeq - b.afterSeq);
-  const noticesAfter = (seq: number, upTo: number) =>
-    notices
-      .filter((n) => n.afterSeq >= seq && n.afterSeq < upTo)
-      .map((n) => (
-        <div key={n.key} className="event" data-testid="sb-event" role="note">
-          {n.text}
-        </div>
-      ));
-
   return (
     <section className="chat" aria-labelledby="chat-title">
       <header className="chat-head">
@@ -171,15 +154,14 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
         </p>
       )}
       <div className="log" ref={logRef} role="log" aria-live="polite" aria-label="Transcript">
-        {noticesAfter(-Infinity, rows.find((x) => x.seq !== undefined)?.seq ?? Infinity)}
-        {rows.map((r, i) => {
-          const first = i === 0 || rows[i - 1].author !== r.author || rows[i - 1].name !== r.name;
-          const next = rows.slice(i + 1).find((x) => x.seq !== undefined)?.seq ?? Infinity;
-          const read = r.author === 'AGENT' && r.seq !== undefined && r.seq <= s.visitorReadSeq;
-          return (
-            <Fragment key={r.key}>
-            <div className={`row ${r.author}${first ? ' first' : ''}`}>
-              {first && r.author !== 'SYSTEM' && (
+        {entries.map((r) =>
+          r.kind === 'notice' ? (
+            <div key={r.key} className="event" data-testid="sb-event" role="note">
+              {r.text}
+            </div>
+          ) : (
+            <div key={r.key} className={`row ${r.author}${r.first ? ' first' : ''}`}>
+              {r.first && r.author !== 'SYSTEM' && (
                 <div className="who" aria-hidden="true">
                   {r.author === 'VISITOR' ? s.customer.name || 'Visitor' : r.name || 'Agent'}
                 </div>
@@ -198,23 +180,17 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
                 </div>
                 <div className="meta">
                   <time dateTime={r.at}>{time(r.at)}</time>
-                  {r.author === 'AGENT' && (
-                    <span className={`tick${read ? ' read' : ''}`} data-testid="sb-tick" data-state={r.pending ? (r.pending.failed ? 'failed' : 'sending') : read ? 'read' : 'sent'}>
-                      {r.pending ? ` · ${r.pending.failed ?? 'Sending…'}` : read ? ' ✓✓ Read' : ' ✓ Sent'}
-                    </span>
-                  )}
+                  {r.author === 'AGENT' && <Tick pending={r.pending} read={r.seq !== undefined && r.seq <= s.visitorReadSeq} />}
                 </div>
               </div>
             </div>
-            {r.seq !== undefined && noticesAfter(r.seq, next)}
-            </Fragment>
-          );
-        })}
+          ),
+        )}
       </div>
       <div className="typing" aria-live="polite">
-        {chat.visitorTyping && !readOnly && (
+        {chat.model.otherTyping && !readOnly && (
           <span data-testid="sb-typing">
-            {chat.visitorTyping} is typing
+            {chat.model.otherTyping} is typing
             <span className="dots" aria-hidden="true">
               <span />
               <span />
@@ -252,5 +228,14 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
         </form>
       )}
     </section>
+  );
+}
+
+/** An agent's own line: sending, failed (and why), sent, or read by the visitor. */
+function Tick({ pending, read }: { pending?: Outgoing; read: boolean }) {
+  return (
+    <span className={`tick${read ? ' read' : ''}`} data-testid="sb-tick" data-state={pending ? (pending.failed ? 'failed' : 'sending') : read ? 'read' : 'sent'}>
+      {pending ? ` · ${pending.failed ?? 'Sending…'}` : read ? ' ✓✓ Read' : ' ✓ Sent'}
+    </span>
   );
 }

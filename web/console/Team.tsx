@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ConsoleMetricsDocument, type ConsoleMetricsFragment } from '../generated/console';
-import { useStore } from './App';
+import { useStore } from './hooks';
 import type { ConsoleStore } from './store';
 
 type Metrics = ConsoleMetricsFragment;

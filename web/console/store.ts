@@ -24,40 +24,30 @@ import {
   type ConsoleMessageFragment,
   type ConsoleSessionFragment,
 } from '../generated/console';
-import { createLive, GraphQLRequestError, newId, request, type Live, type LiveState, type TypedDocument } from '../shared/gql';
-import { lifecycleNote } from '../shared/lifecycle';
+import { ChatModel, type ChatDocuments, type Notice, type Outgoing } from '../shared/chat';
+import { createLive, GraphQLRequestError, request, wsUrlFor, type Live, type LiveState, type TypedDocument } from '../shared/gql';
 
 export type Agent = ConsoleAgentFragment;
 export type Session = ConsoleSessionFragment;
 export type Message = ConsoleMessageFragment;
 
-export interface Outgoing {
-  clientMessageId: string;
-  body: string;
-  createdAt: string;
-  failed?: string;
-}
-
+/** A chat in the console: the shared chat model, and what the console adds to it. */
 export interface Chat {
-  session: Session;
-  messages: Map<number, Message>;
-  /** Highest seq received in order: where messageAdded resumes after a reconnect. */
-  streamSeq: number;
-  outbox: Outgoing[];
-  visitorTyping: string | null;
+  model: ChatModel<Session, Message>;
   /** Set when the chat left this agent (transferred away, or closed and dismissed). */
   gone?: string;
-  off: (() => void)[];
-  typingTimer?: ReturnType<typeof setTimeout>;
-  /** The read receipt in flight, if any. */
-  readSent: number;
-  /** Lifecycle steps seen live ("Transferred to Alice"), each after the message it followed. */
-  notices: { key: string; afterSeq: number; text: string }[];
   /** A supervisor watching someone else's chat: read only, never "mine". */
   observer?: boolean;
-  /** This console closed it (for "Chat ended by you"). */
-  endedHere?: boolean;
 }
+
+const DOCUMENTS: ChatDocuments<Session, Message> = {
+  messageAdded: ConsoleMessageAddedDocument,
+  sessionUpdated: ConsoleSessionUpdatedDocument,
+  typing: ConsoleTypingDocument,
+  sendMessage: ConsoleSendMessageDocument,
+  setTyping: ConsoleSetTypingDocument,
+  markRead: ConsoleMarkReadDocument,
+};
 
 const TOKEN_KEY = 'switchboard-console-token';
 
@@ -96,8 +86,6 @@ export class ConsoleStore {
   private readonly listeners = new Set<() => void>();
   private readonly live: Live;
   private readonly off: (() => void)[] = [];
-  private flushing = new Set<string>();
-  private typingSent = new Map<string, ReturnType<typeof setTimeout>>();
 
   constructor(
     readonly token: string,
@@ -108,7 +96,7 @@ export class ConsoleStore {
     let connected: () => void = () => undefined;
     this.connectedOnce = new Promise<void>((resolve) => (connected = resolve));
     this.live = createLive({
-      url: `${location.origin.replace(/^http/, 'ws')}/graphql`,
+      url: wsUrlFor(location.origin),
       token: () => this.token,
       // The console's socket is what makes the agent `online`: open it at once.
       eager: true,
@@ -117,7 +105,10 @@ export class ConsoleStore {
         this.conn = state;
         if (state === 'connected') connected();
         this.changed();
-        if (back) void this.refresh();
+        if (back) {
+          void this.refresh();
+          for (const chat of this.chats.values()) chat.model.resume();
+        }
       },
       onFatal: () => this.onSignedOut('Your session has expired. Please sign in again.'),
     });
@@ -188,7 +179,7 @@ export class ConsoleStore {
   dispose(): void {
     clearTimeout(this.reconcileTimer);
     for (const off of this.off) off();
-    for (const chat of this.chats.values()) for (const off of chat.off) off();
+    for (const chat of this.chats.values()) chat.model.stop();
     this.live.dispose();
   }
 
@@ -210,7 +201,7 @@ export class ConsoleStore {
 
   /** My ACTIVE chats (not those I only watch). */
   activeCount(): number {
-    return Array.from(this.chats.values()).filter((c) => !c.gone && !c.observer && c.session.status === 'ACTIVE').length;
+    return Array.from(this.chats.values()).filter((c) => !c.gone && !c.observer && c.model.session.status === 'ACTIVE').length;
   }
 
   /** The team as it is now (before a transfer: who is there, and with what load). */
@@ -234,102 +225,84 @@ export class ConsoleStore {
       if (existing.observer && session.agent?.id === this.me.id) {
         // A supervisor joined a chat it was watching: it is mine now.
         existing.observer = false;
-        existing.notices.push({ key: `n:${existing.notices.length}`, afterSeq: existing.streamSeq, text: 'You joined' });
+        existing.model.note('You joined');
       }
-      existing.session = session;
+      existing.model.session = session;
       this.changed();
       return;
     }
-    if (existing) for (const off of existing.off) off();
-    const notices = announce ? [{ key: 'n:0', afterSeq: existing?.streamSeq ?? 0, text: 'Assigned to you' }] : [];
-    const chat: Chat = { session, messages: new Map(), streamSeq: 0, outbox: existing?.outbox ?? [], visitorTyping: null, off: [], readSent: 0, notices };
-    this.chats.set(session.id, chat);
+    existing?.model.stop();
+    const notices = announce ? [{ key: 'n:0', afterSeq: existing?.model.streamSeq ?? 0, text: 'Assigned to you' }] : [];
+    const chat = this.open(session, { outbox: existing?.model.outbox, notices });
     this.queue = this.queue.filter((q) => q.id !== session.id);
     // Chats already mine when the console opens: show the first. New arrivals wait, unread, in the list.
     // (Not on a phone, where the list is the first pane.)
     const narrow = typeof matchMedia === 'function' && matchMedia('(max-width: 720px)').matches;
     if (!announce && !narrow && (!this.selected || this.chats.get(this.selected)?.gone)) this.selected = session.id;
-    this.watch(chat);
+    chat.model.watch();
     this.teamChats = this.teamChats.filter((s) => s.id !== session.id);
     if (announce && document.hidden) document.title = `(${this.unreadTotal() || '•'}) Switchboard console`;
     this.changed();
   }
 
-  private watch(chat: Chat): void {
-    const id = chat.session.id;
-    chat.off.push(
-      this.live.subscribe(
-        ConsoleMessageAddedDocument,
-        { sessionId: id, afterSeq: chat.streamSeq },
-        {
-          next: ({ messageAdded }) => {
-            this.addMessage(chat, messageAdded, true);
-            this.changed();
-          },
-          // The server ends the stream when the chat is no longer mine.
-          complete: () => void this.recheck(chat),
-          error: () => void this.recheck(chat),
-        },
-        (vars) => ({ ...vars, afterSeq: chat.streamSeq }),
-      ),
-      this.live.subscribe(
-        ConsoleSessionUpdatedDocument,
-        { sessionId: id },
-        { next: ({ sessionUpdated }) => this.updateSession(chat, sessionUpdated) },
-      ),
-      this.live.subscribe(
-        ConsoleTypingDocument,
-        { sessionId: id },
-        {
-          next: ({ typing }) => {
-            if (typing.author !== 'VISITOR') return;
-            clearTimeout(chat.typingTimer);
-            chat.visitorTyping = typing.typing ? typing.name || chat.session.customer.name || 'The visitor' : null;
-            if (typing.typing) chat.typingTimer = setTimeout(() => ((chat.visitorTyping = null), this.changed()), 8000);
-            this.changed();
-          },
-        },
-      ),
-    );
+  /** A chat of this console, on the shared model; the console's own rules on each new state. */
+  private open(session: Session, extra: { outbox?: Outgoing[]; notices?: Notice[]; observer?: boolean }): Chat {
+    const chat: Chat = {
+      observer: extra.observer,
+      model: new ChatModel({
+        session,
+        documents: DOCUMENTS,
+        live: this.live,
+        call: (document, variables) => this.call(document, variables),
+        side: 'AGENT',
+        me: this.me.id,
+        myName: this.me.name,
+        outbox: extra.outbox,
+        notices: extra.notices,
+        onChange: () => this.changed(),
+        onSession: (_previous, next) => this.onSession(chat, next),
+        // The server ends the stream when the chat is no longer mine.
+        onStreamEnd: () => void this.recheck(chat),
+        typingName: (name, s) => name || s.customer.name || 'The visitor',
+        failedText: (error) => (error instanceof GraphQLRequestError ? `Not sent: ${error.message}` : 'Not sent.'),
+      }),
+    };
+    this.chats.set(session.id, chat);
+    return chat;
   }
 
   private async recheck(chat: Chat): Promise<void> {
     if (chat.gone || chat.observer) return;
     try {
       const { sessions } = await this.call(ConsoleSessionsDocument, { status: 'ACTIVE', first: 100 });
-      const still = sessions.sessions.find((s) => s.id === chat.session.id && s.agent?.id === this.me.id);
+      const still = sessions.sessions.find((s) => s.id === chat.model.id && s.agent?.id === this.me.id);
       // (The transfer's own result may have said more meanwhile: where it went.)
-      if (!still && !chat.gone && chat.session.status !== 'CLOSED') this.release(chat, 'Transferred away');
+      if (!still && !chat.gone && chat.model.session.status !== 'CLOSED') this.release(chat, 'Transferred away');
     } catch {
       /* try again on the next reconnect */
     }
   }
 
-  private updateSession(chat: Chat, session: Session): void {
-    const note = lifecycleNote(chat.session, session, { me: this.me.id, endedHere: !!chat.endedHere });
-    if (note) chat.notices.push({ key: `n:${chat.notices.length}`, afterSeq: chat.streamSeq, text: note });
-    chat.session = session;
-    if (session.status === 'CLOSED') chat.visitorTyping = null;
+  /** A chat that is no longer mine (or no longer live, for one I watch) leaves me. */
+  private onSession(chat: Chat, session: Session): void {
     if (!chat.observer && session.status !== 'CLOSED' && session.agent?.id !== this.me.id) this.release(chat, session.agent ? `Transferred to ${session.agent.name}` : 'Back in the queue');
     if (chat.observer && session.status === 'QUEUED') this.release(chat, 'Back in the queue');
-    this.changed();
   }
 
   private release(chat: Chat, reason: string): void {
     // The step in the transcript too, unless the session update already said it.
-    if (chat.notices.at(-1)?.text !== reason) chat.notices.push({ key: `n:${chat.notices.length}`, afterSeq: chat.streamSeq, text: reason });
+    if (chat.model.notices.at(-1)?.text !== reason) chat.model.note(reason);
     chat.gone = reason;
-    for (const off of chat.off) off();
-    chat.off = [];
+    chat.model.stop();
     this.changed();
   }
 
   dismiss(id: string): void {
     const chat = this.chats.get(id);
     if (!chat) return;
-    for (const off of chat.off) off();
+    chat.model.stop();
     this.chats.delete(id);
-    if (this.selected === id) this.selected = this.visibleChats()[0]?.session.id ?? null;
+    if (this.selected === id) this.selected = this.visibleChats()[0]?.model.id ?? null;
     this.changed();
   }
 
@@ -343,10 +316,8 @@ export class ConsoleStore {
   observe(session: Session): void {
     const existing = this.chats.get(session.id);
     if (!existing || existing.gone) {
-      if (existing) for (const off of existing.off) off();
-      const chat: Chat = { session, messages: new Map(), streamSeq: 0, outbox: [], visitorTyping: null, off: [], readSent: 0, notices: [], observer: true };
-      this.chats.set(session.id, chat);
-      this.watch(chat);
+      existing?.model.stop();
+      this.open(session, { observer: true }).model.watch();
     }
     this.select(session.id);
   }
@@ -366,123 +337,60 @@ export class ConsoleStore {
     return null;
   }
 
-  private addMessage(chat: Chat, m: Message, inOrder: boolean): void {
-    chat.messages.set(m.seq, m);
-    if (inOrder && m.seq > chat.streamSeq) chat.streamSeq = m.seq;
-    if (m.seq > chat.session.lastSeq) chat.session = { ...chat.session, lastSeq: m.seq };
-    if (m.clientMessageId) chat.outbox = chat.outbox.filter((o) => o.clientMessageId !== m.clientMessageId);
-    if (m.author === 'VISITOR' && chat.visitorTyping) {
-      clearTimeout(chat.typingTimer);
-      chat.visitorTyping = null;
-    }
-  }
-
   visibleChats(): Chat[] {
-    const rank = (c: Chat) => (c.gone ? 2 : c.session.status === 'CLOSED' ? 1 : 0);
-    return Array.from(this.chats.values()).filter((c) => !c.observer).sort((a, b) => rank(a) - rank(b) || (b.session.assignedAt ?? '').localeCompare(a.session.assignedAt ?? ''));
+    const rank = (c: Chat) => (c.gone ? 2 : c.model.session.status === 'CLOSED' ? 1 : 0);
+    const assigned = (c: Chat) => c.model.session.assignedAt ?? '';
+    return Array.from(this.chats.values()).filter((c) => !c.observer).sort((a, b) => rank(a) - rank(b) || assigned(b).localeCompare(assigned(a)));
   }
 
   unread(chat: Chat): number {
-    if (chat.gone || chat.observer) return 0;
-    let n = 0;
-    for (const m of chat.messages.values()) if (m.author === 'VISITOR' && m.seq > chat.session.agentReadSeq) n++;
-    return n;
+    return chat.gone || chat.observer ? 0 : chat.model.unread();
   }
 
   unreadTotal(): number {
     let n = 0;
-    for (const c of this.chats.values()) if (!c.gone) n += this.unread(c);
+    for (const c of this.chats.values()) n += this.unread(c);
     return n;
+  }
+
+  /** The chat if this agent may write in it (mine, still here). */
+  private writable(id: string): Chat | undefined {
+    const chat = this.chats.get(id);
+    return chat && !chat.gone && !chat.observer ? chat : undefined;
   }
 
   /** Read receipt for what the agent is looking at. */
   markRead(id: string): void {
-    const chat = this.chats.get(id);
-    if (!chat || chat.gone || chat.observer) return;
-    const seq = Math.max(0, ...chat.messages.keys());
-    if (seq <= chat.session.agentReadSeq || seq <= chat.readSent) return;
-    chat.readSent = seq; // in flight
-    this.call(ConsoleMarkReadDocument, { sessionId: id, seq })
-      .then(({ markRead }) => {
-        chat.readSent = 0;
-        this.updateSession(chat, markRead);
-      })
-      .catch(() => (chat.readSent = 0));
+    this.writable(id)?.model.markRead();
   }
 
   send(id: string, body: string): void {
-    const chat = this.chats.get(id);
-    const text = body.trim();
-    if (!chat || chat.gone || !text || chat.session.status === 'CLOSED') return;
-    this.typing(id, false);
-    chat.outbox.push({ clientMessageId: newId(), body: text, createdAt: new Date().toISOString() });
-    this.changed();
-    this.flush(chat);
-  }
-
-  /** In order, one at a time; temporary failures retried with the same clientMessageId. */
-  private flush(chat: Chat, delayMs = 0): void {
-    const id = chat.session.id;
-    if (delayMs) {
-      setTimeout(() => this.flush(chat), delayMs);
-      return;
-    }
-    if (this.flushing.has(id) || chat.gone) return;
-    const next = chat.outbox.find((o) => !o.failed);
-    if (!next) return;
-    this.flushing.add(id);
-    this.call(ConsoleSendMessageDocument, { input: { sessionId: id, body: next.body, clientMessageId: next.clientMessageId } })
-      .then(({ sendMessage }) => {
-        this.flushing.delete(id);
-        this.addMessage(chat, sendMessage, false);
-        this.changed();
-        this.flush(chat);
-      })
-      .catch((error: unknown) => {
-        this.flushing.delete(id);
-        if (error instanceof GraphQLRequestError && error.retryable) return this.flush(chat, error.retryAfterSeconds ? error.retryAfterSeconds * 1000 : 2000);
-        next.failed = error instanceof GraphQLRequestError ? `Not sent: ${error.message}` : 'Not sent.';
-        this.changed();
-        this.flush(chat);
-      });
+    this.writable(id)?.model.send(body);
   }
 
   /** Typing on while keys come, off after 3 s of quiet or on send. */
   typing(id: string, typing: boolean): void {
     const chat = this.chats.get(id);
-    if (!chat || chat.gone || chat.session.status === 'CLOSED') return;
-    const timer = this.typingSent.get(id);
-    clearTimeout(timer);
-    if (typing) {
-      this.typingSent.set(
-        id,
-        setTimeout(() => this.typing(id, false), 3000),
-      );
-      if (timer) return;
-      this.call(ConsoleSetTypingDocument, { sessionId: id, typing: true }).catch(() => undefined);
-    } else if (timer) {
-      this.typingSent.delete(id);
-      this.call(ConsoleSetTypingDocument, { sessionId: id, typing: false }).catch(() => undefined);
-    }
+    if (chat && !chat.gone) chat.model.typed(typing);
   }
 
   async close(id: string): Promise<void> {
     const chat = this.chats.get(id);
     if (!chat) return;
-    this.typing(id, false);
-    chat.endedHere = true;
+    chat.model.stopTyping();
+    chat.model.endedHere = true;
     const { closeChat } = await this.call(ConsoleCloseChatDocument, { sessionId: id }).catch((error: unknown) => {
-      chat.endedHere = false;
+      chat.model.endedHere = false;
       throw error;
     });
-    this.updateSession(chat, closeChat);
+    chat.model.setSession(closeChat);
   }
 
   async transfer(id: string, toAgentId: string | null): Promise<void> {
     const chat = this.chats.get(id);
     if (!chat) return;
-    this.typing(id, false);
-    const { transferChat } = await this.call(ConsoleTransferChatDocument, { sessionId: id, toAgentId, skill: toAgentId ? null : chat.session.skill });
-    this.updateSession(chat, transferChat);
+    chat.model.stopTyping();
+    const { transferChat } = await this.call(ConsoleTransferChatDocument, { sessionId: id, toAgentId, skill: toAgentId ? null : chat.model.session.skill });
+    chat.model.setSession(transferChat);
   }
 }

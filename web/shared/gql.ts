@@ -16,13 +16,19 @@ export class GraphQLRequestError extends Error {
     /** extensions.code of the first error, or NETWORK / HTTP_<status>. */
     readonly code: string,
     readonly retryAfterSeconds?: number,
+    /** The server said so (extensions.retryable: true): the same request may succeed later. */
+    private readonly markedRetryable = false,
   ) {
     super(message);
   }
 
-  /** Worth trying again with the same input (and the same clientMessageId). */
+  /**
+   * Worth sending again unchanged (with the same clientMessageId): what the server marks
+   * `extensions.retryable`, and a request that got no GraphQL answer at all (no connection, a
+   * timeout, a proxy's 502/503/504). Everything else would be refused the same way again.
+   */
   get retryable(): boolean {
-    return this.code === 'NETWORK' || this.code === 'RATE_LIMITED' || this.code === 'INTERNAL_SERVER_ERROR' || /^HTTP_5/.test(this.code);
+    return this.markedRetryable || this.code === 'NETWORK' || /^HTTP_50[234]$/.test(this.code);
   }
 }
 
@@ -49,14 +55,14 @@ export async function request<TResult, TVariables>(
   } finally {
     clearTimeout(timer);
   }
-  let json: { data?: TResult | null; errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number } }[] };
+  let json: { data?: TResult | null; errors?: { message: string; extensions?: { code?: string; retryAfterSeconds?: number; retryable?: boolean } }[] };
   try {
-    json = await response.json();
+    json = (await response.json()) as typeof json;
   } catch {
     throw new GraphQLRequestError(`Unexpected response (HTTP ${response.status}).`, `HTTP_${response.status}`);
   }
   const first = json.errors?.[0];
-  if (first) throw new GraphQLRequestError(first.message, first.extensions?.code ?? `HTTP_${response.status}`, first.extensions?.retryAfterSeconds);
+  if (first) throw new GraphQLRequestError(first.message, first.extensions?.code ?? `HTTP_${response.status}`, first.extensions?.retryAfterSeconds, first.extensions?.retryable === true);
   if (!json.data) throw new GraphQLRequestError(`Empty response (HTTP ${response.status}).`, `HTTP_${response.status}`);
   return json.data;
 }
@@ -96,6 +102,9 @@ export interface Live {
   dispose(): void;
   readonly client: Client;
 }
+
+/** The page (globalThis is its window); in Node, where the tests run the chat model, it has no such events. */
+const page = globalThis as { addEventListener?(type: string, listener: () => void): void; removeEventListener?(type: string, listener: () => void): void };
 
 /** Fatal close codes: the server refused who we are; retrying with the same token is pointless. */
 const FATAL = new Set([4400, 4401, 4403, 4406, 4409, 4429, 4500]);
@@ -151,10 +160,8 @@ export function createLive(options: LiveOptions): Live {
   };
   const onOffline = () => reconnect();
   const onOnline = () => reconnect();
-  if (typeof window !== 'undefined') {
-    window.addEventListener('offline', onOffline);
-    window.addEventListener('online', onOnline);
-  }
+  page.addEventListener?.('offline', onOffline);
+  page.addEventListener?.('online', onOnline);
 
   return {
     client,
@@ -186,10 +193,8 @@ export function createLive(options: LiveOptions): Live {
       };
     },
     dispose() {
-      if (typeof window !== 'undefined') {
-        window.removeEventListener('offline', onOffline);
-        window.removeEventListener('online', onOnline);
-      }
+      page.removeEventListener?.('offline', onOffline);
+      page.removeEventListener?.('online', onOnline);
       clearTimeout(pongTimer);
       void client.dispose();
     },
