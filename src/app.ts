@@ -88,7 +88,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
-  const messages = new MessageService(bus, metrics);
+  const messages = new MessageService(bus, metrics, rateLimiter);
   const chats = new ChatService(config, bus, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
   const agents = new AgentService(tokens, chats, routing, metrics, logger, hashing);

@@ -8,7 +8,7 @@ import { AgentRole, AgentStatus, EventKind } from '../entities';
 import { BadInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
-import { requireSelfOrSupervisor, requireSupervisor } from './access';
+import { authorize } from '../policies';
 import type { ChatService } from './chats';
 import type { Semaphore } from './concurrency';
 import type { Effects } from './effects';
@@ -60,7 +60,7 @@ export class AgentService {
   }
 
   async create(em: EntityManager, viewer: Viewer, input: CreateAgentInput): Promise<string> {
-    requireSupervisor(viewer);
+    authorize(viewer, 'agent.create');
     const id = randomUUID();
     await this.insert(em, id, input);
     this.chats.publishAgent(id);
@@ -87,9 +87,16 @@ export class AgentService {
     }
   }
 
+  /** `setStatus`: the signed-in agent's own availability. Returns its id. */
+  async setStatus(em: EntityManager, viewer: Viewer, status: AgentStatus): Promise<string> {
+    authorize(viewer, 'status.set');
+    await this.update(em, viewer, viewer.agentId, { status });
+    return viewer.agentId;
+  }
+
   /** The agent itself or a supervisor. Capacity that appears drains the queue; OFFLINE requeues. */
   async update(em: EntityManager, viewer: Viewer, agentId: string, input: UpdateAgentInput): Promise<void> {
-    requireSelfOrSupervisor(viewer, agentId); // before the transaction and the routing lock
+    authorize(viewer, 'agent.update', agentId); // before the transaction and the routing lock
     if (!isUuid(agentId)) throw new NotFoundError('Agent');
     const name = validate.name(input.name);
     if (input.name !== undefined && input.name !== null && !name) throw new BadInputError('name must not be blank.', 'name');

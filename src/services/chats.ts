@@ -3,15 +3,16 @@ import { randomUUID } from 'node:crypto';
 import { verifyIdentityHash } from '../auth/identity';
 import type { Viewer } from '../auth/tokens';
 import type { Config } from '../config';
+import * as messages from '../db/messages';
 import { isUuid } from '../db/sql';
 import { Author, EventKind, SessionStatus } from '../entities';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
 import type { RateLimiter } from '../auth/rate-limit';
 import type { Bus } from '../pubsub/bus';
-import { authorizeSession, requireSignedIn, type Party } from './access';
+import { authorize, personId, refuseState, requireSignedIn } from '../policies';
+import { authorizeSession } from './access';
 import { Effects } from './effects';
-import { toPayload } from './messages';
 import { recordEvent, type Routing } from './routing';
 import * as validate from './validate';
 
@@ -31,9 +32,6 @@ const actorOf = (viewer: Viewer) =>
     : viewer.kind === 'visitor'
       ? { actorKind: 'visitor' as const, actorId: viewer.customerId }
       : { actorKind: 'system' as const, actorId: null };
-
-const CLOSERS: readonly Party[] = ['customer', 'agent', 'supervisor'];
-const TRANSFERRERS: readonly Party[] = ['agent', 'supervisor'];
 
 /** The session lifecycle: start, close, rate, transfer, read receipts, typing. */
 export class ChatService {
@@ -63,7 +61,7 @@ export class ChatService {
   }
 
   async startChat(em: EntityManager, viewer: Viewer, input: StartChatInput): Promise<{ sessionId: string; customerId: string }> {
-    if (viewer.kind === 'agent') throw new ForbiddenError('Agents cannot start chats; use a visitor token or none.');
+    authorize(viewer, 'chat.start');
     const name = validate.name(input.name);
     const email = validate.email(input.email);
     const skill = validate.skill(input.skill);
@@ -82,13 +80,7 @@ export class ChatService {
       );
       await recordEvent(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
       if (first !== null) {
-        const rows = await tem.execute<Array<Record<string, unknown>>>(
-          `insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
-           values (gen_random_uuid(), ?, 1, 'VISITOR', ?, (select name from customer where id = ?), ?, ?, now())
-           returning id, session_id, seq, author, author_name, body, client_message_id, created_at`,
-          [sessionId, customerId, customerId, first, clientMessageId],
-        );
-        effects.messages.push(toPayload(rows[0]));
+        effects.messages.push(await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId }));
         this.metrics.messages.inc({ author: Author.VISITOR });
       }
       const assignments = await this.routing.drain(tem, effects);
@@ -148,9 +140,9 @@ export class ChatService {
   async close(em: EntityManager, viewer: Viewer, sessionId: string): Promise<void> {
     // Authorised before the transaction and the routing lock (a stranger holds neither), and
     // again under the row lock, where the decision is made.
-    await authorizeSession(em, viewer, sessionId, CLOSERS);
+    await authorizeSession(em, viewer, sessionId, 'session.close');
     await this.routed(em, async (tem, effects) => {
-      const { session } = await authorizeSession(tem, viewer, sessionId, CLOSERS, true);
+      const { session } = await authorizeSession(tem, viewer, sessionId, 'session.close', true);
       if (session.status === SessionStatus.CLOSED) return;
       await tem.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [sessionId]);
       if (session.status === SessionStatus.ACTIVE && session.agentId) {
@@ -170,9 +162,9 @@ export class ChatService {
     const value = validate.rating(rating);
     const text = validate.optionalText(comment, 'comment', validate.LIMITS.commentMax);
     const effects = new Effects();
-    await authorizeSession(em, viewer, sessionId, ['customer']); // before the transaction, then under the lock
+    await authorizeSession(em, viewer, sessionId, 'session.rate'); // before the transaction, then under the lock
     await em.transactional(async (tem) => {
-      const { session } = await authorizeSession(tem, viewer, sessionId, ['customer'], true);
+      const { session } = await authorizeSession(tem, viewer, sessionId, 'session.rate', true);
       if (session.status !== SessionStatus.CLOSED) throw new ConflictError('A chat can be rated once it is closed.');
       if (session.rating !== null) throw new ConflictError('This chat has already been rated.');
       // Never taken by anyone (abandoned in the queue): there is nobody to rate.
@@ -197,9 +189,9 @@ export class ChatService {
   async transfer(em: EntityManager, viewer: Viewer, sessionId: string, toAgentId: string | null | undefined, skillArg: string | null | undefined): Promise<void> {
     const skill = validate.skill(skillArg);
     if (toAgentId !== undefined && toAgentId !== null && !isUuid(toAgentId)) throw new NotFoundError('Agent');
-    await authorizeSession(em, viewer, sessionId, TRANSFERRERS); // before the transaction and lock, then under them
+    await authorizeSession(em, viewer, sessionId, 'session.transfer'); // before the transaction and lock, then under them
     await this.routed(em, async (tem, effects) => {
-      const { session, party } = await authorizeSession(tem, viewer, sessionId, TRANSFERRERS, true);
+      const { session, role: party } = await authorizeSession(tem, viewer, sessionId, 'session.transfer', true);
       if (session.status === SessionStatus.QUEUED && party === 'supervisor' && toAgentId) {
         await this.assignByHand(tem, viewer, effects, sessionId, toAgentId, skill);
         return;
@@ -270,7 +262,7 @@ export class ChatService {
   /** Raises the caller's side's read seq (never lowers it; never past the last message). */
   async markRead(em: EntityManager, viewer: Viewer, sessionId: string, seq: number): Promise<void> {
     const value = validate.seq(seq, 'seq') as number;
-    const { party } = await authorizeSession(em, viewer, sessionId, ['customer', 'agent']);
+    const { role: party } = await authorizeSession(em, viewer, sessionId, 'session.markRead');
     const column = party === 'customer' ? 'visitor_read_seq' : 'agent_read_seq';
     const rows = await em.execute(
       `update chat_session set ${column} = least(?, last_seq) where id = ? and ${column} < least(?, last_seq) returning id`,
@@ -288,10 +280,10 @@ export class ChatService {
    */
   async setTyping(em: EntityManager, viewer: Viewer, sessionId: string, typing: boolean): Promise<void> {
     requireSignedIn(viewer);
-    const id = viewer.kind === 'visitor' ? viewer.customerId : viewer.agentId;
+    const id = personId(viewer);
     await this.rateLimiter.consume('typing', `${id}:${sessionId.slice(0, 64)}`);
-    const { session, party } = await authorizeSession(em, viewer, sessionId, ['customer', 'agent']);
-    if (session.status === SessionStatus.CLOSED) throw new ConflictError('This chat is closed.');
+    const { session, role: party } = await authorizeSession(em, viewer, sessionId, 'session.typing');
+    refuseState('session.typing', session, party);
     const author = party === 'customer' ? Author.VISITOR : Author.AGENT;
     const publish = async (state: boolean) => {
       const table = party === 'customer' ? 'customer' : 'agent';

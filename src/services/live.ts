@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
 import { toAgent, AGENT_COLUMNS } from '../db/rows';
-import { AgentRole, Author, type Agent } from '../entities';
+import { Author, type Agent } from '../entities';
 import type { Bus } from '../pubsub/bus';
 import { END, linked, SKIP, transform, type Closable } from '../pubsub/feed';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
-import { authorizeSession, canSee, requireAgent } from './access';
+import { authorize, can, sightFollowsAssignment } from '../policies';
+import { authorizeSession } from './access';
 import { KeyedSemaphore } from './concurrency';
 import type { MessageService } from './messages';
 import type { Reads, SessionRow } from './reads';
@@ -51,7 +52,7 @@ export class LiveService {
    */
   async messageAdded(em: () => EntityManager, viewer: Viewer, sessionId: string, afterSeq: number | null): Promise<AsyncIterableIterator<MessagePayload>> {
     validate.seq(afterSeq, 'afterSeq');
-    const { session } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
+    const { session } = await authorizeSession(em(), viewer, sessionId, 'session.watch');
     const feed = await this.bus.feed('message.created', sessionId);
     await this.watchAccess(em, viewer, sessionId, feed);
     const load = (after: number, limit: number) => this.messages.after(em(), sessionId, after, limit);
@@ -98,7 +99,7 @@ export class LiveService {
 
   /** The other side's typing (supervisors see both). */
   async typing(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<AsyncIterableIterator<TypingPayload>> {
-    const { party } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
+    const { role: party } = await authorizeSession(em(), viewer, sessionId, 'session.watch');
     const own = party === 'customer' ? Author.VISITOR : party === 'agent' ? Author.AGENT : null;
     const feed = await this.bus.feed('typing.changed', sessionId);
     await this.watchAccess(em, viewer, sessionId, feed);
@@ -108,16 +109,16 @@ export class LiveService {
   /** Any change to a session the viewer may see; ends when it may no longer see it. */
   async sessionUpdated(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<AsyncIterableIterator<SessionRow>> {
     const session = await this.reads.visibleSession(em(), viewer, sessionId);
-    if (!session) await authorizeSession(em(), viewer, sessionId, []); // throws the standard NOT_FOUND
+    if (!session) await authorizeSession(em(), viewer, sessionId, 'session.read'); // throws the standard NOT_FOUND
     const feed = await this.bus.feed('session.updated', sessionId);
     return transform(feed, async (event) => {
       const current = await this.sessionFor(event, em, sessionId);
-      return current && canSee(viewer, current) ? current : END;
+      return current && can(viewer, 'session.read', current) ? current : END;
     });
   }
 
   async sessionAssigned(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<SessionRow>> {
-    requireAgent(viewer);
+    authorize(viewer, 'assigned.watch');
     const feed = await this.bus.feed('session.assigned', viewer.agentId);
     return transform(feed, async ({ sessionId }) => {
       const session = await this.reads.session(em(), sessionId);
@@ -127,7 +128,7 @@ export class LiveService {
 
   /** The whole queue per change, read once per change on this instance however many agents listen. */
   async queueUpdated(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<SessionRow[]>> {
-    requireAgent(viewer);
+    authorize(viewer, 'queue.read');
     const feed = await this.bus.feed('queue.updated', null);
     return transform(feed, async ({ id }) => {
       if (this.queueCache?.id !== id) this.queueCache = { id, rows: this.reads.queue(em()) };
@@ -136,7 +137,7 @@ export class LiveService {
   }
 
   async agentUpdated(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<Agent>> {
-    requireAgent(viewer);
+    authorize(viewer, 'agents.read');
     const feed = await this.bus.feed('agent.updated', null);
     return transform(feed, async ({ agentId }) => {
       const rows = await em().execute<Array<Record<string, unknown>>>(`select ${AGENT_COLUMNS} from agent where id = ?`, [agentId]);
@@ -150,9 +151,9 @@ export class LiveService {
    * the feed. Customers and supervisors never lose sight of a session: no read.
    */
   private async stillTheirs(em: () => EntityManager, viewer: Viewer, sessionId: string, event?: object): Promise<boolean> {
-    if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return true;
+    if (!sightFollowsAssignment(viewer)) return true;
     const session = event ? await this.sessionFor(event, em, sessionId) : await this.reads.session(em(), sessionId);
-    return session?.agentId === viewer.agentId;
+    return !!session && can(viewer, 'session.watch', session);
   }
 
   /** The session read once for `event` on this instance (see sessionAtEvent). */
@@ -167,7 +168,7 @@ export class LiveService {
 
   /** For an agent (not a supervisor): end `feed` once the session is no longer theirs. */
   private async watchAccess(em: () => EntityManager, viewer: Viewer, sessionId: string, feed: Closable): Promise<void> {
-    if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return;
+    if (!sightFollowsAssignment(viewer)) return;
     const updates = await this.bus.feed('session.updated', sessionId);
     feed.whenClosed(() => void updates.return());
     void (async () => {
@@ -176,7 +177,7 @@ export class LiveService {
       // authorisation and this subscription published before it and would go unseen.
       for (;;) {
         const session = await (event ? this.sessionFor(event, em, sessionId) : this.reads.session(em(), sessionId)).catch(() => undefined);
-        if (session && session.agentId !== viewer.agentId) {
+        if (session && !can(viewer, 'session.watch', session)) {
           await feed.return();
           return;
         }

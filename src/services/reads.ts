@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
 import { AGENT_COLUMNS, toAgent, toSession } from '../db/rows';
 import { isUuid, pgArray } from '../db/sql';
-import { AgentRole, AgentStatus, SessionStatus, type Agent, type ChatSession } from '../entities';
-import { BadInputError, ForbiddenError } from '../errors';
+import { AgentStatus, SessionStatus, type Agent, type ChatSession } from '../entities';
+import { BadInputError } from '../errors';
 import type { MessagePayload } from '../pubsub/topics';
-import { canSee, requireAgent, requireSignedIn } from './access';
+import { authorize, can, requireSignedIn } from '../policies';
 import type { MessageService } from './messages';
 import * as validate from './validate';
 
@@ -21,18 +21,20 @@ export class Reads {
     return rows.length ? toSession(rows[0]) : null;
   }
 
+  /** `session(id)`: null when the viewer may not see it (UNAUTHENTICATED for the anonymous). */
   async visibleSession(em: EntityManager, viewer: Viewer, id: string): Promise<SessionRow | null> {
+    requireSignedIn(viewer);
     const session = await this.session(em, id);
-    return session && canSee(viewer, session) ? session : null;
+    return session && can(viewer, 'session.read', session) ? session : null;
   }
 
   /** Agents: sessions assigned to me (supervisors: all), newest first, cursor paged. */
   async sessions(em: EntityManager, viewer: Viewer, args: { status?: SessionStatus | null; first: number; after?: string | null }) {
-    requireAgent(viewer);
+    authorize(viewer, 'sessions.list');
     const first = validate.limit(args.first, 'first');
     const where: string[] = [];
     const params: unknown[] = [];
-    if (viewer.role !== AgentRole.SUPERVISOR) {
+    if (!can(viewer, 'sessions.all')) {
       where.push('agent_id = ?');
       params.push(viewer.agentId);
     }
@@ -56,13 +58,18 @@ export class Reads {
   }
 
   async mySessions(em: EntityManager, viewer: Viewer): Promise<SessionRow[]> {
-    requireSignedIn(viewer);
-    if (viewer.kind !== 'visitor') throw new ForbiddenError('mySessions is for visitors; agents use sessions.');
+    authorize(viewer, 'sessions.mine');
     const rows = await em.execute<Array<Record<string, unknown>>>(
       'select * from chat_session where customer_id = ? order by created_at desc, id desc limit 200',
       [viewer.customerId],
     );
     return rows.map(toSession);
+  }
+
+  /** `queue`: agents (and keys that read chats). */
+  async queueFor(em: EntityManager, viewer: Viewer): Promise<SessionRow[]> {
+    authorize(viewer, 'queue.read');
+    return this.queue(em);
   }
 
   /** QUEUED sessions, first in line first, each with its position in its skill line. */
@@ -103,7 +110,7 @@ export class Reads {
   }
 
   async agents(em: EntityManager, viewer: Viewer, status?: AgentStatus | null): Promise<Agent[]> {
-    requireAgent(viewer);
+    authorize(viewer, 'agents.read');
     const rows = await em.execute<Array<Record<string, unknown>>>(
       `select ${AGENT_COLUMNS} from agent ${status ? 'where status = ?' : ''} order by name, id`,
       status ? [status] : [],
