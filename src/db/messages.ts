@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Author } from '../entities';
 import type { MessagePayload } from '../pubsub/topics';
-import { query } from './raw';
+import { sql } from './execute';
 import { asDate } from './rows';
 
 /**
@@ -61,7 +61,7 @@ export interface Send {
 
 /** The stored message, or null when the guard refused it (or its clientMessageId is stored). */
 export async function insertGuarded(em: EntityManager, m: Send): Promise<MessagePayload | null> {
-  const rows = await query(em, SEND, [m.author, m.sessionId, m.authorId, m.clientMessageId, m.body]);
+  const rows = await sql(em, SEND, [m.author, m.sessionId, m.authorId, m.clientMessageId, m.body]);
   return rows.length ? toPayload(rows[0]) : null;
 }
 
@@ -77,13 +77,13 @@ export async function insertFirst(em: EntityManager, m: Omit<Send, 'author'>): P
 }
 
 export async function byClientId(em: EntityManager, sessionId: string, clientMessageId: string): Promise<MessagePayload | null> {
-  const rows = await query(em, `select ${COLUMNS} from message where session_id = $1 and client_message_id = $2`, [sessionId, clientMessageId]);
+  const rows = await sql(em, `select ${COLUMNS} from message where session_id = $1 and client_message_id = $2`, [sessionId, clientMessageId]);
   return rows.length ? toPayload(rows[0]) : null;
 }
 
 /** Stored messages of a session after `afterSeq` (and before `beforeSeq`), oldest first: replay and gap filling. */
 export async function after(em: EntityManager, sessionId: string, afterSeq: number, limit: number, beforeSeq?: number): Promise<MessagePayload[]> {
-  const rows = await query(
+  const rows = await sql(
     em,
     `select ${COLUMNS} from message where session_id = $1 and seq > $2${beforeSeq !== undefined ? ' and seq < $4' : ''} order by seq limit $3`,
     beforeSeq !== undefined ? [sessionId, afterSeq, limit, beforeSeq] : [sessionId, afterSeq, limit],
@@ -93,7 +93,7 @@ export async function after(em: EntityManager, sessionId: string, afterSeq: numb
 
 /** The newest `limit` messages before `beforeSeq` (or overall), oldest first. */
 export async function before(em: EntityManager, sessionId: string, beforeSeq: number | null, limit: number): Promise<MessagePayload[]> {
-  const rows = await query(
+  const rows = await sql(
     em,
     `select * from (select ${COLUMNS} from message where session_id = $1${beforeSeq !== null ? ' and seq < $3' : ''} order by seq desc limit $2) m order by seq`,
     beforeSeq !== null ? [sessionId, limit, beforeSeq] : [sessionId, limit],

@@ -9,11 +9,12 @@ import { BadInputError, ConflictError, NotFoundError, UnauthenticatedError } fro
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
 import { authorize } from '../policies';
-import type { ChatService } from './chats';
 import type { Semaphore } from './concurrency';
-import type { Effects } from './effects';
+import * as audit from '../events/audit';
+import { Effects } from '../events/effects';
 import type { PresenceChange } from './presence';
-import { recordEvent, type Routing } from './routing';
+import type { Routing } from './routing';
+import type { Transactions } from './transaction';
 import * as validate from './validate';
 
 export interface CreateAgentInput {
@@ -39,7 +40,7 @@ export const FIRST_SUPERVISOR_EMAIL = 'supervisor@example.com';
 export class AgentService {
   constructor(
     private readonly tokens: TokenService,
-    private readonly chats: ChatService,
+    private readonly tx: Transactions,
     private readonly routing: Routing,
     private readonly metrics: AppMetrics,
     private readonly logger: Logger,
@@ -63,7 +64,7 @@ export class AgentService {
     authorize(viewer, 'agent.create');
     const id = randomUUID();
     await this.insert(em, id, input);
-    this.chats.publishAgent(id);
+    this.tx.committed(Effects.of((e) => e.agents.add(id)));
     return id;
   }
 
@@ -102,7 +103,7 @@ export class AgentService {
     if (input.name !== undefined && input.name !== null && !name) throw new BadInputError('name must not be blank.', 'name');
     const skills = input.skills === undefined || input.skills === null ? null : validate.skills(input.skills);
     const capacity = validate.capacity(input.maxConcurrentChats);
-    await this.chats.routed(em, async (tem, effects) => {
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
       const rows = await tem.execute<Array<{ active_chats: number; status: AgentStatus }>>(
         'select active_chats, status from agent where id = ? for update',
         [agentId],
@@ -152,12 +153,11 @@ export class AgentService {
         `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, queued_at = ?, entered_queue_at = clock_timestamp() where id = ?`,
         [queuedAt, s.id],
       );
-      await recordEvent(em, { sessionId: s.id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
+      await audit.record(em, { sessionId: s.id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
     }
-    await em.execute('update agent set active_chats = 0 where id = ?', [agentId]);
+    await this.routing.releaseAll(em, agentId, effects);
     this.metrics.routingDecisions.inc({ outcome: 'requeued' }, active.length);
-    effects.agents.add(agentId);
-    await this.chats.touchQueue(em, effects);
+    await this.routing.touchQueue(em, effects);
     return active.length;
   }
 
@@ -173,7 +173,7 @@ export class AgentService {
                       where coalesce(a.last_seen_at, '-infinity') <= now() - make_interval(secs => ?)`;
     const candidates = await em.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
     if (!candidates.length) return 0;
-    return this.chats.routed(em, async (tem, effects) => {
+    return this.tx.run(em, { routing: true }, async (tem, effects) => {
       // Again under the lock: another instance may have requeued them, or the agent come back.
       const online = await this.routing.onlineIds();
       const rows = await tem.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
@@ -231,10 +231,10 @@ export class AgentService {
   async presenceChanged(em: EntityManager, agentId: string, change: PresenceChange): Promise<void> {
     await em.execute('update agent set last_seen_at = now() where id = ?', [agentId]);
     if (change === 'offline') {
-      this.chats.publishAgent(agentId);
+      this.tx.committed(Effects.of((e) => e.agents.add(agentId)));
       return;
     }
-    await this.chats.routed(em, async (tem, effects) => {
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
       if (change === 'online') effects.agents.add(agentId);
       await this.routing.drain(tem, effects);
     });

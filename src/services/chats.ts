@@ -9,11 +9,12 @@ import { Author, EventKind, SessionStatus } from '../entities';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
 import type { RateLimiter } from '../auth/rate-limit';
-import type { Bus } from '../pubsub/bus';
 import { authorize, personId, refuseState, requireSignedIn } from '../policies';
 import { authorizeSession } from './access';
-import { Effects } from './effects';
-import { recordEvent, type Routing } from './routing';
+import * as audit from '../events/audit';
+import { Effects } from '../events/effects';
+import type { Routing } from './routing';
+import type { Transactions } from './transaction';
 import * as validate from './validate';
 
 export interface StartChatInput {
@@ -26,13 +27,6 @@ export interface StartChatInput {
   identityHash?: string | null;
 }
 
-const actorOf = (viewer: Viewer) =>
-  viewer.kind === 'agent'
-    ? { actorKind: 'agent' as const, actorId: viewer.agentId }
-    : viewer.kind === 'visitor'
-      ? { actorKind: 'visitor' as const, actorId: viewer.customerId }
-      : { actorKind: 'system' as const, actorId: null };
-
 /** The session lifecycle: start, close, rate, transfer, read receipts, typing. */
 export class ChatService {
   /**
@@ -43,22 +37,11 @@ export class ChatService {
 
   constructor(
     private readonly config: Config,
-    private readonly bus: Bus,
+    private readonly tx: Transactions,
     private readonly routing: Routing,
     private readonly metrics: AppMetrics,
     private readonly rateLimiter: RateLimiter,
   ) {}
-
-  /** Runs `work` in a transaction under the routing lock, then publishes what it changed. */
-  async routed<T>(em: EntityManager, work: (tem: EntityManager, effects: Effects) => Promise<T>): Promise<T> {
-    const effects = new Effects();
-    const result = await em.transactional(async (tem) => {
-      await this.routing.lock(tem);
-      return work(tem, effects);
-    });
-    effects.publish(this.bus);
-    return result;
-  }
 
   async startChat(em: EntityManager, viewer: Viewer, input: StartChatInput): Promise<{ sessionId: string; customerId: string }> {
     authorize(viewer, 'chat.start');
@@ -70,7 +53,7 @@ export class ChatService {
     const externalId = validate.optionalText(input.externalId, 'externalId', validate.LIMITS.externalIdMax);
     const verified = this.checkIdentity(externalId, input.identityHash ?? null);
 
-    return this.routed(em, async (tem, effects) => {
+    return this.tx.run(em, { routing: true }, async (tem, effects) => {
       const customerId = await this.resolveCustomer(tem, viewer, { name, email, externalId, verified });
       const sessionId = randomUUID();
       await tem.execute(
@@ -78,14 +61,14 @@ export class ChatService {
          values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), ?)`,
         [sessionId, customerId, skill, first === null ? 0 : 1],
       );
-      await recordEvent(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
+      await audit.record(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
       if (first !== null) {
         effects.messages.push(await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId }));
         this.metrics.messages.inc({ author: Author.VISITOR });
       }
       const assignments = await this.routing.drain(tem, effects);
       if (!assignments.some((a) => a.sessionId === sessionId)) {
-        await recordEvent(tem, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
+        await audit.record(tem, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
         this.metrics.routingDecisions.inc({ outcome: 'queued' });
         effects.queueChanged = true;
         effects.sessions.add(sessionId);
@@ -141,17 +124,16 @@ export class ChatService {
     // Authorised before the transaction and the routing lock (a stranger holds neither), and
     // again under the row lock, where the decision is made.
     await authorizeSession(em, viewer, sessionId, 'session.close');
-    await this.routed(em, async (tem, effects) => {
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
       const { session } = await authorizeSession(tem, viewer, sessionId, 'session.close', true);
       if (session.status === SessionStatus.CLOSED) return;
       await tem.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [sessionId]);
       if (session.status === SessionStatus.ACTIVE && session.agentId) {
-        await tem.execute('update agent set active_chats = active_chats - 1 where id = ?', [session.agentId]);
-        effects.agents.add(session.agentId);
+        await this.routing.releaseSlot(tem, session.agentId, effects);
       } else {
-        await this.touchQueue(tem, effects);
+        await this.routing.touchQueue(tem, effects);
       }
-      await recordEvent(tem, { sessionId, kind: EventKind.CLOSED, ...actorOf(viewer), agentId: session.agentId });
+      await audit.record(tem, { sessionId, kind: EventKind.CLOSED, ...audit.actorOf(viewer), agentId: session.agentId });
       effects.sessions.add(sessionId);
       await this.routing.drain(tem, effects);
     });
@@ -161,24 +143,17 @@ export class ChatService {
   async rate(em: EntityManager, viewer: Viewer, sessionId: string, rating: number, comment: string | null | undefined): Promise<void> {
     const value = validate.rating(rating);
     const text = validate.optionalText(comment, 'comment', validate.LIMITS.commentMax);
-    const effects = new Effects();
     await authorizeSession(em, viewer, sessionId, 'session.rate'); // before the transaction, then under the lock
-    await em.transactional(async (tem) => {
+    await this.tx.run(em, {}, async (tem, effects) => {
       const { session } = await authorizeSession(tem, viewer, sessionId, 'session.rate', true);
       if (session.status !== SessionStatus.CLOSED) throw new ConflictError('A chat can be rated once it is closed.');
       if (session.rating !== null) throw new ConflictError('This chat has already been rated.');
       // Never taken by anyone (abandoned in the queue): there is nobody to rate.
-      if (!session.agentId && !(await this.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
+      if (!session.agentId && !(await audit.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
       await tem.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [value, text, sessionId]);
-      await recordEvent(tem, { sessionId, kind: EventKind.RATED, ...actorOf(viewer), agentId: session.agentId, data: { rating: value } });
+      await audit.record(tem, { sessionId, kind: EventKind.RATED, ...audit.actorOf(viewer), agentId: session.agentId, data: { rating: value } });
       effects.sessions.add(sessionId);
     });
-    effects.publish(this.bus);
-  }
-
-  private async everAssigned(em: EntityManager, sessionId: string): Promise<boolean> {
-    const rows = await em.execute(`select 1 from session_event where session_id = ? and kind in ('assigned', 'transferred') limit 1`, [sessionId]);
-    return rows.length > 0;
   }
 
   /**
@@ -190,7 +165,7 @@ export class ChatService {
     const skill = validate.skill(skillArg);
     if (toAgentId !== undefined && toAgentId !== null && !isUuid(toAgentId)) throw new NotFoundError('Agent');
     await authorizeSession(em, viewer, sessionId, 'session.transfer'); // before the transaction and lock, then under them
-    await this.routed(em, async (tem, effects) => {
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
       const { session, role: party } = await authorizeSession(tem, viewer, sessionId, 'session.transfer', true);
       if (session.status === SessionStatus.QUEUED && party === 'supervisor' && toAgentId) {
         await this.assignByHand(tem, viewer, effects, sessionId, toAgentId, skill);
@@ -202,10 +177,10 @@ export class ChatService {
       const from = session.agentId;
       if (toAgentId) {
         if (toAgentId === from) throw new ConflictError('The chat is already with that agent.');
-        await this.takeSlot(tem, toAgentId);
+        await this.routing.takeSlot(tem, toAgentId);
         // assignedAt stays the first assignment (the chat's wait ended then); the hand-off is the event.
         await tem.execute(`update chat_session set agent_id = ?, agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`, [toAgentId, skill, sessionId]);
-        await recordEvent(tem, { sessionId, kind: EventKind.TRANSFERRED, ...actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
+        await audit.record(tem, { sessionId, kind: EventKind.TRANSFERRED, ...audit.actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
         effects.assigned.push({ sessionId, agentId: toAgentId });
         effects.agents.add(toAgentId);
         this.metrics.routingDecisions.inc({ outcome: 'transferred' });
@@ -215,47 +190,29 @@ export class ChatService {
                   skill = coalesce(?, skill), queued_at = clock_timestamp(), entered_queue_at = clock_timestamp() where id = ?`,
           [skill, sessionId],
         );
-        await recordEvent(tem, { sessionId, kind: EventKind.REQUEUED, ...actorOf(viewer), agentId: from, data: { skill } });
+        await audit.record(tem, { sessionId, kind: EventKind.REQUEUED, ...audit.actorOf(viewer), agentId: from, data: { skill } });
         effects.queueChanged = true;
         this.metrics.routingDecisions.inc({ outcome: 'requeued' });
       }
-      await tem.execute('update agent set active_chats = active_chats - 1 where id = ?', [from]);
-      effects.agents.add(from);
+      await this.routing.releaseSlot(tem, from, effects);
       effects.sessions.add(sessionId);
       await this.routing.drain(tem, effects, toAgentId ? undefined : { sessionId, agentId: from });
     });
   }
 
-  /**
-   * Takes one slot of the named agent, which must be available as routing means it (ONLINE,
-   * connected, a free slot); the skill is the transferring person's call.
-   */
-  private async takeSlot(em: EntityManager, agentId: string): Promise<void> {
-    const online = await this.routing.isOnline(agentId);
-    const target = await em.execute<Array<{ id: string }>>(
-      `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
-        where id = ? and status = 'ONLINE' and ? and active_chats < max_concurrent_chats returning id`,
-      [agentId, online],
-    );
-    if (target.length) return;
-    const exists = await em.execute('select 1 from agent where id = ?', [agentId]);
-    if (!exists.length) throw new NotFoundError('Agent');
-    throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
-  }
-
   /** A supervisor puts a QUEUED chat with a named agent: event `assigned`, by that supervisor. */
   private async assignByHand(em: EntityManager, viewer: Viewer, effects: Effects, sessionId: string, agentId: string, skill: string | null): Promise<void> {
-    await this.takeSlot(em, agentId);
+    await this.routing.takeSlot(em, agentId);
     const [{ assigned_at }] = await em.execute<Array<{ assigned_at: string }>>(
       `update chat_session set status = 'ACTIVE', agent_id = ?, assigned_at = clock_timestamp(), queued_at = null, skill = coalesce(?, skill)
         where id = ? returning assigned_at`,
       [agentId, skill, sessionId],
     );
-    await recordEvent(em, { sessionId, kind: EventKind.ASSIGNED, ...actorOf(viewer), agentId, data: { byHand: true }, at: assigned_at });
+    await audit.record(em, { sessionId, kind: EventKind.ASSIGNED, ...audit.actorOf(viewer), agentId, data: { byHand: true }, at: assigned_at });
     effects.assigned.push({ sessionId, agentId });
     effects.agents.add(agentId);
     effects.sessions.add(sessionId);
-    await this.touchQueue(em, effects);
+    await this.routing.touchQueue(em, effects);
     this.metrics.routingDecisions.inc({ outcome: 'assigned' });
   }
 
@@ -268,7 +225,7 @@ export class ChatService {
       `update chat_session set ${column} = least(?, last_seq) where id = ? and ${column} < least(?, last_seq) returning id`,
       [value, sessionId, value],
     );
-    if (rows.length) this.bus.publish('session.updated', sessionId, { sessionId });
+    if (rows.length) this.tx.committed(Effects.of((e) => e.sessions.add(sessionId)));
   }
 
   /**
@@ -288,7 +245,7 @@ export class ChatService {
     const publish = async (state: boolean) => {
       const table = party === 'customer' ? 'customer' : 'agent';
       const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
-      this.bus.publish('typing.changed', sessionId, { sessionId, author, name: rows[0]?.name ?? null, typing: state });
+      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name: rows[0]?.name ?? null, typing: state })));
     };
     const key = `${sessionId}:${author}`;
     const window = this.typingSent.get(key);
@@ -304,16 +261,4 @@ export class ChatService {
     }, this.config.TYPING_COALESCE_MS).unref();
     await publish(typing);
   }
-
-  publishAgent(agentId: string): void {
-    this.bus.publish('agent.updated', null, { agentId });
-  }
-
-  /** The queue changed in a way that moves everyone in it: their positions are news. */
-  async touchQueue(em: EntityManager, effects: Effects): Promise<void> {
-    const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where status = 'QUEUED'`);
-    for (const r of rows) effects.sessions.add(r.id);
-    effects.queueChanged = true;
-  }
 }
-

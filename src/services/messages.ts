@@ -7,9 +7,10 @@ import { Author } from '../entities';
 import { ConflictError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
 import { personId, refuseState, requireSignedIn } from '../policies';
-import type { Bus } from '../pubsub/bus';
+import { Effects } from '../events/effects';
 import type { MessagePayload } from '../pubsub/topics';
 import { authorizeSession } from './access';
+import type { Transactions } from './transaction';
 import * as validate from './validate';
 
 /**
@@ -18,7 +19,7 @@ import * as validate from './validate';
  */
 export class MessageService {
   constructor(
-    private readonly bus: Bus,
+    private readonly tx: Transactions,
     private readonly metrics: AppMetrics,
     private readonly rateLimiter: RateLimiter,
   ) {}
@@ -42,7 +43,7 @@ export class MessageService {
     }
     if (message) {
       this.metrics.messages.inc({ author });
-      this.bus.publish('message.created', sessionId, message);
+      this.tx.committed(Effects.of((e) => e.messages.push(message)));
       return message;
     }
     return this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId);

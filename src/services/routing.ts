@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { asDate } from '../db/rows';
 import { pgArray } from '../db/sql';
-import { EventKind } from '../entities';
+import { ConflictError, NotFoundError } from '../errors';
+import * as audit from '../events/audit';
+import type { Effects } from '../events/effects';
 import type { AppMetrics } from '../metrics';
-import type { Effects } from './effects';
 import type { Presence } from './presence';
 
 /**
@@ -13,7 +14,8 @@ import type { Presence } from './presence';
  * invariants hold across any number of instances: no agent above capacity, one agent per
  * session, and no session left queued while an agent that can take it is available (a queue
  * insert and a freed slot cannot pass each other unseen). Routing transactions are short
- * (a few statements), so one lock costs little at support-desk rates.
+ * (a few statements), so one lock costs little at support-desk rates. Routing is the only writer
+ * of `agent.active_chats` (drain, takeSlot, releaseSlot, releaseAll).
  */
 export const ROUTING_LOCK = 7_310_002;
 
@@ -140,37 +142,42 @@ export class Routing {
         where g.id = a.agent_id`,
       [agentIds],
     );
-    await em.execute(
-      `insert into session_event (id, session_id, kind, actor_kind, agent_id, at)
-       select gen_random_uuid(), s.id, ?, 'system', s.agent_id, s.assigned_at
-         from chat_session s join unnest(?::uuid[]) with ordinality as a(session_id, i) on s.id = a.session_id
-        order by a.i`,
-      [EventKind.ASSIGNED, sessionIds],
-    );
+    await audit.recordAssignments(em, assignments.map((a) => a.sessionId));
   }
-}
 
-/**
- * Appends one step to the audit trail. `at` is the clock, not the transaction's start: several
- * steps of one transaction (created, assigned) must keep their order, and an assignment made after
- * waiting for the routing lock happened when it was made.
- */
-export async function recordEvent(
-  em: EntityManager,
-  event: {
-    sessionId: string;
-    kind: EventKind;
-    actorKind: 'visitor' | 'agent' | 'system';
-    actorId?: string | null;
-    agentId?: string | null;
-    data?: Record<string, unknown>;
-    /** When it happened, if the change itself stamped a time (the assignment's assigned_at). */
-    at?: string | Date;
-  },
-): Promise<void> {
-  await em.execute(
-    `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data, at)
-     values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, coalesce(?::timestamptz, clock_timestamp()))`,
-    [event.sessionId, event.kind, event.actorKind, event.actorId ?? null, event.agentId ?? null, JSON.stringify(event.data ?? {}), event.at ?? null],
-  );
+  /**
+   * Takes one slot of the named agent, which must be available as routing means it (ONLINE,
+   * connected, a free slot): a transfer to it, or a supervisor's assignment by hand.
+   */
+  async takeSlot(em: EntityManager, agentId: string): Promise<void> {
+    const online = await this.isOnline(agentId);
+    const target = await em.execute<Array<{ id: string }>>(
+      `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
+        where id = ? and status = 'ONLINE' and ? and active_chats < max_concurrent_chats returning id`,
+      [agentId, online],
+    );
+    if (target.length) return;
+    const exists = await em.execute('select 1 from agent where id = ?', [agentId]);
+    if (!exists.length) throw new NotFoundError('Agent');
+    throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
+  }
+
+  /** The agent no longer holds one chat (closed, transferred away). */
+  async releaseSlot(em: EntityManager, agentId: string, effects: Effects): Promise<void> {
+    await em.execute('update agent set active_chats = active_chats - 1 where id = ?', [agentId]);
+    effects.agents.add(agentId);
+  }
+
+  /** The agent holds no chat any more (all requeued). */
+  async releaseAll(em: EntityManager, agentId: string, effects: Effects): Promise<void> {
+    await em.execute('update agent set active_chats = 0 where id = ?', [agentId]);
+    effects.agents.add(agentId);
+  }
+
+  /** The queue changed in a way that moves everyone in it: their positions are news. */
+  async touchQueue(em: EntityManager, effects: Effects): Promise<void> {
+    const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where status = 'QUEUED'`);
+    for (const r of rows) effects.sessions.add(r.id);
+    effects.queueChanged = true;
+  }
 }
