@@ -14,6 +14,8 @@ export interface Context {
   readonly em: EntityManager;
   ip: string;
   loaders: Loaders;
+  /** WebSocket: what a subscription's feed calls when it overflows (close this socket as a slow consumer). */
+  onSlowConsumer?: () => void;
 }
 
 export interface Loaders {
@@ -59,8 +61,8 @@ export function httpContext(app: App, viewer: Viewer, ip: string): Context {
   return buildContext(app, viewer, ip, () => (em ??= app.orm.em.fork() as EntityManager), true);
 }
 
-export function wsContext(app: App, viewer: Viewer, ip: string): Context {
-  return buildContext(app, viewer, ip, () => app.orm.em.fork() as EntityManager, false);
+export function wsContext(app: App, viewer: Viewer, ip: string, onSlowConsumer?: () => void): Context {
+  return Object.assign(buildContext(app, viewer, ip, () => app.orm.em.fork() as EntityManager, false), { onSlowConsumer });
 }
 
 function buildContext(app: App, viewer: Viewer, ip: string, fork: () => EntityManager, cache: boolean): Context {

@@ -23,6 +23,11 @@ export function toPayload(row: Record<string, unknown>): MessagePayload {
   };
 }
 
+/** A message just stored, as it goes live: with the session's agent at that moment. */
+function toLive(row: Record<string, unknown>): MessagePayload {
+  return { ...toPayload(row), agentId: (row.session_agent_id as string | null) ?? null };
+}
+
 /**
  * The hot path (design: "The hot path"). One statement, so one round trip and its own
  * transaction: the UPDATE takes the next seq under the session's row lock (concurrent senders of
@@ -42,14 +47,16 @@ with s as (
    where id = $2::uuid and status <> 'CLOSED'
      and case when $1::text = 'VISITOR' then customer_id = $3::uuid else agent_id = $3::uuid and status = 'ACTIVE' end
      and ($4::text is null or not exists (select 1 from message m where m.session_id = $2::uuid and m.client_message_id = $4::text))
-  returning id, last_seq
+  returning id, last_seq, agent_id
+), m as (
+  insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
+  select gen_random_uuid(), s.id, s.last_seq, $1::text, $3::uuid,
+         case when $1::text = 'VISITOR' then (select name from customer where id = $3::uuid) else (select name from agent where id = $3::uuid) end,
+         $5::text, $4::text, now()
+    from s
+  returning ${COLUMNS}
 )
-insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
-select gen_random_uuid(), s.id, s.last_seq, $1::text, $3::uuid,
-       case when $1::text = 'VISITOR' then (select name from customer where id = $3::uuid) else (select name from agent where id = $3::uuid) end,
-       $5::text, $4::text, now()
-  from s
-returning ${COLUMNS}`;
+select m.*, s.agent_id as session_agent_id from m, s`;
 
 export interface Send {
   author: Author;
@@ -62,16 +69,17 @@ export interface Send {
 /** The stored message, or null when the guard refused it (or its clientMessageId is stored). */
 export async function insertGuarded(em: EntityManager, m: Send): Promise<MessagePayload | null> {
   const rows = await sql(em, SEND, [m.author, m.sessionId, m.authorId, m.clientMessageId, m.body]);
-  return rows.length ? toPayload(rows[0]) : null;
+  return rows.length ? toLive(rows[0]) : null;
 }
 
 /** A chat's opening message, seq 1, in the transaction that creates the chat. */
 export async function insertFirst(em: EntityManager, m: Omit<Send, 'author'>): Promise<MessagePayload> {
-  const rows = await em.execute<Array<Record<string, unknown>>>(
+  const rows = await sql(
+    em,
     `insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
-     values (gen_random_uuid(), ?, 1, 'VISITOR', ?, (select name from customer where id = ?), ?, ?, now())
+     values (gen_random_uuid(), $1, 1, 'VISITOR', $2, (select name from customer where id = $2), $3, $4, now())
      returning ${COLUMNS}`,
-    [m.sessionId, m.authorId, m.authorId, m.body, m.clientMessageId],
+    [m.sessionId, m.authorId, m.body, m.clientMessageId],
   );
   return toPayload(rows[0]);
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { GraphQLError, subscribe, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -7,7 +7,7 @@ import type { App } from '../app';
 import { ANONYMOUS, type Viewer } from '../auth/tokens';
 import { wsContext } from '../context';
 import { BadInputError, RateLimitedError } from '../errors';
-import { onSlowConsumer, SlowConsumerError } from '../pubsub/feed';
+import { SlowConsumerError } from '../pubsub/feed';
 import type { DocumentGate } from './documents';
 import { createErrorFormatter, formatGraphQLErrors } from './errors';
 import { clientIp } from './ip';
@@ -104,8 +104,6 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
     socket.close(SLOW_CONSUMER, 'Slow consumer: reconnect and resume');
     setTimeout(() => socket.terminate(), 5000).unref();
   };
-  /** Each operation's context, to the socket it runs on (for feeds that overflow). */
-  const socketOf = new WeakMap<object, WebSocket>();
   return useServer<Record<string, unknown> | undefined, Extra>(
     {
       schema,
@@ -150,8 +148,9 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
         }
         const { document, errors } = gate.check(payload.query);
         if (errors) return errors;
-        const contextValue = wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy));
-        socketOf.set(contextValue, ctx.extra.socket);
+        // A feed of this operation that overflows closes its socket (passed down explicitly).
+        const slow = () => dropSlowConsumer(ctx.extra.socket, 'a subscription fell too far behind');
+        const contextValue = wsContext(app, ctx.extra.viewer ?? ANONYMOUS, clientIp(ctx.extra.request, app.config.trustProxy), slow);
         return {
           schema,
           document,
@@ -159,12 +158,6 @@ export function attachWebSocket(app: App, wss: WebSocketServer, schema: GraphQLS
           operationName: payload.operationName,
           contextValue,
         };
-      },
-      // Feeds opened while a subscription starts know their socket: overflowing one closes it.
-      subscribe: (args) => {
-        const socket = socketOf.get(args.contextValue as object);
-        if (!socket) return subscribe(args);
-        return onSlowConsumer.run(() => dropSlowConsumer(socket, 'a subscription fell too far behind'), () => subscribe(args));
       },
       onError: (ctx, _id, _payload, errors) => {
         const slow = errors.find((e) => e.originalError instanceof SlowConsumerError);

@@ -13,6 +13,7 @@ import { authorize, personId, refuseState, requireSignedIn } from '../policies';
 import { authorizeSession } from './access';
 import * as audit from '../events/audit';
 import { Effects } from '../events/effects';
+import type { MessagePayload } from '../pubsub/topics';
 import type { Routing } from './routing';
 import type { Transactions } from './transaction';
 import * as validate from './validate';
@@ -55,6 +56,7 @@ export class ChatService {
 
     return this.tx.run(em, { routing: true }, async (tem, effects) => {
       const customerId = await this.resolveCustomer(tem, viewer, { name, email, externalId, verified });
+      let opening: MessagePayload | undefined;
       const sessionId = randomUUID();
       await tem.execute(
         `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq)
@@ -63,11 +65,14 @@ export class ChatService {
       );
       await audit.record(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
       if (first !== null) {
-        effects.messages.push(await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId }));
+        opening = await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId });
+        effects.messages.push(opening);
         this.metrics.messages.inc({ author: Author.VISITOR });
       }
       const assignments = await this.routing.drain(tem, effects);
-      if (!assignments.some((a) => a.sessionId === sessionId)) {
+      const assigned = assignments.find((a) => a.sessionId === sessionId);
+      if (opening) opening.agentId = assigned?.agentId ?? null; // who may see it live
+      if (!assigned) {
         await audit.record(tem, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
         this.metrics.routingDecisions.inc({ outcome: 'queued' });
         effects.queueChanged = true;
@@ -245,7 +250,7 @@ export class ChatService {
     const publish = async (state: boolean) => {
       const table = party === 'customer' ? 'customer' : 'agent';
       const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
-      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name: rows[0]?.name ?? null, typing: state })));
+      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name: rows[0]?.name ?? null, typing: state, agentId: session.agentId })));
     };
     const key = `${sessionId}:${author}`;
     const window = this.typingSent.get(key);
