@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
-import { ChatSession } from '../entities';
-import { isUuid } from '../db/sql';
+import * as sessions from '../db/sessions';
 import { authorizeOn, requireSignedIn, type Role, type SessionAction } from '../policies';
 
 /**
@@ -16,14 +15,9 @@ export async function authorizeSession(
   sessionId: string,
   action: SessionAction,
   lock = false,
-): Promise<{ session: ChatSession; role: Role }> {
+): Promise<{ session: sessions.SessionRow; role: Role }> {
   requireSignedIn(viewer);
-  if (!isUuid(sessionId)) authorizeOn(viewer, action, null);
-  const row = await em.execute<Array<Record<string, unknown>>>(
-    `select * from chat_session where id = ?${lock ? ' for update' : ''}`,
-    [sessionId],
-  );
-  const session = row.length ? em.map(ChatSession, row[0]) : null;
+  const session = await sessions.byId(em, sessionId, lock);
   const role = authorizeOn(viewer, action, session);
   return { session: session!, role };
 }

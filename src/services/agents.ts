@@ -3,8 +3,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService, Viewer } from '../auth/tokens';
 import { asDate } from '../db/rows';
-import { isUuid, pgArray, pgCode, PG } from '../db/sql';
-import { AgentRole, AgentStatus, EventKind } from '../entities';
+import { isUuid, pgCode, PG } from '../db/sql';
+import * as agents from '../db/agents';
+import { Agent, AgentRole, AgentStatus, EventKind } from '../entities';
 import { BadInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
@@ -50,14 +51,10 @@ export class AgentService {
 
   async login(em: EntityManager, emailArg: string, password: string): Promise<{ token: string; agentId: string }> {
     const email = emailArg.trim().toLowerCase();
-    const rows = await em.execute<Array<{ id: string; password_hash: string; role: AgentRole }>>(
-      'select id, password_hash, role from agent where email = ?',
-      [email],
-    );
-    const row = rows[0];
-    const ok = await this.hashing.run(async () => verifyPassword(password, row ? row.password_hash : await decoyHash));
-    if (!row || !ok) throw new UnauthenticatedError('Wrong email or password.');
-    return { token: await this.tokens.issueAgent(row.id, row.role), agentId: row.id };
+    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
+    const ok = await this.hashing.run(async () => verifyPassword(password, agent ? agent.passwordHash : await decoyHash));
+    if (!agent || !ok) throw new UnauthenticatedError('Wrong email or password.');
+    return { token: await this.tokens.issueAgent(agent.id, agent.role), agentId: agent.id };
   }
 
   async create(em: EntityManager, viewer: Viewer, input: CreateAgentInput): Promise<string> {
@@ -186,18 +183,14 @@ export class AgentService {
 
   /** Agents online now were seen now: what `requeueDisconnected` measures absence from. */
   async seen(em: EntityManager): Promise<void> {
-    const online = [...(await this.routing.onlineIds())];
-    if (online.length) await em.execute('update agent set last_seen_at = now() where id = any(?::uuid[])', [pgArray(online)]);
+    await agents.seen(em, [...(await this.routing.onlineIds())]);
   }
 
   /** SUPERVISOR_EMAIL + SUPERVISOR_PASSWORD: make sure such a supervisor exists and can sign in. */
   async ensureSupervisor(em: EntityManager, emailArg: string, password: string): Promise<void> {
     const email = emailArg.toLowerCase();
-    const rows = await em.execute<Array<{ id: string; password_hash: string; role: string }>>(
-      'select id, password_hash, role from agent where email = ?',
-      [email],
-    );
-    if (!rows.length) {
+    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
+    if (!agent) {
       try {
         await this.insert(em, randomUUID(), { name: 'Supervisor', email, password, role: AgentRole.SUPERVISOR });
         this.logger.info({ email }, 'supervisor created');
@@ -206,9 +199,10 @@ export class AgentService {
       }
       return;
     }
-    const { id, password_hash, role } = rows[0];
-    if (role !== AgentRole.SUPERVISOR || !(await verifyPassword(password, password_hash))) {
-      await em.execute('update agent set role = ?, password_hash = ? where id = ?', [AgentRole.SUPERVISOR, await hashPassword(password), id]);
+    if (agent.role !== AgentRole.SUPERVISOR || !(await verifyPassword(password, agent.passwordHash))) {
+      agent.role = AgentRole.SUPERVISOR;
+      agent.passwordHash = await hashPassword(password);
+      await em.flush();
       this.logger.info({ email }, 'supervisor credentials updated');
     }
   }
@@ -219,8 +213,7 @@ export class AgentService {
    * Null when a supervisor exists already (every later start).
    */
   async ensureFirstSupervisor(em: EntityManager): Promise<{ email: string; password: string } | null> {
-    const rows = await em.execute(`select 1 from agent where role = ? limit 1`, [AgentRole.SUPERVISOR]);
-    if (rows.length) return null;
+    if (await em.count(Agent, { role: AgentRole.SUPERVISOR })) return null;
     const email = FIRST_SUPERVISOR_EMAIL;
     const password = randomBytes(12).toString('base64url');
     await this.insert(em, randomUUID(), { name: 'Supervisor', email, password, role: AgentRole.SUPERVISOR });
@@ -229,7 +222,7 @@ export class AgentService {
 
   /** Presence: coming online may free capacity; going offline is news for the team. */
   async presenceChanged(em: EntityManager, agentId: string, change: PresenceChange): Promise<void> {
-    await em.execute('update agent set last_seen_at = now() where id = ?', [agentId]);
+    await agents.seen(em, [agentId]);
     if (change === 'offline') {
       this.tx.committed(Effects.of((e) => e.agents.add(agentId)));
       return;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { verifyIdentityHash } from '../auth/identity';
 import type { Viewer } from '../auth/tokens';
 import type { Config } from '../config';
+import * as customers from '../db/customers';
 import * as messages from '../db/messages';
 import { isUuid } from '../db/sql';
 import { Author, EventKind, SessionStatus } from '../entities';
@@ -96,32 +97,11 @@ export class ChatService {
     viewer: Viewer,
     p: { name: string | null; email: string | null; externalId: string | null; verified: boolean },
   ): Promise<string> {
-    if (p.verified) {
-      // A valid pair links to the one verified customer with that externalId.
-      const rows = await em.execute<Array<{ id: string }>>(
-        `insert into customer (id, name, email, external_id, verified, created_at) values (?, ?, ?, ?, true, now())
-         on conflict (external_id) where verified
-         do update set name = coalesce(excluded.name, customer.name), email = coalesce(excluded.email, customer.email)
-         returning id`,
-        [randomUUID(), p.name, p.email, p.externalId],
-      );
-      return rows[0].id;
-    }
-    if (viewer.kind === 'visitor') {
-      const rows = await em.execute<Array<{ id: string }>>(
-        `update customer set name = coalesce(?, name), email = coalesce(?, email),
-                external_id = case when verified then external_id else coalesce(external_id, ?) end
-          where id = ? returning id`,
-        [p.name, p.email, p.externalId, viewer.customerId],
-      );
-      if (rows.length) return rows[0].id;
-    }
-    const id = randomUUID();
-    await em.execute(
-      `insert into customer (id, name, email, external_id, verified, created_at) values (?, ?, ?, ?, false, now())`,
-      [id, p.name, p.email, p.externalId],
-    );
-    return id;
+    const details = { name: p.name, email: p.email, externalId: p.externalId };
+    // A valid pair links to the one verified customer with that externalId.
+    if (p.verified) return customers.upsertVerified(em, details);
+    const known = viewer.kind === 'visitor' ? await customers.update(em, viewer.customerId, details) : null;
+    return known ?? customers.insert(em, details);
   }
 
   /** Its customer, its agent or a supervisor. Frees the agent's slot and drains the queue. */
@@ -248,9 +228,8 @@ export class ChatService {
     refuseState('session.typing', session, party);
     const author = party === 'customer' ? Author.VISITOR : Author.AGENT;
     const publish = async (state: boolean) => {
-      const table = party === 'customer' ? 'customer' : 'agent';
-      const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
-      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name: rows[0]?.name ?? null, typing: state, agentId: session.agentId })));
+      const name = await customers.nameOf(em, party === 'customer' ? 'customer' : 'agent', id as string);
+      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name, typing: state, agentId: session.agentId })));
     };
     const key = `${sessionId}:${author}`;
     const window = this.typingSent.get(key);

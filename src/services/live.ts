@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
-import { toAgent, AGENT_COLUMNS } from '../db/rows';
+import * as agents from '../db/agents';
 import { Author, type Agent } from '../entities';
 import type { Bus } from '../pubsub/bus';
 import { END, linked, SKIP, transform, type Closable, type OverflowHandler } from '../pubsub/feed';
@@ -120,10 +120,7 @@ export class LiveService {
   async agentUpdated(l: Listener): Promise<AsyncIterableIterator<Agent>> {
     authorize(l.viewer, 'agents.read');
     const feed = await this.bus.feed('agent.updated', null, l.onOverflow);
-    return transform(feed, async ({ agentId }) => {
-      const rows = await l.em().execute<Array<Record<string, unknown>>>(`select ${AGENT_COLUMNS} from agent where id = ?`, [agentId]);
-      return rows.length ? toAgent(rows[0]) : SKIP;
-    });
+    return transform(feed, async ({ agentId }) => (await agents.byId(l.em(), agentId)) ?? SKIP);
   }
 
   /** The session read once for `event` on this instance (see sessionAtEvent). */

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { asDate } from '../db/rows';
-import { pgArray } from '../db/sql';
+import * as agents from '../db/agents';
+import * as sessions from '../db/sessions';
 import { ConflictError, NotFoundError } from '../errors';
 import * as audit from '../events/audit';
 import type { Effects } from '../events/effects';
@@ -77,11 +78,7 @@ export class Routing {
   async drain(em: EntityManager, effects: Effects, avoid?: Assignment): Promise<Assignment[]> {
     const online = [...(await this.presence.onlineIds())];
     if (!online.length) return [];
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      `select id, skills, active_chats, max_concurrent_chats, last_assigned_at from agent
-        where id = any(?::uuid[]) and status = 'ONLINE' and active_chats < max_concurrent_chats`,
-      [pgArray(online)],
-    );
+    const rows = await agents.candidates(em, online);
     if (!rows.length) return [];
     const candidates: Candidate[] = rows.map((r) => ({
       id: r.id as string,
@@ -91,12 +88,7 @@ export class Routing {
       lastAssignedAt: r.last_assigned_at ? asDate(r.last_assigned_at).getTime() : 0,
     }));
     const skills = [...new Set(candidates.flatMap((c) => c.skills))];
-    const queued = await em.execute<Array<{ id: string; skill: string | null }>>(
-      `select id, skill from chat_session
-        where status = 'QUEUED' and (skill is null or skill = any(?::text[]))
-        order by queued_at, id limit 1000`,
-      [pgArray(skills)],
-    );
+    const queued = await sessions.queuedFor(em, skills);
     const assignments: Assignment[] = [];
     const base = Date.now();
     for (const session of queued) {
@@ -124,24 +116,10 @@ export class Routing {
   }
 
   private async apply(em: EntityManager, assignments: Assignment[]): Promise<void> {
-    const sessionIds = pgArray(assignments.map((a) => a.sessionId));
-    const agentIds = pgArray(assignments.map((a) => a.agentId));
-    await em.execute(
-      `update chat_session s set status = 'ACTIVE', agent_id = a.agent_id, assigned_at = clock_timestamp(), queued_at = null
-         from unnest(?::uuid[], ?::uuid[]) as a(session_id, agent_id)
-        where s.id = a.session_id and s.status = 'QUEUED'`,
-      [sessionIds, agentIds],
-    );
+    await sessions.assign(em, assignments.map((a) => a.sessionId), assignments.map((a) => a.agentId));
     // last_assigned_at keeps the order of this pass (the agent assigned last is the newest), so
     // later tie-breaks see the same order this pass used.
-    await em.execute(
-      `update agent g set active_chats = g.active_chats + a.n,
-              last_assigned_at = clock_timestamp() + a.last_index * interval '1 microsecond'
-         from (select agent_id, count(*)::int as n, max(i) as last_index
-                 from unnest(?::uuid[]) with ordinality as t(agent_id, i) group by agent_id) as a
-        where g.id = a.agent_id`,
-      [agentIds],
-    );
+    await agents.takeSlots(em, assignments.map((a) => a.agentId));
     await audit.recordAssignments(em, assignments.map((a) => a.sessionId));
   }
 
@@ -150,34 +128,26 @@ export class Routing {
    * connected, a free slot): a transfer to it, or a supervisor's assignment by hand.
    */
   async takeSlot(em: EntityManager, agentId: string): Promise<void> {
-    const online = await this.isOnline(agentId);
-    const target = await em.execute<Array<{ id: string }>>(
-      `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
-        where id = ? and status = 'ONLINE' and ? and active_chats < max_concurrent_chats returning id`,
-      [agentId, online],
-    );
-    if (target.length) return;
-    const exists = await em.execute('select 1 from agent where id = ?', [agentId]);
-    if (!exists.length) throw new NotFoundError('Agent');
+    if (await agents.takeSlotIfAvailable(em, agentId, await this.isOnline(agentId))) return;
+    if (!(await agents.exists(em, agentId))) throw new NotFoundError('Agent');
     throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
   }
 
   /** The agent no longer holds one chat (closed, transferred away). */
   async releaseSlot(em: EntityManager, agentId: string, effects: Effects): Promise<void> {
-    await em.execute('update agent set active_chats = active_chats - 1 where id = ?', [agentId]);
+    await agents.releaseSlot(em, agentId);
     effects.agents.add(agentId);
   }
 
   /** The agent holds no chat any more (all requeued). */
   async releaseAll(em: EntityManager, agentId: string, effects: Effects): Promise<void> {
-    await em.execute('update agent set active_chats = 0 where id = ?', [agentId]);
+    await agents.releaseAll(em, agentId);
     effects.agents.add(agentId);
   }
 
   /** The queue changed in a way that moves everyone in it: their positions are news. */
   async touchQueue(em: EntityManager, effects: Effects): Promise<void> {
-    const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where status = 'QUEUED'`);
-    for (const r of rows) effects.sessions.add(r.id);
+    for (const id of await sessions.queuedIds(em)) effects.sessions.add(id);
     effects.queueChanged = true;
   }
 }
