@@ -3,8 +3,6 @@
  * signing out or going offline with chats, whom a chat can be transferred to, presence in the
  * Team view, a supervisor's view of every live chat, the queue; and the playground's tabs.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import {
   CloseChatDocument,
@@ -15,7 +13,7 @@ import {
   SessionDocument,
   SetStatusDocument,
 } from './generated/graphql';
-import { editorValue, screenshot, setEditor, signInConsole, transcript, useBrowserSuite } from './support/browser';
+import { editorValue, screenshot, updateReadmeScreenshot, setEditor, signInConsole, transcript, useBrowserSuite } from './support/browser';
 import { SUPERVISOR } from './support/env';
 import { buildAgent, buildOnlineAgent, connect, startChat, uniqueSkill, type TestAgent } from './support/factories';
 import type { TestServer } from './support/server';
@@ -144,7 +142,7 @@ describe('transferring, and the Team view', () => {
     expect(await boss.page.locator('.grid thead').innerText()).not.toMatch(/Connected/i);
     // For the README: the Team view once the agents' numbers are in.
     await until(async () => /\b1\b/.test(await boss.page.locator(`[data-testid="sb-agent-row"][data-agent-id="${free.id}"] td:nth-child(3)`).innerText()), "Fay's numbers");
-    fs.copyFileSync(await screenshot(boss.page, 'console-team-presence'), path.resolve(__dirname, '../docs/screenshots/console-team.png'));
+    updateReadmeScreenshot(await screenshot(boss.page, 'console-team-presence'), 'console-team');
   });
 });
 

@@ -1,12 +1,10 @@
 /**
  * Phones, in Chromium: the widget on the demo page at 375×700, and the console at 390 px wide.
- * The phone screenshot is also written to docs/screenshots/widget-phone.png for the README.
+ * With UPDATE_SCREENSHOTS=1 the phone screenshot also replaces docs/screenshots/widget-phone.png (the README's).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { SendMessageDocument } from './generated/graphql';
-import { screenshot, signInConsole, transcript, useBrowserSuite } from './support/browser';
+import { screenshot, signInConsole, updateReadmeScreenshot, transcript, useBrowserSuite } from './support/browser';
 import { buildActiveChat } from './support/factories';
 import type { TestServer } from './support/server';
 
@@ -56,7 +54,7 @@ describe('the widget on a phone (375×700)', () => {
     await until(async () => (await transcript(page)).some(([seq]) => seq === '1'), 'message confirmed');
     within(await page.getByTestId('sb-send').boundingBox(), PHONE);
     const shot = await screenshot(page, 'widget-phone');
-    fs.copyFileSync(shot, path.resolve(__dirname, '../docs/screenshots/widget-phone.png'));
+    updateReadmeScreenshot(shot, 'widget-phone');
 
     // The close button is there and closes; the launcher comes back, whole.
     const close = page.getByTestId('sb-close-panel');

@@ -40,6 +40,19 @@ const builds = [
     jsx: 'automatic',
     loader: { '.woff2': 'dataurl', '.woff': 'dataurl', '.ttf': 'dataurl', '.svg': 'dataurl', '.png': 'dataurl' },
   },
+  {
+    // GraphiQL 5's Monaco editors run their language services in web workers, loaded from these
+    // files by web/playground/workers.ts (same origin: nothing from other hosts).
+    name: 'playground workers',
+    entryPoints: {
+      'editor.worker': 'monaco-editor/esm/vs/editor/editor.worker.js',
+      'json.worker': 'monaco-editor/esm/vs/language/json/json.worker.js',
+      'graphql.worker': 'monaco-graphql/esm/graphql.worker.js',
+    },
+    outdir: path.join(out, 'playground', 'workers'),
+    format: 'esm',
+    target: ['es2020'],
+  },
 ];
 
 const sizes = [];

@@ -6,11 +6,11 @@ import { asDate } from '../db/rows';
 import { isUuid, pgCode, PG } from '../db/sql';
 import * as agents from '../db/agents';
 import { Agent, AgentRole, AgentStatus, EventKind } from '../entities';
-import { BadInputError, ConflictError, NotFoundError, UnauthenticatedError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
 import { authorize } from '../policies';
-import type { Semaphore } from './concurrency';
+import { RecentlyRefused, type Semaphore } from './concurrency';
 import * as audit from '../events/audit';
 import { Effects } from '../events/effects';
 import type { PresenceChange } from './presence';
@@ -49,10 +49,19 @@ export class AgentService {
     private readonly hashing: Semaphore,
   ) {}
 
+  private readonly refusedLogins = new RecentlyRefused();
+
   async login(em: EntityManager, emailArg: string, password: string): Promise<{ token: string; agentId: string }> {
     const email = emailArg.trim().toLowerCase();
     const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
-    const ok = await this.hashing.run(async () => verifyPassword(password, agent ? agent.passwordHash : await decoyHash));
+    // A login refused for want of a hashing turn, tried again, waits in the priority lane: under
+    // a flood of new emails a person retrying is served next, whatever the flood does.
+    const retried = this.refusedLogins.has(email);
+    const ok = await this.hashing.run(async () => verifyPassword(password, agent ? agent.passwordHash : await decoyHash), retried).catch((error: unknown) => {
+      if (error instanceof RateLimitedError) this.refusedLogins.add(email);
+      throw error;
+    });
+    if (retried) this.refusedLogins.delete(email);
     if (!agent || !ok) throw new UnauthenticatedError('Wrong email or password.');
     return { token: await this.tokens.issueAgent(agent.id, agent.role), agentId: agent.id };
   }

@@ -3,10 +3,12 @@ import { RateLimitedError } from '../errors';
 /**
  * At most `max` holders at once; the next `maxWaiting` wait their turn in order, and any beyond
  * those are refused at once with RATE_LIMITED (retry in a second) rather than queued without end.
+ * A `priority` caller waits in a lane of its own (as long, as bounded), served before the others.
  */
 export class Semaphore {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  private readonly waitingFirst: Array<() => void> = [];
 
   constructor(
     private readonly max: number,
@@ -14,14 +16,15 @@ export class Semaphore {
   ) {}
 
   get idle(): boolean {
-    return this.running === 0 && this.waiting.length === 0;
+    return this.running === 0 && this.waiting.length === 0 && this.waitingFirst.length === 0;
   }
 
   /** Waits for a turn; resolves with the function that gives it back (call it once). */
-  async acquire(): Promise<() => void> {
+  async acquire(priority = false): Promise<() => void> {
     if (this.running >= this.max) {
-      if (this.waiting.length >= this.maxWaiting) throw new RateLimitedError(1);
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      const lane = priority ? this.waitingFirst : this.waiting;
+      if (lane.length >= this.maxWaiting) throw new RateLimitedError(1);
+      await new Promise<void>((resolve) => lane.push(resolve));
     } else {
       this.running++;
     }
@@ -29,19 +32,48 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiting.shift();
+      const next = this.waitingFirst.shift() ?? this.waiting.shift();
       if (next) next();
       else this.running--;
     };
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    const release = await this.acquire();
+  async run<T>(task: () => Promise<T>, priority = false): Promise<T> {
+    const release = await this.acquire(priority);
     try {
       return await task();
     } finally {
       release();
     }
+  }
+}
+
+/**
+ * Keys refused a moment ago, remembered for `ttlMs` (at most `size` of them, the oldest forgotten
+ * first): a client that retries as told gets a place in the priority lane, which a flood of
+ * ever-new requests never earns.
+ */
+export class RecentlyRefused {
+  private readonly at = new Map<string, number>();
+
+  constructor(
+    private readonly ttlMs = 30_000,
+    private readonly size = 10_000,
+  ) {}
+
+  has(key: string): boolean {
+    const at = this.at.get(key);
+    return at !== undefined && Date.now() - at < this.ttlMs;
+  }
+
+  add(key: string): void {
+    this.at.delete(key);
+    if (this.at.size >= this.size) this.at.delete(this.at.keys().next().value as string);
+    this.at.set(key, Date.now());
+  }
+
+  delete(key: string): void {
+    this.at.delete(key);
   }
 }
 

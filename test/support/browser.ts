@@ -56,6 +56,14 @@ export async function screenshot(target: Page | Locator, name: string): Promise<
   return file;
 }
 
+/**
+ * With UPDATE_SCREENSHOTS=1, copies a screenshot over the README's picture of the same view
+ * (docs/screenshots/<readmeName>.png); otherwise the run leaves the checkout as it was.
+ */
+export function updateReadmeScreenshot(shot: string, readmeName: string): void {
+  if (process.env.UPDATE_SCREENSHOTS === '1') fs.copyFileSync(shot, path.resolve(__dirname, '../../docs/screenshots', `${readmeName}.png`));
+}
+
 /** [seq, author, body] of every sb-message under `scope`, in document order. */
 export async function transcript(scope: Page | Locator): Promise<[string | null, string | null, string][]> {
   return scope.locator('[data-testid="sb-message"]').evaluateAll((els) =>
@@ -82,30 +90,35 @@ export function focused(page: Page): Promise<string | null> {
   });
 }
 
-/** The text of a GraphiQL editor (CodeMirror 5 keeps its instance on its wrapper element). */
-export function editorValue(page: Page, which: 'query' | 'response' | 'headers' | 'variables'): Promise<string> {
-  return page.evaluate((w) => {
-    const selector = {
-      query: '.graphiql-query-editor .CodeMirror',
-      response: '.result-window .CodeMirror',
-      variables: '.graphiql-editor-tool .graphiql-editor:first-child .CodeMirror',
-      headers: '.graphiql-editor-tool .graphiql-editor:last-child .CodeMirror',
-    }[w];
-    const el = document.querySelectorAll(selector)[0] as { CodeMirror: { getValue(): string } } | undefined;
-    return el ? el.CodeMirror.getValue() : '';
-  }, which);
+/** The Monaco model behind one of GraphiQL 5's editors (`globalThis.monaco`: the playground sets
+ *  MonacoEnvironment.globalAPI), found by the file name GraphiQL gives each editor's model. */
+const EDITOR_MODELS = { query: 'operation.graphql', response: 'response.json', variables: 'variables.json', headers: 'request-headers.json' } as const;
+type Editor = keyof typeof EDITOR_MODELS;
+interface MonacoModel {
+  uri: { path: string };
+  getValue(): string;
+  setValue(value: string): void;
+}
+
+/** The text of a GraphiQL editor. */
+export function editorValue(page: Page, which: Editor): Promise<string> {
+  return page.evaluate((name) => {
+    const monaco = (globalThis as unknown as { monaco?: { editor: { getModels(): MonacoModel[] } } }).monaco;
+    return monaco?.editor.getModels().find((m) => m.uri.path.endsWith(name))?.getValue() ?? '';
+  }, EDITOR_MODELS[which]);
 }
 
 /** Opens GraphiQL's headers or variables editor and replaces its text. */
 export async function setEditor(page: Page, which: 'headers' | 'variables', value: string): Promise<void> {
   await page.locator(`.graphiql-editor-tools button[data-name="${which}"]`).click();
   await page.evaluate(
-    ([w, v]) => {
-      const el = document.querySelectorAll('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror')[0] as { CodeMirror: { setValue(v: string): void } } | undefined;
-      if (!el) throw new Error(`no visible ${w} editor`);
-      el.CodeMirror.setValue(v);
+    ([name, v]) => {
+      const monaco = (globalThis as unknown as { monaco?: { editor: { getModels(): MonacoModel[] } } }).monaco;
+      const model = monaco?.editor.getModels().find((m) => m.uri.path.endsWith(name));
+      if (!model) throw new Error(`no ${name} editor`);
+      model.setValue(v);
     },
-    [which, value] as const,
+    [EDITOR_MODELS[which], value] as const,
   );
 }
 

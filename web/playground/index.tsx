@@ -5,6 +5,7 @@
  * own (or only the placeholder). ?query=, ?variables= and ?headers= pre-fill the editors.
  * Tabs live in memory: a reload starts again from the examples, never duplicating them.
  */
+import './workers';
 import 'graphiql/style.css';
 import './playground.css';
 import { GraphiQL, type GraphiQLProps } from 'graphiql';
