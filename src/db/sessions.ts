@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ChatSession, type SessionStatus } from '../entities';
-import { camel } from './rows';
+import { asDate, camel } from './rows';
 import { isUuid, pgArray } from './sql';
 
 /**
@@ -94,4 +94,64 @@ export async function assign(em: EntityManager, sessionIds: readonly string[], a
       where s.id = a.session_id and s.status = 'QUEUED'`,
     [pgArray(sessionIds), pgArray(agentIds)],
   );
+}
+
+/** A new chat, QUEUED; `lastSeq` 1 when it opens with a message. */
+export async function insert(em: EntityManager, s: { id: string; customerId: string; skill: string | null; lastSeq: number }): Promise<void> {
+  await em.execute(
+    `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq)
+     values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), ?)`,
+    [s.id, s.customerId, s.skill, s.lastSeq],
+  );
+}
+
+export async function close(em: EntityManager, id: string): Promise<void> {
+  await em.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [id]);
+}
+
+export async function rate(em: EntityManager, id: string, rating: number, comment: string | null): Promise<void> {
+  await em.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [rating, comment, id]);
+}
+
+/** Handed to another agent; assignedAt stays the first assignment (the chat's wait ended then). */
+export async function handTo(em: EntityManager, id: string, agentId: string, skill: string | null): Promise<void> {
+  await em.execute(`update chat_session set agent_id = ?, agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`, [agentId, skill, id]);
+}
+
+/** Back in the queue; `queuedAt` null: at its end now (else the time that places it). */
+export async function requeue(em: EntityManager, id: string, p: { skill?: string | null; queuedAt?: Date | null }): Promise<void> {
+  await em.execute(
+    `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, skill = coalesce(?, skill),
+            queued_at = coalesce(?::timestamptz, clock_timestamp()), entered_queue_at = clock_timestamp() where id = ?`,
+    [p.skill ?? null, p.queuedAt ?? null, id],
+  );
+}
+
+/** A supervisor's assignment by hand: ACTIVE with `agentId` now; returns assigned_at. */
+export async function assignTo(em: EntityManager, id: string, agentId: string, skill: string | null): Promise<string> {
+  const [{ assigned_at }] = await em.execute<Array<{ assigned_at: string }>>(
+    `update chat_session set status = 'ACTIVE', agent_id = ?, assigned_at = clock_timestamp(), queued_at = null, skill = coalesce(?, skill)
+      where id = ? returning assigned_at`,
+    [agentId, skill, id],
+  );
+  return assigned_at;
+}
+
+/** Raises one side's read seq (never lowers it; never past the last message); false if unchanged. */
+export async function markRead(em: EntityManager, id: string, side: 'visitor' | 'agent', seq: number): Promise<boolean> {
+  const column = side === 'visitor' ? 'visitor_read_seq' : 'agent_read_seq';
+  const rows = await em.execute(`update chat_session set ${column} = least(?, last_seq) where id = ? and ${column} < least(?, last_seq) returning id`, [seq, id, seq]);
+  return rows.length > 0;
+}
+
+/** An agent's ACTIVE sessions, in the order they came. */
+export async function activeOf(em: EntityManager, agentId: string): Promise<string[]> {
+  const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where agent_id = ? and status = 'ACTIVE' order by created_at, id`, [agentId]);
+  return rows.map((r) => r.id);
+}
+
+/** When the head of the queue entered it (now, for an empty queue). */
+export async function queueHead(em: EntityManager): Promise<Date> {
+  const [{ t }] = await em.execute<Array<{ t: string }>>(`select coalesce(min(queued_at), clock_timestamp()) as t from chat_session where status = 'QUEUED'`);
+  return asDate(t);
 }

@@ -2,9 +2,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService, Viewer } from '../auth/tokens';
-import { asDate } from '../db/rows';
 import { isUuid, pgCode, PG } from '../db/sql';
 import * as agents from '../db/agents';
+import * as sessions from '../db/sessions';
 import { Agent, AgentRole, AgentStatus, EventKind } from '../entities';
 import { BadInputError, ConflictError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
@@ -143,23 +143,13 @@ export class AgentService {
     effects: Effects,
     why: { reason: 'offline'; actorId: string } | { reason: 'disconnected' },
   ): Promise<number> {
-    const active = await em.execute<Array<{ id: string }>>(
-      `select id from chat_session where agent_id = ? and status = 'ACTIVE' order by created_at, id`,
-      [agentId],
-    );
+    const active = await sessions.activeOf(em, agentId);
     if (!active.length) return 0;
-    const head = await em.execute<Array<{ t: string }>>(
-      `select coalesce(min(queued_at), clock_timestamp()) as t from chat_session where status = 'QUEUED'`,
-    );
-    const headMs = asDate(head[0].t).getTime();
+    const headMs = (await sessions.queueHead(em)).getTime();
     const actor = why.reason === 'offline' ? { actorKind: 'agent' as const, actorId: why.actorId } : { actorKind: 'system' as const };
-    for (const [i, s] of active.entries()) {
-      const queuedAt = new Date(headMs - (active.length - i));
-      await em.execute(
-        `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, queued_at = ?, entered_queue_at = clock_timestamp() where id = ?`,
-        [queuedAt, s.id],
-      );
-      await audit.record(em, { sessionId: s.id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
+    for (const [i, id] of active.entries()) {
+      await sessions.requeue(em, id, { queuedAt: new Date(headMs - (active.length - i)) });
+      await audit.record(em, { sessionId: id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
     }
     await this.routing.releaseAll(em, agentId, effects);
     this.metrics.routingDecisions.inc({ outcome: 'requeued' }, active.length);

@@ -5,6 +5,7 @@ import type { Viewer } from '../auth/tokens';
 import type { Config } from '../config';
 import * as customers from '../db/customers';
 import * as messages from '../db/messages';
+import * as sessions from '../db/sessions';
 import { isUuid } from '../db/sql';
 import { Author, EventKind, SessionStatus } from '../entities';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
@@ -59,11 +60,7 @@ export class ChatService {
       const customerId = await this.resolveCustomer(tem, viewer, { name, email, externalId, verified });
       let opening: MessagePayload | undefined;
       const sessionId = randomUUID();
-      await tem.execute(
-        `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq)
-         values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), ?)`,
-        [sessionId, customerId, skill, first === null ? 0 : 1],
-      );
+      await sessions.insert(tem, { id: sessionId, customerId, skill, lastSeq: first === null ? 0 : 1 });
       await audit.record(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
       if (first !== null) {
         opening = await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId });
@@ -112,7 +109,7 @@ export class ChatService {
     await this.tx.run(em, { routing: true }, async (tem, effects) => {
       const { session } = await authorizeSession(tem, viewer, sessionId, 'session.close', true);
       if (session.status === SessionStatus.CLOSED) return;
-      await tem.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [sessionId]);
+      await sessions.close(tem, sessionId);
       if (session.status === SessionStatus.ACTIVE && session.agentId) {
         await this.routing.releaseSlot(tem, session.agentId, effects);
       } else {
@@ -135,7 +132,7 @@ export class ChatService {
       if (session.rating !== null) throw new ConflictError('This chat has already been rated.');
       // Never taken by anyone (abandoned in the queue): there is nobody to rate.
       if (!session.agentId && !(await audit.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
-      await tem.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [value, text, sessionId]);
+      await sessions.rate(tem, sessionId, value, text);
       await audit.record(tem, { sessionId, kind: EventKind.RATED, ...audit.actorOf(viewer), agentId: session.agentId, data: { rating: value } });
       effects.sessions.add(sessionId);
     });
@@ -164,17 +161,13 @@ export class ChatService {
         if (toAgentId === from) throw new ConflictError('The chat is already with that agent.');
         await this.routing.takeSlot(tem, toAgentId);
         // assignedAt stays the first assignment (the chat's wait ended then); the hand-off is the event.
-        await tem.execute(`update chat_session set agent_id = ?, agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`, [toAgentId, skill, sessionId]);
+        await sessions.handTo(tem, sessionId, toAgentId, skill);
         await audit.record(tem, { sessionId, kind: EventKind.TRANSFERRED, ...audit.actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
         effects.assigned.push({ sessionId, agentId: toAgentId });
         effects.agents.add(toAgentId);
         this.metrics.routingDecisions.inc({ outcome: 'transferred' });
       } else {
-        await tem.execute(
-          `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0,
-                  skill = coalesce(?, skill), queued_at = clock_timestamp(), entered_queue_at = clock_timestamp() where id = ?`,
-          [skill, sessionId],
-        );
+        await sessions.requeue(tem, sessionId, { skill });
         await audit.record(tem, { sessionId, kind: EventKind.REQUEUED, ...audit.actorOf(viewer), agentId: from, data: { skill } });
         effects.queueChanged = true;
         this.metrics.routingDecisions.inc({ outcome: 'requeued' });
@@ -188,12 +181,8 @@ export class ChatService {
   /** A supervisor puts a QUEUED chat with a named agent: event `assigned`, by that supervisor. */
   private async assignByHand(em: EntityManager, viewer: Viewer, effects: Effects, sessionId: string, agentId: string, skill: string | null): Promise<void> {
     await this.routing.takeSlot(em, agentId);
-    const [{ assigned_at }] = await em.execute<Array<{ assigned_at: string }>>(
-      `update chat_session set status = 'ACTIVE', agent_id = ?, assigned_at = clock_timestamp(), queued_at = null, skill = coalesce(?, skill)
-        where id = ? returning assigned_at`,
-      [agentId, skill, sessionId],
-    );
-    await audit.record(em, { sessionId, kind: EventKind.ASSIGNED, ...audit.actorOf(viewer), agentId, data: { byHand: true }, at: assigned_at });
+    const at = await sessions.assignTo(em, sessionId, agentId, skill);
+    await audit.record(em, { sessionId, kind: EventKind.ASSIGNED, ...audit.actorOf(viewer), agentId, data: { byHand: true }, at });
     effects.assigned.push({ sessionId, agentId });
     effects.agents.add(agentId);
     effects.sessions.add(sessionId);
@@ -205,12 +194,7 @@ export class ChatService {
   async markRead(em: EntityManager, viewer: Viewer, sessionId: string, seq: number): Promise<void> {
     const value = validate.seq(seq, 'seq') as number;
     const { role: party } = await authorizeSession(em, viewer, sessionId, 'session.markRead');
-    const column = party === 'customer' ? 'visitor_read_seq' : 'agent_read_seq';
-    const rows = await em.execute(
-      `update chat_session set ${column} = least(?, last_seq) where id = ? and ${column} < least(?, last_seq) returning id`,
-      [value, sessionId, value],
-    );
-    if (rows.length) this.tx.committed(Effects.of((e) => e.sessions.add(sessionId)));
+    if (await sessions.markRead(em, sessionId, party === 'customer' ? 'visitor' : 'agent', value)) this.tx.committed(Effects.of((e) => e.sessions.add(sessionId)));
   }
 
   /**
