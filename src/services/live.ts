@@ -83,7 +83,9 @@ export class LiveService {
     const own = role === 'customer' ? Author.VISITOR : role === 'agent' ? Author.AGENT : null;
     const feed = await this.bus.feed('typing.changed', sessionId, l.onOverflow);
     const access = await this.watchAccess(l, sessionId, session, feed);
-    return transform(feed, async (event) => (event.author === own ? SKIP : access.admits(event.agentId) ? event : END));
+    // A typing state coalesced before a transfer may be published after it, naming the agent it
+    // was typed for: skipped. The stream itself ends when the watcher sees the session taken away.
+    return transform(feed, async (event) => (access.lost() ? END : event.author === own || !access.admits(event.agentId) ? SKIP : event));
   }
 
   /** Any change to a session the viewer may see; ends when it may no longer see it. */
