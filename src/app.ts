@@ -17,6 +17,8 @@ import { startDisconnectSweep } from './services/disconnected';
 import { MemoryPresenceStore, Presence, RedisPresenceStore } from './services/presence';
 import { Reads } from './services/reads';
 import { Routing } from './services/routing';
+import { Transactions } from './services/transaction';
+import { Publisher } from './events/publisher';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -88,10 +90,11 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
-  const messages = new MessageService(bus, metrics);
-  const chats = new ChatService(config, bus, routing, metrics, rateLimiter);
+  const tx = new Transactions(new Publisher(bus), routing);
+  const messages = new MessageService(tx, metrics, rateLimiter);
+  const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
-  const agents = new AgentService(tokens, chats, routing, metrics, logger, hashing);
+  const agents = new AgentService(tokens, tx, routing, metrics, logger, hashing);
   presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
   const reads = new Reads(messages);

@@ -2,8 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
 import type { Viewer } from './auth/tokens';
 import type { App } from './app';
-import { toCustomer } from './db/rows';
-import { pgArray } from './db/sql';
+import * as customers from './db/customers';
 import type { Agent, Customer } from './entities';
 
 /** Who is calling and with what: built per HTTP request, and per operation on a WebSocket. */
@@ -14,6 +13,8 @@ export interface Context {
   readonly em: EntityManager;
   ip: string;
   loaders: Loaders;
+  /** WebSocket: what a subscription's feed calls when it overflows (close this socket as a slow consumer). */
+  onSlowConsumer?: () => void;
 }
 
 export interface Loaders {
@@ -28,8 +29,7 @@ export function createLoaders(app: App, em: () => EntityManager, cache: boolean)
   return {
     customer: new DataLoader(
       async (ids) => {
-        const rows = await em().execute<Array<Record<string, unknown>>>('select * from customer where id = any(?::uuid[])', [pgArray(ids)]);
-        const byId = new Map(rows.map((r) => [r.id as string, toCustomer(r)]));
+        const byId = new Map((await customers.byIds(em(), ids)).map((c) => [c.id, c]));
         return ids.map((id) => byId.get(id) ?? null);
       },
       { cache },
@@ -59,8 +59,8 @@ export function httpContext(app: App, viewer: Viewer, ip: string): Context {
   return buildContext(app, viewer, ip, () => (em ??= app.orm.em.fork() as EntityManager), true);
 }
 
-export function wsContext(app: App, viewer: Viewer, ip: string): Context {
-  return buildContext(app, viewer, ip, () => app.orm.em.fork() as EntityManager, false);
+export function wsContext(app: App, viewer: Viewer, ip: string, onSlowConsumer?: () => void): Context {
+  return Object.assign(buildContext(app, viewer, ip, () => app.orm.em.fork() as EntityManager, false), { onSlowConsumer });
 }
 
 function buildContext(app: App, viewer: Viewer, ip: string, fork: () => EntityManager, cache: boolean): Context {

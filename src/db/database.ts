@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import { entities } from '../entities';
 import type { Logger } from '../logger';
 import { startEmbeddedPostgres } from './embedded';
+import { openStatementPool } from './execute';
 
 export interface Database {
   orm: MikroORM;
@@ -16,6 +17,11 @@ export interface Database {
 
 /** Any fixed number: all instances take this session lock while they migrate. */
 const MIGRATION_LOCK = 7_310_001;
+
+/** Postgres connections per instance: 20, as before the statement pool was split off. */
+const ORM_POOL = 10;
+const STATEMENT_POOL = 10;
+const CONNECTION = { connectionTimeoutMillis: 5_000, statement_timeout: 20_000, query_timeout: 30_000, keepAlive: true };
 
 export async function openDatabase(config: Config, logger: Logger): Promise<Database> {
   let url = config.DATABASE_URL;
@@ -37,22 +43,21 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     discovery: { disableDynamicFileAccess: true },
     forceUtcTimezone: true,
     allowGlobalContext: false,
-    pool: { min: 1, max: 20 },
+    pool: { min: 1, max: ORM_POOL },
     // A Postgres that goes silent (a partition, not a refusal) must not hold requests for minutes:
     // connecting gives up after 5 s, waiting for a pooled connection after 10 s, a statement is
     // cancelled by the server after 20 s and abandoned by the client after 30 s. Each surfaces as
     // a retryable error (src/http/errors.ts).
-    driverOptions: {
-      acquireConnectionTimeout: 10_000,
-      connection: { connectionTimeoutMillis: 5_000, statement_timeout: 20_000, query_timeout: 30_000, keepAlive: true },
-    },
+    driverOptions: { acquireConnectionTimeout: 10_000, connection: CONNECTION },
     debug: false,
   });
+  const statements = openStatementPool(orm, { ...CONNECTION, max: STATEMENT_POOL });
   return {
     orm,
     url,
     embedded: Boolean(stopEmbedded),
     async close() {
+      await statements.end().catch(() => undefined);
       await orm.close(true);
       await stopEmbedded?.();
     },

@@ -62,8 +62,8 @@ export class GraphQLPipeline {
   }
 
   /** A WebSocket operation's context, for the viewer its connection_init proved. */
-  wsContext(request: IncomingMessage, viewer: Viewer | undefined): Context {
-    return wsContext(this.app, viewer ?? ANONYMOUS, clientIp(request, this.app.config.trustProxy));
+  wsContext(request: IncomingMessage, viewer: Viewer | undefined, onSlowConsumer?: () => void): Context {
+    return wsContext(this.app, viewer ?? ANONYMOUS, clientIp(request, this.app.config.trustProxy), onSlowConsumer);
   }
 
   /**

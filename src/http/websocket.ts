@@ -1,10 +1,10 @@
-import { GraphQLError, subscribe, type ExecutionArgs } from 'graphql';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
 import type { Viewer } from '../auth/tokens';
 import { BadInputError, RateLimitedError, UnavailableError } from '../errors';
-import { onSlowConsumer, SlowConsumerError } from '../pubsub/feed';
+import { SlowConsumerError } from '../pubsub/feed';
 import { selectOperation } from './documents';
 import { formatGraphQLErrors } from './errors';
 import type { GraphQLPipeline } from './pipeline';
@@ -101,8 +101,6 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
     socket.close(SLOW_CONSUMER, 'Slow consumer: reconnect and resume');
     setTimeout(() => socket.terminate(), 5000).unref();
   };
-  /** Each operation's context, to the socket it runs on (for feeds that overflow). */
-  const socketOf = new WeakMap<object, WebSocket>();
   return serveGraphQLWs<Extra>(
     {
       schema,
@@ -146,8 +144,9 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
         if (prepared.errors) return prepared.errors;
         const refused = pipeline.admit('ws', selectOperation(prepared, payload.operationName)?.type, payload.operationName ?? undefined);
         if (refused) return [refused];
-        const contextValue = pipeline.wsContext(ctx.extra.request, ctx.extra.viewer);
-        socketOf.set(contextValue, ctx.extra.socket);
+        // A feed of this operation that overflows closes its socket (passed down explicitly).
+        const slow = () => dropSlowConsumer(ctx.extra.socket, 'a subscription fell too far behind');
+        const contextValue = pipeline.wsContext(ctx.extra.request, ctx.extra.viewer, slow);
         return {
           schema,
           document: prepared.document,
@@ -155,12 +154,6 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
           operationName: payload.operationName,
           contextValue,
         };
-      },
-      // Feeds opened while a subscription starts know their socket: overflowing one closes it.
-      subscribe: (args) => {
-        const socket = socketOf.get(args.contextValue as object);
-        if (!socket) return subscribe(args);
-        return onSlowConsumer.run(() => dropSlowConsumer(socket, 'a subscription fell too far behind'), () => subscribe(args));
       },
       onError: (ctx, _id, _payload, errors) => {
         const slow = errors.find((e) => e.originalError instanceof SlowConsumerError);

@@ -2,7 +2,7 @@ import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger';
-import { Feed, type Closable } from './feed';
+import { Feed, type Closable, type OverflowHandler } from './feed';
 import type { TopicName, TopicPayloads } from './topics';
 
 /**
@@ -37,9 +37,13 @@ export class Bus {
     });
   }
 
-  /** A feed that is already subscribed when this resolves. */
-  async feed<K extends TopicName>(name: K, scope: string | null): Promise<Feed<TopicPayloads[K]>> {
-    const feed = new Feed<TopicPayloads[K]>();
+  /**
+   * A feed that is already subscribed when this resolves. It holds at most 1000 events its
+   * consumer has not taken; beyond that it fails, and `onOverflow` is called (the WebSocket's
+   * "close this slow consumer").
+   */
+  async feed<K extends TopicName>(name: K, scope: string | null, onOverflow?: OverflowHandler): Promise<Feed<TopicPayloads[K]>> {
+    const feed = new Feed<TopicPayloads[K]>(1000, onOverflow);
     const id = await this.engine.subscribe(this.channel(name, scope), feed.push as (p: unknown) => void, {});
     feed.attach(() => this.engine.unsubscribe(id));
     this.onFeed?.(feed);

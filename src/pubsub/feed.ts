@@ -1,5 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 /** A feed's consumer fell too far behind: the feed was dropped, and next() rejects with this once. */
 export class SlowConsumerError extends Error {
   constructor() {
@@ -9,11 +7,11 @@ export class SlowConsumerError extends Error {
 }
 
 /**
- * What to do when a feed opened in this async context overflows: the WebSocket server runs each
- * subscription's start inside it, with "close this socket as a slow consumer" (the consumer may
- * be parked on a send that will not finish for minutes, so next() would tell nobody in time).
+ * What to do, besides failing the feed, when it overflows: the WebSocket server passes "close
+ * this socket as a slow consumer" down through the operation's context (the consumer may be
+ * parked on a send that will not finish for minutes, so next() would tell nobody in time).
  */
-export const onSlowConsumer = new AsyncLocalStorage<() => void>();
+export type OverflowHandler = () => void;
 
 /** What a watcher needs of a feed, whatever it carries. */
 export interface Closable {
@@ -36,9 +34,11 @@ export class Feed<T> implements AsyncIterableIterator<T>, Closable {
   private failure?: SlowConsumerError;
   private unsubscribe?: () => void;
   private readonly onClose: Array<() => void> = [];
-  private readonly overflowed = onSlowConsumer.getStore();
 
-  constructor(private readonly maxBuffered = 1000) {}
+  constructor(
+    private readonly maxBuffered = 1000,
+    private readonly overflowed?: OverflowHandler,
+  ) {}
 
   /** Called by the bus once the engine subscription is live. */
   attach(unsubscribe: () => void): void {

@@ -10,6 +10,11 @@ export interface MessagePayload {
   body: string;
   clientMessageId: string | null;
   createdAt: string;
+  /**
+   * The session's agent when it was stored (live events only): who may see it live is decided
+   * from this, with no read (services/live.ts). Not part of the API's Message.
+   */
+  agentId?: string | null;
 }
 
 export interface TypingPayload {
@@ -17,6 +22,8 @@ export interface TypingPayload {
   author: Author;
   name: string | null;
   typing: boolean;
+  /** The session's agent when it was sent (as MessagePayload.agentId). */
+  agentId: string | null;
 }
 
 /**

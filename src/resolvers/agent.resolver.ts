@@ -5,7 +5,6 @@ import { NotFoundError } from '../errors';
 import { DateTimeScalar } from '../schema/scalars';
 import { AgentMetrics, AuthPayload, CreateAgentInput, UpdateAgentInput } from '../schema/types';
 import { agentMetrics } from '../services/agent-metrics';
-import { requireAgent } from '../services/access';
 
 @Resolver(() => Agent)
 export class AgentResolver {
@@ -43,9 +42,7 @@ export class AgentResolver {
 
   @Mutation(() => Agent, { description: "The signed-in agent's own availability." })
   async setStatus(@Arg('status', () => AgentStatus) status: AgentStatus, @Ctx() ctx: Context) {
-    requireAgent(ctx.viewer);
-    await ctx.app.agents.update(ctx.em, ctx.viewer, ctx.viewer.agentId, { status });
-    return load(ctx, ctx.viewer.agentId);
+    return load(ctx, await ctx.app.agents.setStatus(ctx.em, ctx.viewer, status));
   }
 
   @Mutation(() => Agent, { description: 'Availability, skills and capacity: the agent itself or a supervisor.' })

@@ -3,10 +3,12 @@ import type { Context } from '../context';
 import { Agent, ChatSession, Message } from '../entities';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
 import { TypingEvent } from '../schema/types';
+import type { Listener } from '../services/live';
 import type { SessionRow } from '../services/reads';
 
 type Data = SubscribeResolverData<unknown, Record<string, unknown>, Context>;
-const em = (ctx: Context) => () => ctx.em;
+/** The subscription's listener: its viewer, a fresh EntityManager per use, its socket's overflow handler. */
+const listener = (ctx: Context): Listener => ({ viewer: ctx.viewer, em: () => ctx.em, onOverflow: ctx.onSlowConsumer });
 
 /** Subscriptions: authorised in `subscribe`, when they start; the streams live in LiveService. */
 @Resolver()
@@ -15,7 +17,7 @@ export class LiveResolver {
     description:
       'New messages of a session, for its customer and its agent (supervisors: any).\nWith afterSeq, first delivers every stored message after it, then live ones,\nin seq order, with no gap and no duplicate.',
     subscribe: ({ args, context }: Data) =>
-      context.app.live.messageAdded(em(context), context.viewer, args.sessionId as string, (args.afterSeq as number | null) ?? null),
+      context.app.live.messageAdded(listener(context), args.sessionId as string, (args.afterSeq as number | null) ?? null),
   })
   messageAdded(
     @Root() message: MessagePayload,
@@ -27,7 +29,7 @@ export class LiveResolver {
 
   @Subscription(() => ChatSession, {
     description: 'The session changed: assigned, transferred, queue position, read seqs, closed, rated.',
-    subscribe: ({ args, context }: Data) => context.app.live.sessionUpdated(em(context), context.viewer, args.sessionId as string),
+    subscribe: ({ args, context }: Data) => context.app.live.sessionUpdated(listener(context), args.sessionId as string),
   })
   sessionUpdated(@Root() session: SessionRow, @Arg('sessionId', () => ID) _sessionId: string): SessionRow {
     return session;
@@ -35,7 +37,7 @@ export class LiveResolver {
 
   @Subscription(() => TypingEvent, {
     description: "The other side's typing indicator.",
-    subscribe: ({ args, context }: Data) => context.app.live.typing(em(context), context.viewer, args.sessionId as string),
+    subscribe: ({ args, context }: Data) => context.app.live.typing(listener(context), args.sessionId as string),
   })
   typing(@Root() event: TypingPayload, @Arg('sessionId', () => ID) _sessionId: string): TypingPayload {
     return event;
@@ -43,7 +45,7 @@ export class LiveResolver {
 
   @Subscription(() => ChatSession, {
     description: 'Agents: a session was just assigned (or transferred) to me.',
-    subscribe: ({ context }: Data) => context.app.live.sessionAssigned(em(context), context.viewer),
+    subscribe: ({ context }: Data) => context.app.live.sessionAssigned(listener(context)),
   })
   sessionAssigned(@Root() session: SessionRow): SessionRow {
     return session;
@@ -51,7 +53,7 @@ export class LiveResolver {
 
   @Subscription(() => [ChatSession], {
     description: 'Agents: the queue changed; the whole queue, first in line first.',
-    subscribe: ({ context }: Data) => context.app.live.queueUpdated(em(context), context.viewer),
+    subscribe: ({ context }: Data) => context.app.live.queueUpdated(listener(context)),
   })
   queueUpdated(@Root() queue: SessionRow[]): SessionRow[] {
     return queue;
@@ -59,7 +61,7 @@ export class LiveResolver {
 
   @Subscription(() => Agent, {
     description: "Agents: a teammate's status, online flag or load changed.",
-    subscribe: ({ context }: Data) => context.app.live.agentUpdated(em(context), context.viewer),
+    subscribe: ({ context }: Data) => context.app.live.agentUpdated(listener(context)),
   })
   agentUpdated(@Root() agent: Agent): Agent {
     return agent;

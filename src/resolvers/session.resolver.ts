@@ -4,14 +4,12 @@ import { Agent, ChatSession, Customer, SessionStatus } from '../entities';
 import { NotFoundError } from '../errors';
 import { DateTimeScalar } from '../schema/scalars';
 import { SessionPage, MessagePage } from '../schema/types';
-import { requireAgent, requireSignedIn } from '../services/access';
 import type { SessionRow } from '../services/reads';
 
 @Resolver(() => ChatSession)
 export class SessionResolver {
   @Query(() => ChatSession, { nullable: true, description: 'A session the viewer may see (its customer, its agent, any supervisor); null otherwise.' })
   async session(@Arg('id', () => ID) id: string, @Ctx() ctx: Context): Promise<SessionRow | null> {
-    requireSignedIn(ctx.viewer);
     return ctx.app.reads.visibleSession(ctx.em, ctx.viewer, id);
   }
 
@@ -32,8 +30,7 @@ export class SessionResolver {
 
   @Query(() => [ChatSession], { description: 'Agents: QUEUED sessions, first in line first.' })
   queue(@Ctx() ctx: Context) {
-    requireAgent(ctx.viewer);
-    return ctx.app.reads.queue(ctx.em);
+    return ctx.app.reads.queueFor(ctx.em, ctx.viewer);
   }
 
   @FieldResolver(() => Customer)

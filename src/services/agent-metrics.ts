@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
 import { isUuid } from '../db/sql';
-import { AgentRole } from '../entities';
-import { BadInputError, ForbiddenError, NotFoundError } from '../errors';
-import { requireAgent } from './access';
+import { BadInputError, NotFoundError } from '../errors';
+import { authorize, can } from '../policies';
 
 export interface AgentMetricsResult {
   agentId: string | null;
@@ -91,12 +90,10 @@ export async function agentMetrics(
   viewer: Viewer,
   args: { agentId?: string | null; from?: Date | null; to?: Date | null },
 ): Promise<AgentMetricsResult> {
-  requireAgent(viewer);
   let agentId = args.agentId ?? null;
-  if (viewer.role !== AgentRole.SUPERVISOR) {
-    if (agentId !== null && agentId !== viewer.agentId) throw new ForbiddenError('Agents see their own metrics only.');
-    agentId = viewer.agentId;
-  }
+  // An agent who may not see the team's asks, by default, for its own.
+  if (agentId === null && viewer.kind === 'agent' && !can(viewer, 'metrics.read', null)) agentId = viewer.agentId;
+  authorize(viewer, 'metrics.read', agentId);
   if (agentId !== null) {
     if (!isUuid(agentId)) throw new NotFoundError('Agent');
     const exists = await em.execute('select 1 from agent where id = ?', [agentId]);

@@ -2,18 +2,20 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
 import type { TokenService, Viewer } from '../auth/tokens';
-import { asDate } from '../db/rows';
-import { isUuid, pgArray, pgCode, PG } from '../db/sql';
-import { AgentRole, AgentStatus, EventKind } from '../entities';
+import { isUuid, pgCode, PG } from '../db/sql';
+import * as agents from '../db/agents';
+import * as sessions from '../db/sessions';
+import { Agent, AgentRole, AgentStatus, EventKind } from '../entities';
 import { BadInputError, ConflictError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
-import { requireSelfOrSupervisor, requireSupervisor } from './access';
-import type { ChatService } from './chats';
+import { authorize } from '../policies';
 import { RecentlyRefused, type Semaphore } from './concurrency';
-import type { Effects } from './effects';
+import * as audit from '../events/audit';
+import { Effects } from '../events/effects';
 import type { PresenceChange } from './presence';
-import { recordEvent, type Routing } from './routing';
+import type { Routing } from './routing';
+import type { Transactions } from './transaction';
 import * as validate from './validate';
 
 export interface CreateAgentInput {
@@ -39,7 +41,7 @@ export const FIRST_SUPERVISOR_EMAIL = 'supervisor@example.com';
 export class AgentService {
   constructor(
     private readonly tokens: TokenService,
-    private readonly chats: ChatService,
+    private readonly tx: Transactions,
     private readonly routing: Routing,
     private readonly metrics: AppMetrics,
     private readonly logger: Logger,
@@ -51,28 +53,24 @@ export class AgentService {
 
   async login(em: EntityManager, emailArg: string, password: string): Promise<{ token: string; agentId: string }> {
     const email = emailArg.trim().toLowerCase();
-    const rows = await em.execute<Array<{ id: string; password_hash: string; role: AgentRole }>>(
-      'select id, password_hash, role from agent where email = ?',
-      [email],
-    );
-    const row = rows[0];
+    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
     // A login refused for want of a hashing turn, tried again, waits in the priority lane: under
     // a flood of new emails a person retrying is served next, whatever the flood does.
     const retried = this.refusedLogins.has(email);
-    const ok = await this.hashing.run(async () => verifyPassword(password, row ? row.password_hash : await decoyHash), retried).catch((error: unknown) => {
+    const ok = await this.hashing.run(async () => verifyPassword(password, agent ? agent.passwordHash : await decoyHash), retried).catch((error: unknown) => {
       if (error instanceof RateLimitedError) this.refusedLogins.add(email);
       throw error;
     });
     if (retried) this.refusedLogins.delete(email);
-    if (!row || !ok) throw new UnauthenticatedError('Wrong email or password.');
-    return { token: await this.tokens.issueAgent(row.id, row.role), agentId: row.id };
+    if (!agent || !ok) throw new UnauthenticatedError('Wrong email or password.');
+    return { token: await this.tokens.issueAgent(agent.id, agent.role), agentId: agent.id };
   }
 
   async create(em: EntityManager, viewer: Viewer, input: CreateAgentInput): Promise<string> {
-    requireSupervisor(viewer);
+    authorize(viewer, 'agent.create');
     const id = randomUUID();
     await this.insert(em, id, input);
-    this.chats.publishAgent(id);
+    this.tx.committed(Effects.of((e) => e.agents.add(id)));
     return id;
   }
 
@@ -96,15 +94,22 @@ export class AgentService {
     }
   }
 
+  /** `setStatus`: the signed-in agent's own availability. Returns its id. */
+  async setStatus(em: EntityManager, viewer: Viewer, status: AgentStatus): Promise<string> {
+    authorize(viewer, 'status.set');
+    await this.update(em, viewer, viewer.agentId, { status });
+    return viewer.agentId;
+  }
+
   /** The agent itself or a supervisor. Capacity that appears drains the queue; OFFLINE requeues. */
   async update(em: EntityManager, viewer: Viewer, agentId: string, input: UpdateAgentInput): Promise<void> {
-    requireSelfOrSupervisor(viewer, agentId); // before the transaction and the routing lock
+    authorize(viewer, 'agent.update', agentId); // before the transaction and the routing lock
     if (!isUuid(agentId)) throw new NotFoundError('Agent');
     const name = validate.name(input.name);
     if (input.name !== undefined && input.name !== null && !name) throw new BadInputError('name must not be blank.', 'name');
     const skills = input.skills === undefined || input.skills === null ? null : validate.skills(input.skills);
     const capacity = validate.capacity(input.maxConcurrentChats);
-    await this.chats.routed(em, async (tem, effects) => {
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
       const rows = await tem.execute<Array<{ active_chats: number; status: AgentStatus }>>(
         'select active_chats, status from agent where id = ? for update',
         [agentId],
@@ -138,28 +143,17 @@ export class AgentService {
     effects: Effects,
     why: { reason: 'offline'; actorId: string } | { reason: 'disconnected' },
   ): Promise<number> {
-    const active = await em.execute<Array<{ id: string }>>(
-      `select id from chat_session where agent_id = ? and status = 'ACTIVE' order by created_at, id`,
-      [agentId],
-    );
+    const active = await sessions.activeOf(em, agentId);
     if (!active.length) return 0;
-    const head = await em.execute<Array<{ t: string }>>(
-      `select coalesce(min(queued_at), clock_timestamp()) as t from chat_session where status = 'QUEUED'`,
-    );
-    const headMs = asDate(head[0].t).getTime();
+    const headMs = (await sessions.queueHead(em)).getTime();
     const actor = why.reason === 'offline' ? { actorKind: 'agent' as const, actorId: why.actorId } : { actorKind: 'system' as const };
-    for (const [i, s] of active.entries()) {
-      const queuedAt = new Date(headMs - (active.length - i));
-      await em.execute(
-        `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, queued_at = ?, entered_queue_at = clock_timestamp() where id = ?`,
-        [queuedAt, s.id],
-      );
-      await recordEvent(em, { sessionId: s.id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
+    for (const [i, id] of active.entries()) {
+      await sessions.requeue(em, id, { queuedAt: new Date(headMs - (active.length - i)) });
+      await audit.record(em, { sessionId: id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
     }
-    await em.execute('update agent set active_chats = 0 where id = ?', [agentId]);
+    await this.routing.releaseAll(em, agentId, effects);
     this.metrics.routingDecisions.inc({ outcome: 'requeued' }, active.length);
-    effects.agents.add(agentId);
-    await this.chats.touchQueue(em, effects);
+    await this.routing.touchQueue(em, effects);
     return active.length;
   }
 
@@ -175,7 +169,7 @@ export class AgentService {
                       where coalesce(a.last_seen_at, '-infinity') <= now() - make_interval(secs => ?)`;
     const candidates = await em.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
     if (!candidates.length) return 0;
-    return this.chats.routed(em, async (tem, effects) => {
+    return this.tx.run(em, { routing: true }, async (tem, effects) => {
       // Again under the lock: another instance may have requeued them, or the agent come back.
       const online = await this.routing.onlineIds();
       const rows = await tem.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
@@ -188,18 +182,14 @@ export class AgentService {
 
   /** Agents online now were seen now: what `requeueDisconnected` measures absence from. */
   async seen(em: EntityManager): Promise<void> {
-    const online = [...(await this.routing.onlineIds())];
-    if (online.length) await em.execute('update agent set last_seen_at = now() where id = any(?::uuid[])', [pgArray(online)]);
+    await agents.seen(em, [...(await this.routing.onlineIds())]);
   }
 
   /** SUPERVISOR_EMAIL + SUPERVISOR_PASSWORD: make sure such a supervisor exists and can sign in. */
   async ensureSupervisor(em: EntityManager, emailArg: string, password: string): Promise<void> {
     const email = emailArg.toLowerCase();
-    const rows = await em.execute<Array<{ id: string; password_hash: string; role: string }>>(
-      'select id, password_hash, role from agent where email = ?',
-      [email],
-    );
-    if (!rows.length) {
+    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
+    if (!agent) {
       try {
         await this.insert(em, randomUUID(), { name: 'Supervisor', email, password, role: AgentRole.SUPERVISOR });
         this.logger.info({ email }, 'supervisor created');
@@ -208,9 +198,10 @@ export class AgentService {
       }
       return;
     }
-    const { id, password_hash, role } = rows[0];
-    if (role !== AgentRole.SUPERVISOR || !(await verifyPassword(password, password_hash))) {
-      await em.execute('update agent set role = ?, password_hash = ? where id = ?', [AgentRole.SUPERVISOR, await hashPassword(password), id]);
+    if (agent.role !== AgentRole.SUPERVISOR || !(await verifyPassword(password, agent.passwordHash))) {
+      agent.role = AgentRole.SUPERVISOR;
+      agent.passwordHash = await hashPassword(password);
+      await em.flush();
       this.logger.info({ email }, 'supervisor credentials updated');
     }
   }
@@ -221,8 +212,7 @@ export class AgentService {
    * Null when a supervisor exists already (every later start).
    */
   async ensureFirstSupervisor(em: EntityManager): Promise<{ email: string; password: string } | null> {
-    const rows = await em.execute(`select 1 from agent where role = ? limit 1`, [AgentRole.SUPERVISOR]);
-    if (rows.length) return null;
+    if (await em.count(Agent, { role: AgentRole.SUPERVISOR })) return null;
     const email = FIRST_SUPERVISOR_EMAIL;
     const password = randomBytes(12).toString('base64url');
     await this.insert(em, randomUUID(), { name: 'Supervisor', email, password, role: AgentRole.SUPERVISOR });
@@ -231,12 +221,12 @@ export class AgentService {
 
   /** Presence: coming online may free capacity; going offline is news for the team. */
   async presenceChanged(em: EntityManager, agentId: string, change: PresenceChange): Promise<void> {
-    await em.execute('update agent set last_seen_at = now() where id = ?', [agentId]);
+    await agents.seen(em, [agentId]);
     if (change === 'offline') {
-      this.chats.publishAgent(agentId);
+      this.tx.committed(Effects.of((e) => e.agents.add(agentId)));
       return;
     }
-    await this.chats.routed(em, async (tem, effects) => {
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
       if (change === 'online') effects.agents.add(agentId);
       await this.routing.drain(tem, effects);
     });

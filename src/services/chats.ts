@@ -3,16 +3,21 @@ import { randomUUID } from 'node:crypto';
 import { verifyIdentityHash } from '../auth/identity';
 import type { Viewer } from '../auth/tokens';
 import type { Config } from '../config';
+import * as customers from '../db/customers';
+import * as messages from '../db/messages';
+import * as sessions from '../db/sessions';
 import { isUuid } from '../db/sql';
 import { Author, EventKind, SessionStatus } from '../entities';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
 import type { RateLimiter } from '../auth/rate-limit';
-import type { Bus } from '../pubsub/bus';
-import { authorizeSession, requireSignedIn, type Party } from './access';
-import { Effects } from './effects';
-import { toPayload } from './messages';
-import { recordEvent, type Routing } from './routing';
+import { authorize, personId, refuseState, requireSignedIn } from '../policies';
+import { authorizeSession } from './access';
+import * as audit from '../events/audit';
+import { Effects } from '../events/effects';
+import type { MessagePayload } from '../pubsub/topics';
+import type { Routing } from './routing';
+import type { Transactions } from './transaction';
 import * as validate from './validate';
 
 export interface StartChatInput {
@@ -25,16 +30,6 @@ export interface StartChatInput {
   identityHash?: string | null;
 }
 
-const actorOf = (viewer: Viewer) =>
-  viewer.kind === 'agent'
-    ? { actorKind: 'agent' as const, actorId: viewer.agentId }
-    : viewer.kind === 'visitor'
-      ? { actorKind: 'visitor' as const, actorId: viewer.customerId }
-      : { actorKind: 'system' as const, actorId: null };
-
-const CLOSERS: readonly Party[] = ['customer', 'agent', 'supervisor'];
-const TRANSFERRERS: readonly Party[] = ['agent', 'supervisor'];
-
 /** The session lifecycle: start, close, rate, transfer, read receipts, typing. */
 export class ChatService {
   /**
@@ -45,25 +40,14 @@ export class ChatService {
 
   constructor(
     private readonly config: Config,
-    private readonly bus: Bus,
+    private readonly tx: Transactions,
     private readonly routing: Routing,
     private readonly metrics: AppMetrics,
     private readonly rateLimiter: RateLimiter,
   ) {}
 
-  /** Runs `work` in a transaction under the routing lock, then publishes what it changed. */
-  async routed<T>(em: EntityManager, work: (tem: EntityManager, effects: Effects) => Promise<T>): Promise<T> {
-    const effects = new Effects();
-    const result = await em.transactional(async (tem) => {
-      await this.routing.lock(tem);
-      return work(tem, effects);
-    });
-    effects.publish(this.bus);
-    return result;
-  }
-
   async startChat(em: EntityManager, viewer: Viewer, input: StartChatInput): Promise<{ sessionId: string; customerId: string }> {
-    if (viewer.kind === 'agent') throw new ForbiddenError('Agents cannot start chats; use a visitor token or none.');
+    authorize(viewer, 'chat.start');
     const name = validate.name(input.name);
     const email = validate.email(input.email);
     const skill = validate.skill(input.skill);
@@ -72,28 +56,22 @@ export class ChatService {
     const externalId = validate.optionalText(input.externalId, 'externalId', validate.LIMITS.externalIdMax);
     const verified = this.checkIdentity(externalId, input.identityHash ?? null);
 
-    return this.routed(em, async (tem, effects) => {
+    return this.tx.run(em, { routing: true }, async (tem, effects) => {
       const customerId = await this.resolveCustomer(tem, viewer, { name, email, externalId, verified });
+      let opening: MessagePayload | undefined;
       const sessionId = randomUUID();
-      await tem.execute(
-        `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq)
-         values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), ?)`,
-        [sessionId, customerId, skill, first === null ? 0 : 1],
-      );
-      await recordEvent(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
+      await sessions.insert(tem, { id: sessionId, customerId, skill, lastSeq: first === null ? 0 : 1 });
+      await audit.record(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
       if (first !== null) {
-        const rows = await tem.execute<Array<Record<string, unknown>>>(
-          `insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
-           values (gen_random_uuid(), ?, 1, 'VISITOR', ?, (select name from customer where id = ?), ?, ?, now())
-           returning id, session_id, seq, author, author_name, body, client_message_id, created_at`,
-          [sessionId, customerId, customerId, first, clientMessageId],
-        );
-        effects.messages.push(toPayload(rows[0]));
+        opening = await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId });
+        effects.messages.push(opening);
         this.metrics.messages.inc({ author: Author.VISITOR });
       }
       const assignments = await this.routing.drain(tem, effects);
-      if (!assignments.some((a) => a.sessionId === sessionId)) {
-        await recordEvent(tem, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
+      const assigned = assignments.find((a) => a.sessionId === sessionId);
+      if (opening) opening.agentId = assigned?.agentId ?? null; // who may see it live
+      if (!assigned) {
+        await audit.record(tem, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
         this.metrics.routingDecisions.inc({ outcome: 'queued' });
         effects.queueChanged = true;
         effects.sessions.add(sessionId);
@@ -116,50 +94,28 @@ export class ChatService {
     viewer: Viewer,
     p: { name: string | null; email: string | null; externalId: string | null; verified: boolean },
   ): Promise<string> {
-    if (p.verified) {
-      // A valid pair links to the one verified customer with that externalId.
-      const rows = await em.execute<Array<{ id: string }>>(
-        `insert into customer (id, name, email, external_id, verified, created_at) values (?, ?, ?, ?, true, now())
-         on conflict (external_id) where verified
-         do update set name = coalesce(excluded.name, customer.name), email = coalesce(excluded.email, customer.email)
-         returning id`,
-        [randomUUID(), p.name, p.email, p.externalId],
-      );
-      return rows[0].id;
-    }
-    if (viewer.kind === 'visitor') {
-      const rows = await em.execute<Array<{ id: string }>>(
-        `update customer set name = coalesce(?, name), email = coalesce(?, email),
-                external_id = case when verified then external_id else coalesce(external_id, ?) end
-          where id = ? returning id`,
-        [p.name, p.email, p.externalId, viewer.customerId],
-      );
-      if (rows.length) return rows[0].id;
-    }
-    const id = randomUUID();
-    await em.execute(
-      `insert into customer (id, name, email, external_id, verified, created_at) values (?, ?, ?, ?, false, now())`,
-      [id, p.name, p.email, p.externalId],
-    );
-    return id;
+    const details = { name: p.name, email: p.email, externalId: p.externalId };
+    // A valid pair links to the one verified customer with that externalId.
+    if (p.verified) return customers.upsertVerified(em, details);
+    const known = viewer.kind === 'visitor' ? await customers.update(em, viewer.customerId, details) : null;
+    return known ?? customers.insert(em, details);
   }
 
   /** Its customer, its agent or a supervisor. Frees the agent's slot and drains the queue. */
   async close(em: EntityManager, viewer: Viewer, sessionId: string): Promise<void> {
     // Authorised before the transaction and the routing lock (a stranger holds neither), and
     // again under the row lock, where the decision is made.
-    await authorizeSession(em, viewer, sessionId, CLOSERS);
-    await this.routed(em, async (tem, effects) => {
-      const { session } = await authorizeSession(tem, viewer, sessionId, CLOSERS, true);
+    await authorizeSession(em, viewer, sessionId, 'session.close');
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
+      const { session } = await authorizeSession(tem, viewer, sessionId, 'session.close', true);
       if (session.status === SessionStatus.CLOSED) return;
-      await tem.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [sessionId]);
+      await sessions.close(tem, sessionId);
       if (session.status === SessionStatus.ACTIVE && session.agentId) {
-        await tem.execute('update agent set active_chats = active_chats - 1 where id = ?', [session.agentId]);
-        effects.agents.add(session.agentId);
+        await this.routing.releaseSlot(tem, session.agentId, effects);
       } else {
-        await this.touchQueue(tem, effects);
+        await this.routing.touchQueue(tem, effects);
       }
-      await recordEvent(tem, { sessionId, kind: EventKind.CLOSED, ...actorOf(viewer), agentId: session.agentId });
+      await audit.record(tem, { sessionId, kind: EventKind.CLOSED, ...audit.actorOf(viewer), agentId: session.agentId });
       effects.sessions.add(sessionId);
       await this.routing.drain(tem, effects);
     });
@@ -169,24 +125,17 @@ export class ChatService {
   async rate(em: EntityManager, viewer: Viewer, sessionId: string, rating: number, comment: string | null | undefined): Promise<void> {
     const value = validate.rating(rating);
     const text = validate.optionalText(comment, 'comment', validate.LIMITS.commentMax);
-    const effects = new Effects();
-    await authorizeSession(em, viewer, sessionId, ['customer']); // before the transaction, then under the lock
-    await em.transactional(async (tem) => {
-      const { session } = await authorizeSession(tem, viewer, sessionId, ['customer'], true);
+    await authorizeSession(em, viewer, sessionId, 'session.rate'); // before the transaction, then under the lock
+    await this.tx.run(em, {}, async (tem, effects) => {
+      const { session } = await authorizeSession(tem, viewer, sessionId, 'session.rate', true);
       if (session.status !== SessionStatus.CLOSED) throw new ConflictError('A chat can be rated once it is closed.');
       if (session.rating !== null) throw new ConflictError('This chat has already been rated.');
       // Never taken by anyone (abandoned in the queue): there is nobody to rate.
-      if (!session.agentId && !(await this.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
-      await tem.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [value, text, sessionId]);
-      await recordEvent(tem, { sessionId, kind: EventKind.RATED, ...actorOf(viewer), agentId: session.agentId, data: { rating: value } });
+      if (!session.agentId && !(await audit.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
+      await sessions.rate(tem, sessionId, value, text);
+      await audit.record(tem, { sessionId, kind: EventKind.RATED, ...audit.actorOf(viewer), agentId: session.agentId, data: { rating: value } });
       effects.sessions.add(sessionId);
     });
-    effects.publish(this.bus);
-  }
-
-  private async everAssigned(em: EntityManager, sessionId: string): Promise<boolean> {
-    const rows = await em.execute(`select 1 from session_event where session_id = ? and kind in ('assigned', 'transferred') limit 1`, [sessionId]);
-    return rows.length > 0;
   }
 
   /**
@@ -197,9 +146,9 @@ export class ChatService {
   async transfer(em: EntityManager, viewer: Viewer, sessionId: string, toAgentId: string | null | undefined, skillArg: string | null | undefined): Promise<void> {
     const skill = validate.skill(skillArg);
     if (toAgentId !== undefined && toAgentId !== null && !isUuid(toAgentId)) throw new NotFoundError('Agent');
-    await authorizeSession(em, viewer, sessionId, TRANSFERRERS); // before the transaction and lock, then under them
-    await this.routed(em, async (tem, effects) => {
-      const { session, party } = await authorizeSession(tem, viewer, sessionId, TRANSFERRERS, true);
+    await authorizeSession(em, viewer, sessionId, 'session.transfer'); // before the transaction and lock, then under them
+    await this.tx.run(em, { routing: true }, async (tem, effects) => {
+      const { session, role: party } = await authorizeSession(tem, viewer, sessionId, 'session.transfer', true);
       if (session.status === SessionStatus.QUEUED && party === 'supervisor' && toAgentId) {
         await this.assignByHand(tem, viewer, effects, sessionId, toAgentId, skill);
         return;
@@ -210,73 +159,42 @@ export class ChatService {
       const from = session.agentId;
       if (toAgentId) {
         if (toAgentId === from) throw new ConflictError('The chat is already with that agent.');
-        await this.takeSlot(tem, toAgentId);
+        await this.routing.takeSlot(tem, toAgentId);
         // assignedAt stays the first assignment (the chat's wait ended then); the hand-off is the event.
-        await tem.execute(`update chat_session set agent_id = ?, agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`, [toAgentId, skill, sessionId]);
-        await recordEvent(tem, { sessionId, kind: EventKind.TRANSFERRED, ...actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
+        await sessions.handTo(tem, sessionId, toAgentId, skill);
+        await audit.record(tem, { sessionId, kind: EventKind.TRANSFERRED, ...audit.actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
         effects.assigned.push({ sessionId, agentId: toAgentId });
         effects.agents.add(toAgentId);
         this.metrics.routingDecisions.inc({ outcome: 'transferred' });
       } else {
-        await tem.execute(
-          `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0,
-                  skill = coalesce(?, skill), queued_at = clock_timestamp(), entered_queue_at = clock_timestamp() where id = ?`,
-          [skill, sessionId],
-        );
-        await recordEvent(tem, { sessionId, kind: EventKind.REQUEUED, ...actorOf(viewer), agentId: from, data: { skill } });
+        await sessions.requeue(tem, sessionId, { skill });
+        await audit.record(tem, { sessionId, kind: EventKind.REQUEUED, ...audit.actorOf(viewer), agentId: from, data: { skill } });
         effects.queueChanged = true;
         this.metrics.routingDecisions.inc({ outcome: 'requeued' });
       }
-      await tem.execute('update agent set active_chats = active_chats - 1 where id = ?', [from]);
-      effects.agents.add(from);
+      await this.routing.releaseSlot(tem, from, effects);
       effects.sessions.add(sessionId);
       await this.routing.drain(tem, effects, toAgentId ? undefined : { sessionId, agentId: from });
     });
   }
 
-  /**
-   * Takes one slot of the named agent, which must be available as routing means it (ONLINE,
-   * connected, a free slot); the skill is the transferring person's call.
-   */
-  private async takeSlot(em: EntityManager, agentId: string): Promise<void> {
-    const online = await this.routing.isOnline(agentId);
-    const target = await em.execute<Array<{ id: string }>>(
-      `update agent set active_chats = active_chats + 1, last_assigned_at = clock_timestamp()
-        where id = ? and status = 'ONLINE' and ? and active_chats < max_concurrent_chats returning id`,
-      [agentId, online],
-    );
-    if (target.length) return;
-    const exists = await em.execute('select 1 from agent where id = ?', [agentId]);
-    if (!exists.length) throw new NotFoundError('Agent');
-    throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
-  }
-
   /** A supervisor puts a QUEUED chat with a named agent: event `assigned`, by that supervisor. */
   private async assignByHand(em: EntityManager, viewer: Viewer, effects: Effects, sessionId: string, agentId: string, skill: string | null): Promise<void> {
-    await this.takeSlot(em, agentId);
-    const [{ assigned_at }] = await em.execute<Array<{ assigned_at: string }>>(
-      `update chat_session set status = 'ACTIVE', agent_id = ?, assigned_at = clock_timestamp(), queued_at = null, skill = coalesce(?, skill)
-        where id = ? returning assigned_at`,
-      [agentId, skill, sessionId],
-    );
-    await recordEvent(em, { sessionId, kind: EventKind.ASSIGNED, ...actorOf(viewer), agentId, data: { byHand: true }, at: assigned_at });
+    await this.routing.takeSlot(em, agentId);
+    const at = await sessions.assignTo(em, sessionId, agentId, skill);
+    await audit.record(em, { sessionId, kind: EventKind.ASSIGNED, ...audit.actorOf(viewer), agentId, data: { byHand: true }, at });
     effects.assigned.push({ sessionId, agentId });
     effects.agents.add(agentId);
     effects.sessions.add(sessionId);
-    await this.touchQueue(em, effects);
+    await this.routing.touchQueue(em, effects);
     this.metrics.routingDecisions.inc({ outcome: 'assigned' });
   }
 
   /** Raises the caller's side's read seq (never lowers it; never past the last message). */
   async markRead(em: EntityManager, viewer: Viewer, sessionId: string, seq: number): Promise<void> {
     const value = validate.seq(seq, 'seq') as number;
-    const { party } = await authorizeSession(em, viewer, sessionId, ['customer', 'agent']);
-    const column = party === 'customer' ? 'visitor_read_seq' : 'agent_read_seq';
-    const rows = await em.execute(
-      `update chat_session set ${column} = least(?, last_seq) where id = ? and ${column} < least(?, last_seq) returning id`,
-      [value, sessionId, value],
-    );
-    if (rows.length) this.bus.publish('session.updated', sessionId, { sessionId });
+    const { role: party } = await authorizeSession(em, viewer, sessionId, 'session.markRead');
+    if (await sessions.markRead(em, sessionId, party === 'customer' ? 'visitor' : 'agent', value)) this.tx.committed(Effects.of((e) => e.sessions.add(sessionId)));
   }
 
   /**
@@ -288,15 +206,14 @@ export class ChatService {
    */
   async setTyping(em: EntityManager, viewer: Viewer, sessionId: string, typing: boolean): Promise<void> {
     requireSignedIn(viewer);
-    const id = viewer.kind === 'visitor' ? viewer.customerId : viewer.agentId;
+    const id = personId(viewer);
     await this.rateLimiter.consume('typing', `${id}:${sessionId.slice(0, 64)}`);
-    const { session, party } = await authorizeSession(em, viewer, sessionId, ['customer', 'agent']);
-    if (session.status === SessionStatus.CLOSED) throw new ConflictError('This chat is closed.');
+    const { session, role: party } = await authorizeSession(em, viewer, sessionId, 'session.typing');
+    refuseState('session.typing', session, party);
     const author = party === 'customer' ? Author.VISITOR : Author.AGENT;
     const publish = async (state: boolean) => {
-      const table = party === 'customer' ? 'customer' : 'agent';
-      const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
-      this.bus.publish('typing.changed', sessionId, { sessionId, author, name: rows[0]?.name ?? null, typing: state });
+      const name = await customers.nameOf(em, party === 'customer' ? 'customer' : 'agent', id as string);
+      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name, typing: state, agentId: session.agentId })));
     };
     const key = `${sessionId}:${author}`;
     const window = this.typingSent.get(key);
@@ -312,16 +229,4 @@ export class ChatService {
     }, this.config.TYPING_COALESCE_MS).unref();
     await publish(typing);
   }
-
-  publishAgent(agentId: string): void {
-    this.bus.publish('agent.updated', null, { agentId });
-  }
-
-  /** The queue changed in a way that moves everyone in it: their positions are news. */
-  async touchQueue(em: EntityManager, effects: Effects): Promise<void> {
-    const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where status = 'QUEUED'`);
-    for (const r of rows) effects.sessions.add(r.id);
-    effects.queueChanged = true;
-  }
 }
-

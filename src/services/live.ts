@@ -1,11 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
-import { toAgent, AGENT_COLUMNS } from '../db/rows';
-import { AgentRole, Author, type Agent } from '../entities';
+import * as agents from '../db/agents';
+import { Author, type Agent } from '../entities';
 import type { Bus } from '../pubsub/bus';
-import { END, linked, SKIP, transform, type Closable } from '../pubsub/feed';
+import { END, linked, SKIP, transform, type Closable, type OverflowHandler } from '../pubsub/feed';
+import { inSeqOrder } from '../pubsub/ordering';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
-import { authorizeSession, canSee, requireAgent } from './access';
+import { authorize, can, sightFollowsAssignment, type SessionResource } from '../policies';
+import { authorizeSession } from './access';
 import { KeyedSemaphore } from './concurrency';
 import type { MessageService } from './messages';
 import type { Reads, SessionRow } from './reads';
@@ -22,17 +24,27 @@ const REPLAYS_PER_VIEWER = 2;
 
 const viewerKey = (viewer: Viewer) => (viewer.kind === 'visitor' ? `c:${viewer.customerId}` : viewer.kind === 'agent' ? `a:${viewer.agentId}` : 'anonymous');
 
+/** Who listens, and how: a subscription's viewer, its EntityManager, and its socket's overflow handler. */
+export interface Listener {
+  viewer: Viewer;
+  em: () => EntityManager;
+  /** Called when one of its feeds overflows: the WebSocket closes the socket as a slow consumer. */
+  onOverflow?: OverflowHandler;
+}
+
 /**
- * The subscriptions. Each is authorised when it starts; streams that depend on being the
- * session's agent end when the session is transferred away, so no event reaches someone who may
- * no longer see it.
+ * The subscriptions. Each is authorised when it starts. Streams that depend on being the
+ * session's agent end when the session is transferred away: access is re-checked, through the
+ * policy, when the session changes (its `session.updated` event), never with a read per live
+ * event; and each live message or typing event carries the session's agent when it was sent, so
+ * one sent after a transfer never reaches the agent it left, however late the change is seen.
  */
 export class LiveService {
   private queueCache?: { id: string; rows: Promise<SessionRow[]> };
   /**
-   * The session as it was read for one event, shared by every subscription of this instance that
-   * the event reaches (the bus hands them all the same payload object): one database read per
-   * event per instance, not one per subscription.
+   * The session as it was read for one `session.updated` event, shared by every subscription of
+   * this instance that the event reaches (the bus hands them all the same payload object): one
+   * read per change per instance, not one per subscription.
    */
   private readonly sessionAtEvent = new WeakMap<object, Promise<SessionRow | undefined>>();
   private readonly replays = new KeyedSemaphore(REPLAYS_PER_VIEWER);
@@ -45,114 +57,72 @@ export class LiveService {
 
   /**
    * Subscribe to the live topic first, then replay what is stored after `afterSeq` (or, without
-   * it, start from the newest seq), then pass live events above the last seq emitted; a live
-   * event that skips ahead (Redis may reorder two publishes) is preceded by the missing ones,
-   * read from Postgres. So: seq order, no gap, no duplicate.
+   * it, start from the newest seq), then go live: `inSeqOrder` (pubsub/ordering.ts) keeps seq
+   * order, no gap, no duplicate.
    */
-  async messageAdded(em: () => EntityManager, viewer: Viewer, sessionId: string, afterSeq: number | null): Promise<AsyncIterableIterator<MessagePayload>> {
+  async messageAdded(l: Listener, sessionId: string, afterSeq: number | null): Promise<AsyncIterableIterator<MessagePayload>> {
     validate.seq(afterSeq, 'afterSeq');
-    const { session } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
-    const feed = await this.bus.feed('message.created', sessionId);
-    await this.watchAccess(em, viewer, sessionId, feed);
-    const load = (after: number, limit: number) => this.messages.after(em(), sessionId, after, limit);
-    const turn = () => this.replays.acquire(viewerKey(viewer));
-    const start = afterSeq ?? (await this.reads.session(em(), sessionId))?.lastSeq ?? session.lastSeq;
-    const allowed = (event?: object) => this.stillTheirs(em, viewer, sessionId, event);
-    async function* run(): AsyncGenerator<MessagePayload> {
-      let last = start;
-      for (;;) {
-        const release = await turn();
-        let batch: MessagePayload[];
-        try {
-          batch = await load(last, REPLAY_BATCH);
-          if (batch.length && !(await allowed())) return;
-          for (const m of batch) {
-            yield m;
-            last = m.seq;
-          }
-        } finally {
-          release();
-        }
-        if (batch.length < REPLAY_BATCH) break;
-      }
-      for (;;) {
-        const { value, done } = await feed.next();
-        if (done) return;
-        if (value.seq <= last) continue;
-        if (!(await allowed(value))) return;
-        if (value.seq > last + 1) {
-          for (const m of await load(last, value.seq - last - 1)) {
-            if (m.seq !== last + 1) break;
-            yield m;
-            last = m.seq;
-          }
-        }
-        if (value.seq === last + 1) {
-          yield value;
-          last = value.seq;
-        }
-      }
-    }
-    return linked(feed, run());
+    const { session } = await authorizeSession(l.em(), l.viewer, sessionId, 'session.watch');
+    const feed = await this.bus.feed('message.created', sessionId, l.onOverflow);
+    const access = await this.watchAccess(l, sessionId, session, feed);
+    const start = afterSeq ?? (await this.reads.session(l.em(), sessionId))?.lastSeq ?? session.lastSeq;
+    const stream = inSeqOrder(feed, {
+      start,
+      batch: REPLAY_BATCH,
+      load: (after, limit) => this.messages.after(l.em(), sessionId, after, limit),
+      turn: () => this.replays.acquire(viewerKey(l.viewer)),
+      admit: (m) => m.agentId === undefined || access.admits(m.agentId),
+      ended: access.lost,
+    });
+    return linked(feed, stream);
   }
 
   /** The other side's typing (supervisors see both). */
-  async typing(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<AsyncIterableIterator<TypingPayload>> {
-    const { party } = await authorizeSession(em(), viewer, sessionId, ['customer', 'agent', 'supervisor']);
-    const own = party === 'customer' ? Author.VISITOR : party === 'agent' ? Author.AGENT : null;
-    const feed = await this.bus.feed('typing.changed', sessionId);
-    await this.watchAccess(em, viewer, sessionId, feed);
-    return transform(feed, async (event) => (event.author === own ? SKIP : (await this.stillTheirs(em, viewer, sessionId, event)) ? event : END));
+  async typing(l: Listener, sessionId: string): Promise<AsyncIterableIterator<TypingPayload>> {
+    const { session, role } = await authorizeSession(l.em(), l.viewer, sessionId, 'session.watch');
+    const own = role === 'customer' ? Author.VISITOR : role === 'agent' ? Author.AGENT : null;
+    const feed = await this.bus.feed('typing.changed', sessionId, l.onOverflow);
+    const access = await this.watchAccess(l, sessionId, session, feed);
+    // A typing state coalesced before a transfer may be published after it, naming the agent it
+    // was typed for: skipped. The stream itself ends when the watcher sees the session taken away.
+    return transform(feed, async (event) => (access.lost() ? END : event.author === own || !access.admits(event.agentId) ? SKIP : event));
   }
 
   /** Any change to a session the viewer may see; ends when it may no longer see it. */
-  async sessionUpdated(em: () => EntityManager, viewer: Viewer, sessionId: string): Promise<AsyncIterableIterator<SessionRow>> {
-    const session = await this.reads.visibleSession(em(), viewer, sessionId);
-    if (!session) await authorizeSession(em(), viewer, sessionId, []); // throws the standard NOT_FOUND
-    const feed = await this.bus.feed('session.updated', sessionId);
+  async sessionUpdated(l: Listener, sessionId: string): Promise<AsyncIterableIterator<SessionRow>> {
+    const session = await this.reads.visibleSession(l.em(), l.viewer, sessionId);
+    if (!session) await authorizeSession(l.em(), l.viewer, sessionId, 'session.read'); // throws the standard NOT_FOUND
+    const feed = await this.bus.feed('session.updated', sessionId, l.onOverflow);
     return transform(feed, async (event) => {
-      const current = await this.sessionFor(event, em, sessionId);
-      return current && canSee(viewer, current) ? current : END;
+      const current = await this.sessionFor(event, l.em, sessionId);
+      return current && can(l.viewer, 'session.read', current) ? current : END;
     });
   }
 
-  async sessionAssigned(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<SessionRow>> {
-    requireAgent(viewer);
-    const feed = await this.bus.feed('session.assigned', viewer.agentId);
+  async sessionAssigned(l: Listener): Promise<AsyncIterableIterator<SessionRow>> {
+    const viewer = l.viewer;
+    authorize(viewer, 'assigned.watch');
+    const feed = await this.bus.feed('session.assigned', viewer.agentId, l.onOverflow);
     return transform(feed, async ({ sessionId }) => {
-      const session = await this.reads.session(em(), sessionId);
+      const session = await this.reads.session(l.em(), sessionId);
       return session && session.agentId === viewer.agentId ? session : SKIP;
     });
   }
 
   /** The whole queue per change, read once per change on this instance however many agents listen. */
-  async queueUpdated(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<SessionRow[]>> {
-    requireAgent(viewer);
-    const feed = await this.bus.feed('queue.updated', null);
+  async queueUpdated(l: Listener): Promise<AsyncIterableIterator<SessionRow[]>> {
+    authorize(l.viewer, 'queue.read');
+    const feed = await this.bus.feed('queue.updated', null, l.onOverflow);
     return transform(feed, async ({ id }) => {
-      if (this.queueCache?.id !== id) this.queueCache = { id, rows: this.reads.queue(em()) };
+      if (this.queueCache?.id !== id) this.queueCache = { id, rows: this.reads.queue(l.em()) };
       return this.queueCache.rows;
     });
   }
 
-  async agentUpdated(em: () => EntityManager, viewer: Viewer): Promise<AsyncIterableIterator<Agent>> {
-    requireAgent(viewer);
-    const feed = await this.bus.feed('agent.updated', null);
-    return transform(feed, async ({ agentId }) => {
-      const rows = await em().execute<Array<Record<string, unknown>>>(`select ${AGENT_COLUMNS} from agent where id = ?`, [agentId]);
-      return rows.length ? toAgent(rows[0]) : SKIP;
-    });
-  }
-
-  /**
-   * For an agent (not a supervisor): is the session still theirs? Asked before each live event, so
-   * nothing published after a transfer reaches the agent it left, however late watchAccess ends
-   * the feed. Customers and supervisors never lose sight of a session: no read.
-   */
-  private async stillTheirs(em: () => EntityManager, viewer: Viewer, sessionId: string, event?: object): Promise<boolean> {
-    if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return true;
-    const session = event ? await this.sessionFor(event, em, sessionId) : await this.reads.session(em(), sessionId);
-    return session?.agentId === viewer.agentId;
+  async agentUpdated(l: Listener): Promise<AsyncIterableIterator<Agent>> {
+    authorize(l.viewer, 'agents.read');
+    const feed = await this.bus.feed('agent.updated', null, l.onOverflow);
+    return transform(feed, async ({ agentId }) => (await agents.byId(l.em(), agentId)) ?? SKIP);
   }
 
   /** The session read once for `event` on this instance (see sessionAtEvent). */
@@ -165,25 +135,35 @@ export class LiveService {
     return read;
   }
 
-  /** For an agent (not a supervisor): end `feed` once the session is no longer theirs. */
-  private async watchAccess(em: () => EntityManager, viewer: Viewer, sessionId: string, feed: Closable): Promise<void> {
-    if (viewer.kind !== 'agent' || viewer.role === AgentRole.SUPERVISOR) return;
-    const updates = await this.bus.feed('session.updated', sessionId);
+  /**
+   * Access to a watched session, decided by the policy. For those whose sight follows the
+   * assignment (an agent, not a supervisor), `feed` ends once a change to the session (its
+   * `session.updated`, read once per change per instance) takes it away; and a live event is
+   * admitted only if the policy lets the viewer watch the session as it was when the event was
+   * sent (`agentId`: the session's agent then). Everyone else never loses sight: no watcher.
+   */
+  private async watchAccess(l: Listener, sessionId: string, atStart: SessionResource, feed: Closable): Promise<{ lost: () => boolean; admits: (agentId: string | null) => boolean }> {
+    const asSent = (agentId: string | null) => can(l.viewer, 'session.watch', { ...atStart, agentId });
+    if (!sightFollowsAssignment(l.viewer)) return { lost: () => false, admits: () => true };
+    let lost = false;
+    const lose = () => {
+      lost = true;
+      void feed.return();
+    };
+    const updates = await this.bus.feed('session.updated', sessionId, l.onOverflow);
     feed.whenClosed(() => void updates.return());
     void (async () => {
       let event: object | undefined;
       // Look once now that `updates` is live: a transfer that committed between the caller's
       // authorisation and this subscription published before it and would go unseen.
       for (;;) {
-        const session = await (event ? this.sessionFor(event, em, sessionId) : this.reads.session(em(), sessionId)).catch(() => undefined);
-        if (session && session.agentId !== viewer.agentId) {
-          await feed.return();
-          return;
-        }
+        const session = await (event ? this.sessionFor(event, l.em, sessionId) : this.reads.session(l.em(), sessionId)).catch(() => undefined);
+        if (session && !can(l.viewer, 'session.watch', session)) return lose();
         const { value, done } = await updates.next();
         if (done) return;
         event = value;
       }
     })().catch(() => undefined); // updates.next() rejects if this watcher fell behind (SlowConsumerError)
+    return { lost: () => lost, admits: (agentId) => !lost && asSent(agentId) };
   }
 }

@@ -1,89 +1,68 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
-import { AGENT_COLUMNS, toAgent, toSession } from '../db/rows';
-import { isUuid, pgArray } from '../db/sql';
-import { AgentRole, AgentStatus, SessionStatus, type Agent, type ChatSession } from '../entities';
-import { BadInputError, ForbiddenError } from '../errors';
+import * as agents from '../db/agents';
+import * as sessions from '../db/sessions';
+import { isUuid } from '../db/sql';
+import { AgentStatus, SessionStatus, type Agent, type ChatSession } from '../entities';
+import { BadInputError } from '../errors';
 import type { MessagePayload } from '../pubsub/topics';
-import { canSee, requireAgent, requireSignedIn } from './access';
+import { authorize, can, requireSignedIn } from '../policies';
 import type { MessageService } from './messages';
 import * as validate from './validate';
 
-export type SessionRow = ReturnType<typeof toSession>;
+export type { SessionRow } from '../db/sessions';
+type SessionRow = sessions.SessionRow;
 
 /** What the queries read. Positions come from one window query when a whole queue is listed. */
 export class Reads {
   constructor(private readonly messages: MessageService) {}
 
-  async session(em: EntityManager, id: string): Promise<SessionRow | null> {
-    if (!isUuid(id)) return null;
-    const rows = await em.execute<Array<Record<string, unknown>>>('select * from chat_session where id = ?', [id]);
-    return rows.length ? toSession(rows[0]) : null;
+  session(em: EntityManager, id: string): Promise<SessionRow | null> {
+    return sessions.byId(em, id);
   }
 
+  /** `session(id)`: null when the viewer may not see it (UNAUTHENTICATED for the anonymous). */
   async visibleSession(em: EntityManager, viewer: Viewer, id: string): Promise<SessionRow | null> {
+    requireSignedIn(viewer);
     const session = await this.session(em, id);
-    return session && canSee(viewer, session) ? session : null;
+    return session && can(viewer, 'session.read', session) ? session : null;
   }
 
   /** Agents: sessions assigned to me (supervisors: all), newest first, cursor paged. */
   async sessions(em: EntityManager, viewer: Viewer, args: { status?: SessionStatus | null; first: number; after?: string | null }) {
-    requireAgent(viewer);
+    authorize(viewer, 'sessions.list');
     const first = validate.limit(args.first, 'first');
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (viewer.role !== AgentRole.SUPERVISOR) {
-      where.push('agent_id = ?');
-      params.push(viewer.agentId);
-    }
-    if (args.status) {
-      where.push('status = ?');
-      params.push(args.status);
-    }
-    if (args.after) {
-      const cursor = decodeCursor(args.after);
-      where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
-      params.push(cursor.createdAt, cursor.id);
-    }
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      `select * from chat_session ${where.length ? `where ${where.join(' and ')}` : ''}
-        order by created_at desc, id desc limit ?`,
-      [...params, first + 1],
-    );
-    const sessions = rows.slice(0, first).map(toSession);
-    const last = sessions[sessions.length - 1];
-    return { sessions, endCursor: rows.length > first && last ? encodeCursor(last) : null };
+    const rows = await sessions.page(em, {
+      agentId: can(viewer, 'sessions.all') ? undefined : viewer.agentId,
+      status: args.status,
+      before: args.after ? decodeCursor(args.after) : undefined,
+      limit: first + 1,
+    });
+    const list = rows.slice(0, first);
+    const last = list[list.length - 1];
+    return { sessions: list, endCursor: rows.length > first && last ? encodeCursor(last) : null };
   }
 
   async mySessions(em: EntityManager, viewer: Viewer): Promise<SessionRow[]> {
-    requireSignedIn(viewer);
-    if (viewer.kind !== 'visitor') throw new ForbiddenError('mySessions is for visitors; agents use sessions.');
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      'select * from chat_session where customer_id = ? order by created_at desc, id desc limit 200',
-      [viewer.customerId],
-    );
-    return rows.map(toSession);
+    authorize(viewer, 'sessions.mine');
+    return sessions.ofCustomer(em, viewer.customerId);
+  }
+
+  /** `queue`: agents (and keys that read chats). */
+  async queueFor(em: EntityManager, viewer: Viewer): Promise<SessionRow[]> {
+    authorize(viewer, 'queue.read');
+    return this.queue(em);
   }
 
   /** QUEUED sessions, first in line first, each with its position in its skill line. */
-  async queue(em: EntityManager): Promise<SessionRow[]> {
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      `select *, row_number() over (partition by skill order by queued_at, id)::int as queue_position
-         from chat_session where status = 'QUEUED' order by queued_at, id`,
-    );
-    return rows.map(toSession);
+  queue(em: EntityManager): Promise<SessionRow[]> {
+    return sessions.queue(em);
   }
 
   async queuePosition(em: EntityManager, session: SessionRow): Promise<number | null> {
     if (session.status !== SessionStatus.QUEUED) return null;
     if (typeof session.queuePosition === 'number') return session.queuePosition;
-    const rows = await em.execute<Array<{ n: number }>>(
-      `select count(*)::int + 1 as n from chat_session q, chat_session s
-        where s.id = ? and q.status = 'QUEUED' and q.skill is not distinct from s.skill
-          and (q.queued_at, q.id) < (s.queued_at, s.id)`,
-      [session.id],
-    );
-    return rows[0].n;
+    return sessions.queuePosition(em, session.id);
   }
 
   async transcript(
@@ -103,17 +82,12 @@ export class Reads {
   }
 
   async agents(em: EntityManager, viewer: Viewer, status?: AgentStatus | null): Promise<Agent[]> {
-    requireAgent(viewer);
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      `select ${AGENT_COLUMNS} from agent ${status ? 'where status = ?' : ''} order by name, id`,
-      status ? [status] : [],
-    );
-    return rows.map(toAgent);
+    authorize(viewer, 'agents.read');
+    return agents.list(em, status);
   }
 
-  async agentsByIds(em: EntityManager, ids: readonly string[]): Promise<Agent[]> {
-    const rows = await em.execute<Array<Record<string, unknown>>>(`select ${AGENT_COLUMNS} from agent where id = any(?::uuid[])`, [pgArray(ids)]);
-    return rows.map(toAgent);
+  agentsByIds(em: EntityManager, ids: readonly string[]): Promise<Agent[]> {
+    return agents.byIds(em, ids);
   }
 }
 

@@ -1,9 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { asDate } from '../db/rows';
-import { pgArray } from '../db/sql';
-import { EventKind } from '../entities';
+import * as agents from '../db/agents';
+import * as sessions from '../db/sessions';
+import { ConflictError, NotFoundError } from '../errors';
+import * as audit from '../events/audit';
+import type { Effects } from '../events/effects';
 import type { AppMetrics } from '../metrics';
-import type { Effects } from './effects';
 import type { Presence } from './presence';
 
 /**
@@ -13,7 +15,8 @@ import type { Presence } from './presence';
  * invariants hold across any number of instances: no agent above capacity, one agent per
  * session, and no session left queued while an agent that can take it is available (a queue
  * insert and a freed slot cannot pass each other unseen). Routing transactions are short
- * (a few statements), so one lock costs little at support-desk rates.
+ * (a few statements), so one lock costs little at support-desk rates. Routing is the only writer
+ * of `agent.active_chats` (drain, takeSlot, releaseSlot, releaseAll).
  */
 export const ROUTING_LOCK = 7_310_002;
 
@@ -75,11 +78,7 @@ export class Routing {
   async drain(em: EntityManager, effects: Effects, avoid?: Assignment): Promise<Assignment[]> {
     const online = [...(await this.presence.onlineIds())];
     if (!online.length) return [];
-    const rows = await em.execute<Array<Record<string, unknown>>>(
-      `select id, skills, active_chats, max_concurrent_chats, last_assigned_at from agent
-        where id = any(?::uuid[]) and status = 'ONLINE' and active_chats < max_concurrent_chats`,
-      [pgArray(online)],
-    );
+    const rows = await agents.candidates(em, online);
     if (!rows.length) return [];
     const candidates: Candidate[] = rows.map((r) => ({
       id: r.id as string,
@@ -89,12 +88,7 @@ export class Routing {
       lastAssignedAt: r.last_assigned_at ? asDate(r.last_assigned_at).getTime() : 0,
     }));
     const skills = [...new Set(candidates.flatMap((c) => c.skills))];
-    const queued = await em.execute<Array<{ id: string; skill: string | null }>>(
-      `select id, skill from chat_session
-        where status = 'QUEUED' and (skill is null or skill = any(?::text[]))
-        order by queued_at, id limit 1000`,
-      [pgArray(skills)],
-    );
+    const queued = await sessions.queuedFor(em, skills);
     const assignments: Assignment[] = [];
     const base = Date.now();
     for (const session of queued) {
@@ -122,55 +116,38 @@ export class Routing {
   }
 
   private async apply(em: EntityManager, assignments: Assignment[]): Promise<void> {
-    const sessionIds = pgArray(assignments.map((a) => a.sessionId));
-    const agentIds = pgArray(assignments.map((a) => a.agentId));
-    await em.execute(
-      `update chat_session s set status = 'ACTIVE', agent_id = a.agent_id, assigned_at = clock_timestamp(), queued_at = null
-         from unnest(?::uuid[], ?::uuid[]) as a(session_id, agent_id)
-        where s.id = a.session_id and s.status = 'QUEUED'`,
-      [sessionIds, agentIds],
-    );
+    await sessions.assign(em, assignments.map((a) => a.sessionId), assignments.map((a) => a.agentId));
     // last_assigned_at keeps the order of this pass (the agent assigned last is the newest), so
     // later tie-breaks see the same order this pass used.
-    await em.execute(
-      `update agent g set active_chats = g.active_chats + a.n,
-              last_assigned_at = clock_timestamp() + a.last_index * interval '1 microsecond'
-         from (select agent_id, count(*)::int as n, max(i) as last_index
-                 from unnest(?::uuid[]) with ordinality as t(agent_id, i) group by agent_id) as a
-        where g.id = a.agent_id`,
-      [agentIds],
-    );
-    await em.execute(
-      `insert into session_event (id, session_id, kind, actor_kind, agent_id, at)
-       select gen_random_uuid(), s.id, ?, 'system', s.agent_id, s.assigned_at
-         from chat_session s join unnest(?::uuid[]) with ordinality as a(session_id, i) on s.id = a.session_id
-        order by a.i`,
-      [EventKind.ASSIGNED, sessionIds],
-    );
+    await agents.takeSlots(em, assignments.map((a) => a.agentId));
+    await audit.recordAssignments(em, assignments.map((a) => a.sessionId));
   }
-}
 
-/**
- * Appends one step to the audit trail. `at` is the clock, not the transaction's start: several
- * steps of one transaction (created, assigned) must keep their order, and an assignment made after
- * waiting for the routing lock happened when it was made.
- */
-export async function recordEvent(
-  em: EntityManager,
-  event: {
-    sessionId: string;
-    kind: EventKind;
-    actorKind: 'visitor' | 'agent' | 'system';
-    actorId?: string | null;
-    agentId?: string | null;
-    data?: Record<string, unknown>;
-    /** When it happened, if the change itself stamped a time (the assignment's assigned_at). */
-    at?: string | Date;
-  },
-): Promise<void> {
-  await em.execute(
-    `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data, at)
-     values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, coalesce(?::timestamptz, clock_timestamp()))`,
-    [event.sessionId, event.kind, event.actorKind, event.actorId ?? null, event.agentId ?? null, JSON.stringify(event.data ?? {}), event.at ?? null],
-  );
+  /**
+   * Takes one slot of the named agent, which must be available as routing means it (ONLINE,
+   * connected, a free slot): a transfer to it, or a supervisor's assignment by hand.
+   */
+  async takeSlot(em: EntityManager, agentId: string): Promise<void> {
+    if (await agents.takeSlotIfAvailable(em, agentId, await this.isOnline(agentId))) return;
+    if (!(await agents.exists(em, agentId))) throw new NotFoundError('Agent');
+    throw new ConflictError('That agent is not available: not ONLINE, not connected, or without a free slot.');
+  }
+
+  /** The agent no longer holds one chat (closed, transferred away). */
+  async releaseSlot(em: EntityManager, agentId: string, effects: Effects): Promise<void> {
+    await agents.releaseSlot(em, agentId);
+    effects.agents.add(agentId);
+  }
+
+  /** The agent holds no chat any more (all requeued). */
+  async releaseAll(em: EntityManager, agentId: string, effects: Effects): Promise<void> {
+    await agents.releaseAll(em, agentId);
+    effects.agents.add(agentId);
+  }
+
+  /** The queue changed in a way that moves everyone in it: their positions are news. */
+  async touchQueue(em: EntityManager, effects: Effects): Promise<void> {
+    for (const id of await sessions.queuedIds(em)) effects.sessions.add(id);
+    effects.queueChanged = true;
+  }
 }

@@ -1,0 +1,20 @@
+import type { MessagePayload, TypingPayload } from '../pubsub/topics';
+
+/**
+ * What a change did, collected while its transaction runs and handed to the publisher
+ * (`events/publisher.ts`), which alone turns it into topics, after commit.
+ */
+export class Effects {
+  readonly sessions = new Set<string>();
+  readonly assigned: Array<{ sessionId: string; agentId: string }> = [];
+  readonly agents = new Set<string>();
+  readonly messages: MessagePayload[] = [];
+  readonly typing: TypingPayload[] = [];
+  queueChanged = false;
+
+  static of(fill: (effects: Effects) => void): Effects {
+    const effects = new Effects();
+    fill(effects);
+    return effects;
+  }
+}

@@ -1,0 +1,78 @@
+import { hasScope, isSupervisor, type Actor, type ApiScope } from './viewer';
+
+/** Actions on the desk as a whole, or on one agent (`target`: its id, or null for the team). */
+export type TeamAction =
+  | 'chat.start'
+  /** `mySessions`: a visitor's own sessions. */
+  | 'sessions.mine'
+  /** `sessions`: an agent's own; see `sessions.all` for everyone's. */
+  | 'sessions.list'
+  | 'sessions.all'
+  /** `queue`, `queueUpdated`. */
+  | 'queue.read'
+  /** `agents`, `agentUpdated`. */
+  | 'agents.read'
+  /** `sessionAssigned`: chats routed to me (keys are never routed to). */
+  | 'assigned.watch'
+  | 'agent.create'
+  /** `setStatus`: an agent's own availability (keys are never online). */
+  | 'status.set'
+  /** `updateAgent` of `target`. */
+  | 'agent.update'
+  /** `agentMetrics` of `target` (null: the team). */
+  | 'metrics.read';
+
+type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
+
+interface TeamRule {
+  allow: readonly Who[];
+  scope?: ApiScope;
+  /** The FORBIDDEN message for a signed-in person who may not. */
+  refusal: string;
+}
+
+const AGENTS_ONLY = 'Only agents may do that.';
+
+/** One line per action. */
+const RULES: Record<TeamAction, TeamRule> = {
+  'chat.start': { allow: ['anonymous', 'visitor'], scope: 'CHATS_WRITE', refusal: 'Agents cannot start chats; use a visitor token or none.' },
+  'sessions.mine': { allow: ['visitor'], refusal: 'mySessions is for visitors; agents use sessions.' },
+  'sessions.list': { allow: ['agent'], scope: 'CHATS_READ', refusal: AGENTS_ONLY },
+  'sessions.all': { allow: ['supervisor'], scope: 'CHATS_READ', refusal: 'Only supervisors may do that.' },
+  'queue.read': { allow: ['agent'], scope: 'CHATS_READ', refusal: AGENTS_ONLY },
+  'agents.read': { allow: ['agent'], scope: 'AGENTS_READ', refusal: AGENTS_ONLY },
+  'assigned.watch': { allow: ['agent'], refusal: AGENTS_ONLY },
+  'agent.create': { allow: ['supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only supervisors may do that.' },
+  'status.set': { allow: ['agent'], refusal: AGENTS_ONLY },
+  'agent.update': { allow: ['self', 'supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only the agent itself or a supervisor may change an agent.' },
+  'metrics.read': { allow: ['self', 'supervisor'], scope: 'METRICS_READ', refusal: 'Agents see their own metrics only.' },
+};
+
+function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {
+  switch (who) {
+    case 'anonymous':
+    case 'visitor':
+    case 'agent':
+      return actor.kind === who;
+    case 'self':
+      return actor.kind === 'agent' && target === actor.agentId;
+    case 'supervisor':
+      return isSupervisor(actor);
+  }
+}
+
+export function canOnTeam(actor: Actor, action: TeamAction, target?: string | null): boolean {
+  const rule = RULES[action];
+  if (actor.kind === 'apiKey') return rule.scope !== undefined && hasScope(actor, rule.scope);
+  // A supervisor is an agent: whatever any agent may, it may.
+  return rule.allow.some((who) => matches(actor, who, target) || (who === 'agent' && isSupervisor(actor)));
+}
+
+export function teamRule(action: TeamAction): Readonly<TeamRule> {
+  return RULES[action];
+}
+
+/** Actions on one agent need an agent token first: a visitor is told "only agents", not "only itself". */
+export const needsAgent = (action: TeamAction): boolean => RULES[action].allow.every((who) => who === 'agent' || who === 'self' || who === 'supervisor');
+
+export { AGENTS_ONLY };

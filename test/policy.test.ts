@@ -1,0 +1,150 @@
+import type { Viewer } from '../src/auth/tokens';
+import * as messages from '../src/db/messages';
+import { Author } from '../src/entities';
+import { AppError } from '../src/errors';
+import { authorizeOn, authorize, can, refuseState, type Actor, type ApiScope } from '../src/policies';
+import { CloseChatDocument, SendMessageDocument, TransferChatDocument } from './generated/graphql';
+import { buildActiveChat, buildOnlineAgent, loginSupervisor, startChat, uniqueSkill, type TestAgent } from './support/factories';
+import { startTestServer, type TestServer } from './support/server';
+import type { WsClient } from './support/ws';
+
+/** What the API answers a viewer for `action`: 'ok' or the contract code, as the policy decides. */
+function decision(act: () => void): string {
+  try {
+    act();
+    return 'ok';
+  } catch (error) {
+    if (error instanceof AppError) return error.code;
+    throw error;
+  }
+}
+
+describe('policy: API keys (scopes)', () => {
+  const key = (...scopes: ApiScope[]): Actor => ({ kind: 'apiKey', keyId: 'k', name: 'CRM', scopes });
+  const session = { customerId: 'c', agentId: 'a', status: 'ACTIVE' } as const;
+
+  it('should let a key see every session with CHATS_READ, and none without it', () => {
+    expect(can(key('CHATS_READ'), 'session.read', session as never)).toBe(true);
+    expect(decision(() => authorizeOn(key('AGENTS_READ'), 'session.read', session as never))).toBe('NOT_FOUND');
+  });
+
+  it('should refuse a key what its scopes do not allow, naming the scope', () => {
+    expect(() => authorizeOn(key('CHATS_READ'), 'session.close', session as never)).toThrow(/CHATS_WRITE/);
+    expect(() => authorize(key('CHATS_READ'), 'agent.create')).toThrow(/AGENTS_WRITE/);
+    expect(decision(() => authorize(key('AGENTS_WRITE'), 'agent.create'))).toBe('ok');
+    expect(decision(() => authorize(key('METRICS_READ'), 'metrics.read', null))).toBe('ok');
+  });
+
+  it('should never route to, or rate for, a key', () => {
+    const all = key('CHATS_READ', 'CHATS_WRITE', 'AGENTS_READ', 'AGENTS_WRITE', 'METRICS_READ', 'WEBHOOKS_MANAGE');
+    expect(decision(() => authorize(all, 'assigned.watch'))).toBe('FORBIDDEN');
+    expect(decision(() => authorize(all, 'status.set'))).toBe('FORBIDDEN');
+    expect(decision(() => authorizeOn(all, 'session.rate', session as never))).toBe('FORBIDDEN');
+  });
+});
+
+/**
+ * The send statement repeats the policy's `message.send` in SQL, for speed. For every pair of
+ * (viewer, session state), the statement must store a message exactly when the policy allows it,
+ * and the API must answer what the policy decides (NOT_FOUND, FORBIDDEN or CONFLICT otherwise).
+ */
+describe('policy: message.send and the send statement', () => {
+  let t: TestServer;
+  const sockets: WsClient[] = [];
+  let a: TestAgent;
+  let b: TestAgent;
+  let lead: TestAgent;
+  const online = async (overrides: Parameters<typeof buildOnlineAgent>[1]) => {
+    const agent = await buildOnlineAgent(t, overrides);
+    sockets.push(agent.socket!);
+    return agent;
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    a = await online({ skills: [uniqueSkill()] });
+    b = await online({ skills: [uniqueSkill()] });
+    lead = await online({ skills: [uniqueSkill()], role: 'SUPERVISOR' as never });
+  });
+
+  afterAll(async () => {
+    await Promise.all(sockets.map((s) => s.dispose()));
+    await t.close();
+  });
+
+  /** A chat in each state of its life, each with its visitor's token. */
+  async function states(): Promise<Record<string, { id: string; visitor: string }>> {
+    const supervisor = await loginSupervisor(t);
+    const chatWith = async (agent: TestAgent) => {
+      const skill = (await t.app.reads.agentsByIds(t.app.orm.em.fork(), [agent.id]))[0].skills[0];
+      const { session, token } = await startChat(t, { skill });
+      expect(session.status).toBe('ACTIVE');
+      return { id: session.id, visitor: token };
+    };
+    const queued = await startChat(t, { skill: uniqueSkill() });
+    const abandoned = await startChat(t, { skill: uniqueSkill() });
+    await t.http.ok(CloseChatDocument, { sessionId: abandoned.session.id }, abandoned.token);
+    const active = await chatWith(a);
+    const closed = await chatWith(a);
+    await t.http.ok(CloseChatDocument, { sessionId: closed.id }, closed.visitor);
+    const requeued = await chatWith(a);
+    await t.http.ok(TransferChatDocument, { sessionId: requeued.id, toAgentId: null, skill: uniqueSkill() }, supervisor);
+    const withLead = await chatWith(lead);
+    return {
+      QUEUED: { id: queued.session.id, visitor: queued.token },
+      'CLOSED in the queue': { id: abandoned.session.id, visitor: abandoned.token },
+      'ACTIVE with A': active,
+      'CLOSED with A': closed,
+      'QUEUED again (requeued by A)': requeued,
+      'ACTIVE with a supervisor': withLead,
+    };
+  }
+
+  it('should store a message exactly when the policy allows it, and answer what the policy decides otherwise', async () => {
+    const chats = await states();
+    const stranger = (await buildActiveChat(t)).visitor;
+    const supervisor = await loginSupervisor(t);
+    const table: string[] = [];
+    const mismatches: string[] = [];
+    for (const [state, chat] of Object.entries(chats)) {
+      const viewers: Record<string, string> = {
+        'its visitor': chat.visitor,
+        'another visitor': stranger,
+        'agent A': a.token,
+        'agent B': b.token,
+        'a supervisor': supervisor,
+        'the assigned supervisor': lead.token,
+      };
+      for (const [who, token] of Object.entries(viewers)) {
+        const viewer = (await t.app.tokens.verify(token)) as Exclude<Viewer, { kind: 'anonymous' }>;
+        const session = (await t.app.reads.session(t.app.orm.em.fork(), chat.id))!;
+        const policy = decision(() => refuseState('message.send', session, authorizeOn(viewer, 'message.send', session)));
+        expect(can(viewer, 'message.send', session)).toBe(policy === 'ok');
+        const stored = await messages.insertGuarded(t.app.orm.em.fork(), {
+          author: viewer.kind === 'visitor' ? Author.VISITOR : Author.AGENT,
+          authorId: viewer.kind === 'visitor' ? viewer.customerId : viewer.agentId,
+          sessionId: chat.id,
+          body: 'straight to the statement',
+          clientMessageId: null,
+        });
+        const api = await t.http.request(SendMessageDocument, { input: { sessionId: chat.id, body: 'through the API' } }, token);
+        const answered = api.errors?.length ? (api.errors[0].extensions?.code as string) : 'ok';
+        table.push(`${state} / ${who}: ${policy}`);
+        if ((stored !== null) !== (policy === 'ok')) mismatches.push(`${state} / ${who}: statement ${stored ? 'stored' : 'refused'}, policy ${policy}`);
+        if (answered !== policy) mismatches.push(`${state} / ${who}: API ${answered}, policy ${policy}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    // The table covers every kind of answer, so a statement or policy that allowed all, or none, fails.
+    const outcomes = new Set(table.map((line) => line.split(': ')[1]));
+    expect([...outcomes].sort()).toEqual(['CONFLICT', 'FORBIDDEN', 'NOT_FOUND', 'ok']);
+    expect(table).toContain('ACTIVE with A / agent A: ok');
+    expect(table).toContain('ACTIVE with A / a supervisor: FORBIDDEN');
+    expect(table).toContain('QUEUED / agent B: FORBIDDEN');
+    expect(table).toContain('CLOSED with A / agent A: CONFLICT');
+    expect(table).toContain('QUEUED again (requeued by A) / agent A: FORBIDDEN');
+    expect(table).toContain('ACTIVE with A / agent B: NOT_FOUND');
+    expect(table).toContain('QUEUED / its visitor: ok');
+    expect(table).toContain('ACTIVE with a supervisor / the assigned supervisor: ok');
+  });
+});
