@@ -19,6 +19,7 @@ import { Reads } from './services/reads';
 import { Routing } from './services/routing';
 import { Transactions } from './services/transaction';
 import { Publisher } from './events/publisher';
+import { Jobs } from './jobs/queue';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -38,6 +39,8 @@ export interface App {
   agents: AgentService;
   reads: Reads;
   live: LiveService;
+  /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
+  jobs: Jobs;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -46,6 +49,8 @@ export interface App {
 export async function createApp(config: Readonly<Config>, logger: Logger): Promise<App> {
   const db = await openDatabase(config, logger);
   const orm = db.orm;
+  const jobs = new Jobs(db.url, logger);
+  await jobs.start();
   let redis: Redis | null = null;
   let subscriber: Redis | null = null;
   let bus: Bus;
@@ -119,7 +124,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs,
     async ready() {
       const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
@@ -130,6 +135,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     },
     async close() {
       await sweep.stop();
+      await jobs.stop();
       await presence.stop();
       await bus.close().catch(() => undefined);
       redis?.disconnect();
