@@ -2,7 +2,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Redis } from 'ioredis';
 import { MemoryRateLimiter, NoRateLimiter, RedisRateLimiter, type RateLimiter } from './auth/rate-limit';
 import { persistentSecret } from './auth/dev-secret';
+import { Revocations } from './auth/revocation';
 import { TokenService } from './auth/tokens';
+import * as agentRows from './db/agents';
+import * as customerRows from './db/customers';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
 import type { Logger } from './logger';
@@ -20,6 +23,9 @@ import { Routing } from './services/routing';
 import { Transactions } from './services/transaction';
 import { Publisher } from './events/publisher';
 import { Jobs } from './jobs/queue';
+import { scheduleRetention } from './jobs/retention';
+import { ErasureService } from './services/erasure';
+import { TeamService } from './services/team';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -37,6 +43,10 @@ export interface App {
   chats: ChatService;
   messages: MessageService;
   agents: AgentService;
+  team: TeamService;
+  erasure: ErasureService;
+  /** Credentials revoked before they expire, heard by every instance (auth/revocation.ts). */
+  revocations: Revocations;
   reads: Reads;
   live: LiveService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
@@ -83,6 +93,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     login: config.RATE_LOGIN,
     loginIp: config.RATE_LOGIN_IP,
     typing: config.RATE_TYPING,
+    export: config.RATE_EXPORT,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
@@ -92,14 +103,29 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const keepSecret = config.ephemeralSecret && db.embedded;
   const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
   const tokens = new TokenService(authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
+  tokens.useLookup({
+    agent: (id) => agentRows.credential(orm.em.fork(), id),
+    customerValid: (id) => customerRows.isValid(orm.em.fork(), id),
+  });
+  const revocations = new Revocations(bus, logger);
+  revocations.onRevoked((credential) => tokens.forget(credential));
+  // Revocations published while the bus was away never arrive: trust Postgres again, not the cache.
+  bus.onReconnect(() => {
+    logger.info('bus reconnected: cached token verdicts dropped');
+    tokens.reset();
+  });
+  await revocations.start();
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
-  const tx = new Transactions(new Publisher(bus), routing);
+  const tx = new Transactions(new Publisher(bus, revocations), routing);
   const messages = new MessageService(tx, metrics, rateLimiter);
   const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
-  const agents = new AgentService(tokens, tx, routing, metrics, logger, hashing);
+  const team = new TeamService(tx, hashing, rateLimiter);
+  const agents = new AgentService(tokens, tx, routing, metrics, logger, hashing, team);
+  const erasure = new ErasureService(tx);
+  await scheduleRetention({ jobs, erasure, em: () => orm.em.fork(), days: config.RETENTION_DAYS, logger });
   presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
   const reads = new Reads(messages);
@@ -124,7 +150,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, team, erasure, revocations, reads, live, jobs,
     async ready() {
       const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));

@@ -104,6 +104,10 @@ const schema = z
     METRICS_PUBLIC: z.enum(['0', '1']).default('0'),
     // When set, GET /metrics (main port or METRICS_PORT) needs `Authorization: Bearer <token>`.
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // Sessions closed more than this many days ago are erased, once a day; unset: kept for ever.
+    RETENTION_DAYS: int(1, 36500).optional(),
+    // CSV exports per caller (supervisor or key), BURST:PER_MINUTE.
+    RATE_EXPORT: rate.default({ burst: 5, perMinute: 10 }),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   buildSchema,
+  extendSchema,
+  parse,
   findBreakingChanges,
   findDangerousChanges,
   isEnumType,
@@ -50,7 +52,8 @@ describe('schema.graphql', () => {
 
   it('should break nothing in the contract', () => {
     expect(findBreakingChanges(contract, emitted)).toEqual([]);
-    const dangerous = findDangerousChanges(contract, emitted).filter((c) => c.type !== 'OPTIONAL_ARG_ADDED');
+    // Additions are allowed: optional arguments and optional input fields (the extensions add both).
+    const dangerous = findDangerousChanges(contract, emitted).filter((c) => c.type !== 'OPTIONAL_ARG_ADDED' && c.type !== 'OPTIONAL_INPUT_FIELD_ADDED');
     expect(dangerous).toEqual([]);
   });
 
@@ -58,6 +61,19 @@ describe('schema.graphql', () => {
     const expected = signatures(contract);
     const actual = signatures(emitted, contract);
     expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+  });
+
+  // Extensions that have landed bind as the core does (docs/contract/README.md, "Extensions").
+  describe.each(['team'])('the %s extension', (name) => {
+    const extended = extendSchema(contract, parse(read(`docs/contract/extensions/${name}.graphql`)));
+
+    it('should break nothing in it', () => {
+      expect(findBreakingChanges(extended, emitted)).toEqual([]);
+    });
+
+    it('should keep every name, type, nullability and default of it exactly', () => {
+      expect(Object.fromEntries(signatures(emitted, extended))).toEqual(Object.fromEntries(signatures(extended)));
+    });
   });
 
   const shared = path.resolve(root, '../shared/contract');

@@ -14,16 +14,38 @@ export class InvalidTokenError extends Error {}
 const ISSUER = 'switchboard';
 
 /** Verified tokens remembered (bounded): a widget sends the same token with every message. */
-const VERIFIED_CACHE_SIZE = 5000;
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * How long an agent's token version and active flag, read from Postgres, are trusted: a
+ * revocation whose bus message this instance missed still holds within this (the contract: 5 s).
+ */
+export const AGENT_CHECK_MS = 2000;
+
+/** What Postgres says of a token's subject now: null when it is gone (or erased, for a customer). */
+export interface CredentialLookup {
+  agent(agentId: string): Promise<{ tokenVersion: number; active: boolean } | null>;
+  customerValid(customerId: string): Promise<boolean>;
+}
+
+type SignedInViewer = Exclude<Viewer, { kind: 'anonymous' }>;
 
 export class TokenService {
   private readonly key: Uint8Array;
   /**
-   * Tokens already verified, by their exact text (signature included), until they expire. A
-   * token's claims cannot change, and there is no revocation, so a hit answers as jwtVerify would;
-   * only its expiry is re-checked. Saves an HMAC and the JWT parsing on every request.
+   * Tokens already verified, by their exact text (signature included), until they expire or are
+   * revoked (`forget`). A hit answers as jwtVerify would; its expiry is re-checked, and an agent's
+   * token version against `versions`. Saves an HMAC, the JWT parsing and, for a visitor, the
+   * database read on every request: a widget's send costs no read.
    */
-  private readonly verified = new Map<string, Exclude<Viewer, { kind: 'anonymous' }>>();
+  private readonly verified = new Map<string, SignedInViewer & { version?: number }>();
+  /** Agents' token versions and active flags as last read, for AGENT_CHECK_MS. */
+  private readonly versions = new Map<string, { tokenVersion: number; active: boolean; at: number }>();
+  /** Lookups in flight, shared by concurrent requests of the same agent. */
+  private readonly reading = new Map<string, Promise<{ tokenVersion: number; active: boolean } | null>>();
+  /** Raised by every `forget` and `reset`: a verdict read before one is not cached after it. */
+  private generation = 0;
+  private lookup?: CredentialLookup;
 
   constructor(
     secret: string,
@@ -33,8 +55,33 @@ export class TokenService {
     this.key = new TextEncoder().encode(secret);
   }
 
-  issueAgent(agentId: string, role: AgentRole): Promise<string> {
-    return this.sign({ kind: 'agent', role }, agentId, this.agentTtlSeconds);
+  /** Where revocable state is read (Postgres); without it (unit use) tokens are trusted until expiry. */
+  useLookup(lookup: CredentialLookup): void {
+    this.lookup = lookup;
+  }
+
+  /** `version`: the agent's token_version now; raising it revokes every token signed before. */
+  issueAgent(agentId: string, role: AgentRole, version = 0): Promise<string> {
+    return this.sign({ kind: 'agent', role, ver: version }, agentId, this.agentTtlSeconds);
+  }
+
+  /** A revocation (auth/revocation.ts): nothing cached of that subject is trusted again. */
+  forget(credential: { kind: string; id: string }): void {
+    this.generation++;
+    if (credential.kind === 'agent') this.versions.delete(credential.id);
+    for (const [token, viewer] of this.verified) {
+      if ((viewer.kind === 'agent' && credential.kind === 'agent' && viewer.agentId === credential.id) ||
+        (viewer.kind === 'visitor' && credential.kind === 'customer' && viewer.customerId === credential.id)) {
+        this.verified.delete(token);
+      }
+    }
+  }
+
+  /** After a bus outage (revocations may have been missed): check everything against Postgres again. */
+  reset(): void {
+    this.generation++;
+    this.verified.clear();
+    this.versions.clear();
   }
 
   issueVisitor(customerId: string): Promise<string> {
@@ -52,25 +99,50 @@ export class TokenService {
 
   async verify(token: string): Promise<Viewer> {
     const known = this.verified.get(token);
-    if (known) {
-      if (known.expiresAt > Date.now()) return known;
-      this.verified.delete(token);
+    if (known && known.expiresAt > Date.now()) {
+      if (known.kind === 'agent') await this.checkAgent(known.agentId, known.version ?? 0);
+      return strip(known);
     }
+    if (known) this.verified.delete(token);
+    const generation = this.generation;
     const viewer = await this.verifyJwt(token);
-    if (viewer.kind !== 'anonymous') {
+    if (viewer.kind === 'agent') await this.checkAgent(viewer.agentId, viewer.version ?? 0);
+    if (viewer.kind === 'visitor' && this.lookup && !(await this.lookup.customerValid(viewer.customerId))) {
+      throw new InvalidTokenError('customer erased');
+    }
+    if (generation === this.generation) {
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
       this.verified.set(token, viewer);
     }
-    return viewer;
+    return strip(viewer);
   }
 
-  private async verifyJwt(token: string): Promise<Viewer> {
+  /** An agent token is good while its version is the agent's and the agent is active. */
+  private async checkAgent(agentId: string, version: number): Promise<void> {
+    if (!this.lookup) return;
+    const cached = this.versions.get(agentId);
+    let state: { tokenVersion: number; active: boolean } | null | undefined = cached && Date.now() - cached.at <= AGENT_CHECK_MS ? cached : undefined;
+    if (!state) {
+      const generation = this.generation;
+      let read = this.reading.get(agentId);
+      if (!read) {
+        read = this.lookup.agent(agentId).finally(() => this.reading.delete(agentId));
+        this.reading.set(agentId, read);
+      }
+      state = await read;
+      if (state && generation === this.generation) this.versions.set(agentId, { ...state, at: Date.now() });
+    }
+    if (!state || !state.active || state.tokenVersion !== version) throw new InvalidTokenError('token revoked');
+  }
+
+  private async verifyJwt(token: string): Promise<SignedInViewer & { version?: number }> {
     try {
       const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const expiresAt = (payload.exp ?? 0) * 1000;
       if (payload.kind === 'agent' && typeof payload.sub === 'string') {
         const role = payload.role === AgentRole.SUPERVISOR ? AgentRole.SUPERVISOR : AgentRole.AGENT;
-        return { kind: 'agent', agentId: payload.sub, role, expiresAt };
+        const version = typeof payload.ver === 'number' ? payload.ver : 0;
+        return { kind: 'agent', agentId: payload.sub, role, expiresAt, version };
       }
       if (payload.kind === 'visitor' && typeof payload.sub === 'string') {
         return { kind: 'visitor', customerId: payload.sub, expiresAt };
@@ -92,4 +164,10 @@ export class TokenService {
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
       .sign(this.key);
   }
+}
+
+/** The viewer without the cache's bookkeeping (the token version). */
+function strip(viewer: SignedInViewer & { version?: number }): SignedInViewer {
+  if (viewer.kind !== 'agent') return viewer;
+  return { kind: 'agent', agentId: viewer.agentId, role: viewer.role, expiresAt: viewer.expiresAt };
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { Customer } from '../entities';
 import { camel } from './rows';
+import { sql } from './execute';
 import { pgArray } from './sql';
 
 /** The `customer` table: its one mapper and its statements. */
@@ -51,4 +52,37 @@ export async function insert(em: EntityManager, p: Details): Promise<string> {
 export async function nameOf(em: EntityManager, table: 'customer' | 'agent', id: string): Promise<string | null> {
   const rows = await em.execute<Array<{ name: string | null }>>(`select name from ${table} where id = ?`, [id]);
   return rows[0]?.name ?? null;
+}
+
+/** A visitor token's customer still exists and was not erased (auth/tokens.ts, on a cache miss). */
+export async function isValid(em: EntityManager, id: string): Promise<boolean> {
+  return (await sql(em, 'select 1 from customer where id = $1 and erased_at is null', [id])).length > 0;
+}
+
+/** Erasure: locks the customer; null when there is none. */
+export async function lock(em: EntityManager, id: string): Promise<{ id: string; erasedAt: Date | null } | null> {
+  const rows = await sql<{ id: string; erased_at: Date | null }>(em, 'select id, erased_at from customer where id = $1 for update', [id]);
+  return rows.length ? { id: rows[0].id, erasedAt: rows[0].erased_at } : null;
+}
+
+/**
+ * Erasure of the profile: name, email and externalId removed for good. With `whenDone`, only the
+ * customers whose every session is erased (retention). Returns the ids erased now.
+ */
+export async function erase(em: EntityManager, ids: readonly string[], whenDone = false): Promise<string[]> {
+  const rows = await sql<{ id: string }>(
+    em,
+    `update customer c set name = null, email = null, external_id = null, verified = false, erased_at = coalesce(erased_at, now())
+      where c.id = any($1::uuid[]) and (c.erased_at is null or c.name is not null or c.email is not null or c.external_id is not null)
+        ${whenDone ? 'and not exists (select 1 from chat_session s where s.customer_id = c.id and s.erased_at is null)' : ''}
+      returning id`,
+    [pgArray(ids)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** customerExport: the profile as stored. */
+export async function exportOf(em: EntityManager, id: string): Promise<Record<string, unknown> | null> {
+  const rows = await sql<{ doc: Record<string, unknown> }>(em, 'select to_jsonb(c) as doc from customer c where id = $1', [id]);
+  return rows[0]?.doc ?? null;
 }

@@ -3,6 +3,7 @@ import type { Author } from '../entities';
 import type { MessagePayload } from '../pubsub/topics';
 import { sql } from './execute';
 import { asDate } from './rows';
+import { pgArray } from './sql';
 
 /**
  * The `message` table: its columns, its one mapper, its statements. Raw SQL on purpose: sending
@@ -107,4 +108,20 @@ export async function before(em: EntityManager, sessionId: string, beforeSeq: nu
     beforeSeq !== null ? [sessionId, limit, beforeSeq] : [sessionId, limit],
   );
   return rows.map(toPayload);
+}
+
+/**
+ * Erasure: every body in these sessions becomes '' (the agents' replies quote the customer too)
+ * and the visitor's name on its lines goes; seq, authors and times stay (metrics count them).
+ * Returns how many messages had anything left to erase.
+ */
+export async function eraseIn(em: EntityManager, sessionIds: readonly string[]): Promise<number> {
+  if (!sessionIds.length) return 0;
+  const rows = await sql(
+    em,
+    `update message set body = '', author_name = case when author = 'VISITOR' then null else author_name end
+      where session_id = any($1::uuid[]) and (body <> '' or (author = 'VISITOR' and author_name is not null)) returning 1`,
+    [pgArray(sessionIds)],
+  );
+  return rows.length;
 }

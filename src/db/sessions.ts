@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ChatSession, type SessionStatus } from '../entities';
 import { asDate, camel } from './rows';
+import { sql } from './execute';
 import { isUuid, pgArray } from './sql';
 
 /**
@@ -154,4 +155,60 @@ export async function activeOf(em: EntityManager, agentId: string): Promise<stri
 export async function queueHead(em: EntityManager): Promise<Date> {
   const [{ t }] = await em.execute<Array<{ t: string }>>(`select coalesce(min(queued_at), clock_timestamp()) as t from chat_session where status = 'QUEUED'`);
   return asDate(t);
+}
+
+/** Erasure: a customer's sessions not CLOSED yet (erasure waits until they are). */
+export async function openCount(em: EntityManager, customerId: string): Promise<number> {
+  const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from chat_session where customer_id = $1 and status <> 'CLOSED'`, [customerId]);
+  return n;
+}
+
+/**
+ * Erasure: the rating comment goes, the facts (times, agent, rating, status) stay. Only sessions
+ * not erased yet are touched; their ids come back (each erased once, however often asked).
+ */
+export async function erase(em: EntityManager, where: { customerId: string } | { ids: readonly string[] }): Promise<string[]> {
+  const rows = await sql<{ id: string }>(
+    em,
+    `update chat_session set rating_comment = null, erased_at = now()
+      where ${'customerId' in where ? 'customer_id = $1' : 'id = any($1::uuid[])'} and erased_at is null returning id`,
+    ['customerId' in where ? where.customerId : pgArray(where.ids)],
+  );
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Retention: up to `limit` sessions closed more than `days` days ago and not erased yet, locked
+ * (SKIP LOCKED: two sweeps never take the same session).
+ */
+export async function dueForRetention(em: EntityManager, days: number, limit: number): Promise<string[]> {
+  const rows = await sql<{ id: string }>(
+    em,
+    `select id from chat_session
+      where status = 'CLOSED' and erased_at is null and closed_at < now() - make_interval(days => $1)
+      order by closed_at limit $2 for update skip locked`,
+    [days, limit],
+  );
+  return rows.map((r) => r.id);
+}
+
+/** The customers of these sessions. */
+export async function customersOf(em: EntityManager, ids: readonly string[]): Promise<string[]> {
+  const rows = await sql<{ customer_id: string }>(em, 'select distinct customer_id from chat_session where id = any($1::uuid[])', [pgArray(ids)]);
+  return rows.map((r) => r.customer_id);
+}
+
+/** A customer's sessions with everything stored about them, for customerExport (JSON from Postgres). */
+export async function exportOf(em: EntityManager, customerId: string): Promise<unknown[]> {
+  const rows = await sql<{ doc: unknown[] | null }>(
+    em,
+    `select json_agg(json_build_object(
+              'session', to_jsonb(s) - 'erased_at',
+              'messages', (select coalesce(json_agg(to_jsonb(m) order by m.seq), '[]') from message m where m.session_id = s.id),
+              'events', (select coalesce(json_agg(to_jsonb(e) order by e.at), '[]') from session_event e where e.session_id = s.id)
+            ) order by s.created_at) as doc
+       from chat_session s where s.customer_id = $1`,
+    [customerId],
+  );
+  return rows[0]?.doc ?? [];
 }

@@ -56,4 +56,13 @@ export class Agent {
 
   @Property({ type: 'timestamptz' })
   createdAt: Date = new Date();
+
+  /** False once deactivated (team extension): cannot sign in, never routed to, keeps its history. */
+  @Property({ type: 'boolean' })
+  @Field(() => Boolean, { description: 'False once deactivated: cannot sign in, is never routed to, keeps its history.' })
+  active: boolean = true;
+
+  /** Raised to revoke every token signed before (deactivation, a password or role change). */
+  @Property({ type: 'integer', lazy: true })
+  tokenVersion: number = 0;
 }

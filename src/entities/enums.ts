@@ -30,4 +30,6 @@ export enum EventKind {
   REQUEUED = 'requeued',
   CLOSED = 'closed',
   RATED = 'rated',
+  /** Its personal data was removed (eraseCustomer, retention); the event carries none. */
+  ERASED = 'erased',
 }

@@ -1,4 +1,4 @@
-import type { MessagePayload, TypingPayload } from '../pubsub/topics';
+import type { MessagePayload, RevokedCredential, TypingPayload } from '../pubsub/topics';
 
 /**
  * What a change did, collected while its transaction runs and handed to the publisher
@@ -10,6 +10,8 @@ export class Effects {
   readonly agents = new Set<string>();
   readonly messages: MessagePayload[] = [];
   readonly typing: TypingPayload[] = [];
+  /** Credentials the change revoked (deactivation, a new password, an erasure): auth/revocation.ts. */
+  readonly revoked: RevokedCredential[] = [];
   queueChanged = false;
 
   static of(fill: (effects: Effects) => void): Effects {

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
+import type { Revocations } from '../auth/revocation';
 import type { Bus } from '../pubsub/bus';
 import type { Effects } from './effects';
 
@@ -9,7 +10,10 @@ import type { Effects } from './effects';
  * transaction, before commit, `publish` after commit (never publish what did not commit).
  */
 export class Publisher {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly revocations?: Revocations,
+  ) {}
 
   /**
    * Inside the change's transaction, just before commit: the place for durable events (outbox
@@ -27,5 +31,6 @@ export class Publisher {
     for (const { sessionId, agentId } of effects.assigned) bus.publish('session.assigned', agentId, { sessionId, agentId });
     if (effects.queueChanged) bus.publish('queue.updated', null, { id: randomUUID(), at: new Date().toISOString() });
     for (const agentId of effects.agents) bus.publish('agent.updated', null, { agentId });
+    for (const credential of effects.revoked) void this.revocations?.revoke(credential);
   }
 }

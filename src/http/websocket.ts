@@ -43,6 +43,38 @@ type Extra = WsExtra & {
   lastActive?: number;
 };
 
+/** Who opened a socket, as revocations name it (auth/revocation.ts); null for the anonymous. */
+function credentialOf(viewer: Viewer | { kind: 'apiKey'; keyId: string }): string | null {
+  if (viewer.kind === 'agent') return `agent:${viewer.agentId}`;
+  if (viewer.kind === 'visitor') return `customer:${viewer.customerId}`;
+  if (viewer.kind === 'apiKey') return `apiKey:${viewer.keyId}`;
+  return null;
+}
+
+/**
+ * This instance's open sockets by the credential that opened them: a revocation heard on the bus
+ * closes every one of them with 4403 (as an expired token does), whichever instance revoked it.
+ */
+class SocketsByCredential {
+  private readonly open = new Map<string, Set<WebSocket>>();
+
+  add(key: string, socket: WebSocket): void {
+    let set = this.open.get(key);
+    if (!set) this.open.set(key, (set = new Set()));
+    set.add(socket);
+  }
+
+  delete(key: string, socket: WebSocket): void {
+    const set = this.open.get(key);
+    set?.delete(socket);
+    if (set?.size === 0) this.open.delete(key);
+  }
+
+  close(key: string): void {
+    for (const socket of this.open.get(key) ?? []) socket.close(CloseCode.Forbidden, 'Credential revoked');
+  }
+}
+
 /** Operations (subscriptions, and queries or mutations in flight) the socket holds now. */
 const held = (ctx: WsServerContext<Record<string, unknown> | undefined, Extra>) => Object.keys(ctx.subscriptions).length;
 
@@ -91,6 +123,9 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
     app.metrics.socketsOpen.inc();
     socket.once('close', () => app.metrics.socketsOpen.dec());
   });
+  const byCredential = new SocketsByCredential();
+  const stopHearing = app.revocations.onRevoked((credential) => byCredential.close(`${credential.kind}:${credential.id}`));
+  wss.once('close', stopHearing);
   const dropSlowConsumer = (socket: WebSocket, why: string) => {
     if (socket.readyState !== socket.OPEN) return;
     // A socket with nothing unsent reads what it is given: the stream fell behind on the server's
@@ -114,6 +149,11 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
           return false;
         }
         ctx.extra.viewer = viewer;
+        const credential = credentialOf(viewer);
+        if (credential) {
+          byCredential.add(credential, ctx.extra.socket);
+          ctx.extra.socket.once('close', () => byCredential.delete(credential, ctx.extra.socket));
+        }
         watchIdle(ctx, app.config.WS_IDLE_SECONDS * 1000, () => app.metrics.connectionsRejected.inc({ reason: 'ws_idle' }));
         if (viewer.kind !== 'anonymous') closeAtExpiry(ctx.extra, viewer.expiresAt);
         if (viewer.kind === 'agent') {

@@ -89,6 +89,11 @@ export class Jobs {
     return this.boss.schedule(name, cron, data, { tz });
   }
 
+  /** Removes a cron schedule (a feature turned off); nothing when there is none. */
+  unschedule(name: string): Promise<void> {
+    return this.boss.unschedule(name);
+  }
+
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;

@@ -20,7 +20,17 @@ export type TeamAction =
   /** `updateAgent` of `target`. */
   | 'agent.update'
   /** `agentMetrics` of `target` (null: the team). */
-  | 'metrics.read';
+  | 'metrics.read'
+  /** `allAgents`, and `updateAgent`'s role, active and email: running the team (team extension). */
+  | 'team.manage'
+  /** `changePassword`: an agent's own. */
+  | 'password.change'
+  /** `resetAgentPassword`: another agent's. */
+  | 'password.reset'
+  /** The CSV exports (`GET /api/v1/exports/…`). */
+  | 'exports.read'
+  /** `customerExport`, `eraseCustomer`: personal data. */
+  | 'customer.data';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -46,6 +56,11 @@ const RULES: Record<TeamAction, TeamRule> = {
   'status.set': { allow: ['agent'], refusal: AGENTS_ONLY },
   'agent.update': { allow: ['self', 'supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only the agent itself or a supervisor may change an agent.' },
   'metrics.read': { allow: ['self', 'supervisor'], scope: 'METRICS_READ', refusal: 'Agents see their own metrics only.' },
+  'team.manage': { allow: ['supervisor'], refusal: 'Only supervisors may do that.' },
+  'password.change': { allow: ['agent'], refusal: AGENTS_ONLY },
+  'password.reset': { allow: ['supervisor'], refusal: 'Only supervisors may do that.' },
+  'exports.read': { allow: ['supervisor'], scope: 'METRICS_READ', refusal: 'Only supervisors may export.' },
+  'customer.data': { allow: ['supervisor'], refusal: 'Only supervisors may do that.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

@@ -23,7 +23,25 @@ export class Bus {
 
   static redis(publisher: Redis, subscriber: Redis, prefix: string, logger: Logger): Bus {
     const engine = new RedisPubSub({ publisher, subscriber });
-    return new Bus(engine, prefix, logger, () => engine.close().then(() => undefined));
+    const bus = new Bus(engine, prefix, logger, () => engine.close().then(() => undefined));
+    // The subscriber's first 'ready' is the start; every later one follows an outage, during
+    // which whatever was published is lost for this instance.
+    let connected = subscriber.status === 'ready';
+    subscriber.on('ready', () => {
+      if (connected) for (const listener of bus.reconnected) listener();
+      connected = true;
+    });
+    return bus;
+  }
+
+  private readonly reconnected = new Set<() => void>();
+
+  /**
+   * Called each time the bus comes back after an outage (Redis restarted, the network cut): what
+   * was published meanwhile never arrives, so caches kept fresh by the bus must be dropped.
+   */
+  onReconnect(listener: () => void): void {
+    this.reconnected.add(listener);
   }
 
   channel(name: TopicName, scope?: string | null): string {

@@ -136,4 +136,22 @@ export class UpdateAgentInput {
   skills?: string[] | null;
   @Field(() => Int, { nullable: true })
   maxConcurrentChats?: number | null;
+  @Field(() => AgentRole, { nullable: true, description: 'Supervisors only; a supervisor cannot demote itself if it is the last active one.' })
+  role?: AgentRole | null;
+  @Field(() => Boolean, { nullable: true, description: 'Supervisors only: false deactivates (see team.md), true reactivates.' })
+  active?: boolean | null;
+  @Field(() => String, { nullable: true })
+  email?: string | null;
+}
+
+@ObjectType()
+export class CustomerErasure {
+  @Field(() => ID)
+  customerId!: string;
+  @Field(() => Int)
+  sessionsErased!: number;
+  @Field(() => Int)
+  messagesErased!: number;
+  @Field(() => Int)
+  filesDeleted!: number;
 }

@@ -15,6 +15,7 @@ import * as audit from '../events/audit';
 import { Effects } from '../events/effects';
 import type { PresenceChange } from './presence';
 import type { Routing } from './routing';
+import { asksTeamChange, type TeamChanges, type TeamService } from './team';
 import type { Transactions } from './transaction';
 import * as validate from './validate';
 
@@ -27,7 +28,7 @@ export interface CreateAgentInput {
   role?: AgentRole | null;
 }
 
-export interface UpdateAgentInput {
+export interface UpdateAgentInput extends TeamChanges {
   name?: string | null;
   status?: AgentStatus | null;
   skills?: string[] | null;
@@ -47,13 +48,14 @@ export class AgentService {
     private readonly logger: Logger,
     /** Bounds the scrypt work done at once (PASSWORD_HASH_CONCURRENCY): a login flood waits or is RATE_LIMITED. */
     private readonly hashing: Semaphore,
+    private readonly team: TeamService,
   ) {}
 
   private readonly refusedLogins = new RecentlyRefused();
 
   async login(em: EntityManager, emailArg: string, password: string): Promise<{ token: string; agentId: string }> {
     const email = emailArg.trim().toLowerCase();
-    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
+    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash', 'tokenVersion'] });
     // A login refused for want of a hashing turn, tried again, waits in the priority lane: under
     // a flood of new emails a person retrying is served next, whatever the flood does.
     const retried = this.refusedLogins.has(email);
@@ -62,8 +64,9 @@ export class AgentService {
       throw error;
     });
     if (retried) this.refusedLogins.delete(email);
-    if (!agent || !ok) throw new UnauthenticatedError('Wrong email or password.');
-    return { token: await this.tokens.issueAgent(agent.id, agent.role), agentId: agent.id };
+    // A deactivated agent gets the wrong password's answer (its password was checked all the same).
+    if (!agent || !ok || !agent.active) throw new UnauthenticatedError('Wrong email or password.');
+    return { token: await this.tokens.issueAgent(agent.id, agent.role, agent.tokenVersion), agentId: agent.id };
   }
 
   async create(em: EntityManager, viewer: Viewer, input: CreateAgentInput): Promise<string> {
@@ -104,19 +107,21 @@ export class AgentService {
   /** The agent itself or a supervisor. Capacity that appears drains the queue; OFFLINE requeues. */
   async update(em: EntityManager, viewer: Viewer, agentId: string, input: UpdateAgentInput): Promise<void> {
     authorize(viewer, 'agent.update', agentId); // before the transaction and the routing lock
+    if (asksTeamChange(input)) authorize(viewer, 'team.manage');
     if (!isUuid(agentId)) throw new NotFoundError('Agent');
     const name = validate.name(input.name);
     if (input.name !== undefined && input.name !== null && !name) throw new BadInputError('name must not be blank.', 'name');
     const skills = input.skills === undefined || input.skills === null ? null : validate.skills(input.skills);
     const capacity = validate.capacity(input.maxConcurrentChats);
     await this.tx.run(em, { routing: true }, async (tem, effects) => {
-      const rows = await tem.execute<Array<{ active_chats: number; status: AgentStatus }>>(
-        'select active_chats, status from agent where id = ? for update',
+      const rows = await tem.execute<Array<{ active_chats: number; status: AgentStatus; role: AgentRole; active: boolean }>>(
+        'select active_chats, status, role, active from agent where id = ? for update',
         [agentId],
       );
       if (!rows.length) throw new NotFoundError('Agent');
       const current = rows[0];
-      const goingOffline = input.status === AgentStatus.OFFLINE && current.status !== AgentStatus.OFFLINE;
+      const deactivating = input.active === false && current.active;
+      const goingOffline = input.status === AgentStatus.OFFLINE && current.status !== AgentStatus.OFFLINE && !deactivating;
       if (capacity !== null && capacity < current.active_chats && !goingOffline) {
         throw new ConflictError(`The agent has ${current.active_chats} active chats; close or transfer some before lowering capacity below that.`);
       }
@@ -127,6 +132,10 @@ export class AgentService {
           where id = ?`,
         [name, input.status ?? null, skills === null ? null : `{${skills.join(',')}}`, capacity, agentId],
       );
+      if (asksTeamChange(input)) {
+        const requeue = () => this.requeueAll(tem, agentId, effects, { reason: 'deactivated', actorId: viewer.agentId });
+        await this.team.apply(tem, agentId, current, input, effects, requeue);
+      }
       effects.agents.add(agentId);
       await this.routing.drain(tem, effects);
     });
@@ -141,12 +150,12 @@ export class AgentService {
     em: EntityManager,
     agentId: string,
     effects: Effects,
-    why: { reason: 'offline'; actorId: string } | { reason: 'disconnected' },
+    why: { reason: 'offline' | 'deactivated'; actorId: string } | { reason: 'disconnected' },
   ): Promise<number> {
     const active = await sessions.activeOf(em, agentId);
     if (!active.length) return 0;
     const headMs = (await sessions.queueHead(em)).getTime();
-    const actor = why.reason === 'offline' ? { actorKind: 'agent' as const, actorId: why.actorId } : { actorKind: 'system' as const };
+    const actor = why.reason === 'disconnected' ? { actorKind: 'system' as const } : { actorKind: 'agent' as const, actorId: why.actorId };
     for (const [i, id] of active.entries()) {
       await sessions.requeue(em, id, { queuedAt: new Date(headMs - (active.length - i)) });
       await audit.record(em, { sessionId: id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
@@ -198,8 +207,9 @@ export class AgentService {
       }
       return;
     }
-    if (agent.role !== AgentRole.SUPERVISOR || !(await verifyPassword(password, agent.passwordHash))) {
+    if (agent.role !== AgentRole.SUPERVISOR || !agent.active || !(await verifyPassword(password, agent.passwordHash))) {
       agent.role = AgentRole.SUPERVISOR;
+      agent.active = true;
       agent.passwordHash = await hashPassword(password);
       await em.flush();
       this.logger.info({ email }, 'supervisor credentials updated');

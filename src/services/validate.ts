@@ -77,10 +77,10 @@ export function capacity(value: number | null | undefined, field = 'maxConcurren
   return value;
 }
 
-export function password(value: string): string {
+export function password(value: string, field = 'password'): string {
   const length = [...value].length;
-  if (length < LIMITS.passwordMin) throw new BadInputError(`password must be at least ${LIMITS.passwordMin} characters.`, 'password');
-  if (length > LIMITS.passwordMax) throw new BadInputError(`password must be at most ${LIMITS.passwordMax} characters.`, 'password');
+  if (length < LIMITS.passwordMin) throw new BadInputError(`${field} must be at least ${LIMITS.passwordMin} characters.`, field);
+  if (length > LIMITS.passwordMax) throw new BadInputError(`${field} must be at most ${LIMITS.passwordMax} characters.`, field);
   return value;
 }
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CreateAgentDocument,
   LoginDocument,
+  MeDocument,
   SetStatusDocument,
   StartChatDocument,
   type CreateAgentInput,
@@ -36,6 +37,12 @@ export interface TestAgent {
   password: string;
   /** The console socket that makes it `online`, when connected. */
   socket?: WsClient;
+}
+
+/** What the API answers a token now: 'ok', or the status and code (a revoked token: '401 UNAUTHENTICATED'). */
+export async function tokenAnswer(t: Target, token: string): Promise<string> {
+  const result = await t.http.request(MeDocument, {}, token);
+  return result.errors?.length ? `${result.status} ${String(result.errors[0].extensions?.code)}` : 'ok';
 }
 
 /** Creates an agent (via the supervisor) and signs it in. */
