@@ -101,18 +101,15 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const keepSecret = config.ephemeralSecret && db.embedded;
   const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
   const tokens = new TokenService(authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
-  tokens.useLookup({
-    agent: (id) => agentRows.credential(orm.em.fork(), id),
-    customerValid: (id) => customerRows.isValid(orm.em.fork(), id),
-  });
   const revocations = new Revocations(bus, logger);
-  revocations.onRevoked((credential) => tokens.forget(credential));
-  // Revocations published while the bus was away never arrive: trust Postgres again, not the cache.
-  bus.onReconnect(() => {
-    logger.info('bus reconnected: cached token verdicts dropped');
-    tokens.reset();
-  });
   await revocations.start();
+  // Revocations published while the bus was away never arrive: Postgres decides, not the cache.
+  tokens.useLookup(
+    { agent: (id) => agentRows.credential(orm.em.fork(), id), customerValid: (id) => customerRows.isValid(orm.em.fork(), id) },
+    () => revocations.trusted(),
+  );
+  revocations.onRevoked((credential) => tokens.forget(credential));
+  revocations.onResync(() => tokens.reset());
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
@@ -161,6 +158,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       await sweep.stop();
       await jobs.stop();
       await presence.stop();
+      revocations.stop();
       await bus.close().catch(() => undefined);
       redis?.disconnect();
       subscriber?.disconnect();

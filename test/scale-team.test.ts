@@ -51,12 +51,13 @@ describe('revocation on every instance', () => {
     expect(await tokenAnswer(a, login.token)).toBe('ok');
   });
 
-  it("should refuse an erased customer's visitor token on an instance that was cut off from Redis when it happened", async () => {
+  it("should refuse an erased customer's visitor token, and close its socket, on an instance that was cut off from Redis when it happened", async () => {
     const proxy = await TcpProxy.to(TEST_REDIS_URL);
     const c = await cluster.add({ REDIS_URL: proxy.rewrite(TEST_REDIS_URL) });
     const { session, token: visitor } = await startChat(c, { name: 'Ines Cutoff' });
     await c.http.ok(CloseChatDocument, { sessionId: session.id }, visitor);
     await c.http.ok(MySessionsDocument, {}, visitor); // C has verified (and cached) the visitor token
+    const widget = await connect(c, visitor);
 
     await proxy.refuse(); // C hears nothing from Redis now
     await waitFor(async () => (await c.get('/readyz')).status === 503, 10_000);
@@ -67,5 +68,7 @@ describe('revocation on every instance', () => {
     await proxy.restore();
     await waitFor(async () => (await c.get('/readyz')).status === 200, 15_000);
     expect(await refusedWithin(c, visitor)).toBeLessThan(5000);
+    // Its widget's socket, open on C all along, is checked again once C hears the bus.
+    expect(await widget.closed).toMatchObject({ code: 4403 });
   });
 });

@@ -1,63 +1,86 @@
 import type { Logger } from '../logger';
 import type { Bus } from '../pubsub/bus';
-import type { RevokedCredential } from '../pubsub/topics';
 
-export type { RevokedCredential };
+/** A credential that can be withdrawn: an API key, every token of an agent, or of a customer (erased). */
+export interface Credential {
+  kind: 'apiKey' | 'agent' | 'customer';
+  id: string;
+}
 
-export type RevocationListener = (credential: RevokedCredential) => void;
+type Listener = (credential: Credential) => void;
 
 /**
- * Credentials that stop working before they expire: an API key revoked, an agent deactivated or
- * its password changed (its token version raised), a customer erased. The change is committed in
- * Postgres first (the source of truth, read by `TokenService` on a cache miss); `revoke` then
- * tells every instance on the bus topic `credentials.revoked`, so each drops what it cached and
- * closes the sockets that credential opened (4403), at once rather than when a cache expires.
+ * Revocation on every instance within seconds (contract, partners: "API keys"). `revoke` is called
+ * after the change that withdraws the credential committed (the key's revoked_at, an agent's
+ * deactivation): it tells this instance at once and every other one over the bus topic
+ * `credentials.revoked`. Listeners drop what they cached of the credential (verified keys) and
+ * close the sockets it opened (4403, http/websocket.ts).
  *
- * The bus is at most once: an instance that misses the message (Redis down meanwhile) drops every
- * cached verdict when its bus reconnects (`onReconnect`), and agents' versions are re-read after
- * a few seconds anyway, so a revocation holds within 5 seconds everywhere.
+ * The bus is at most once: after a Redis outage a revocation may have passed unheard, so
+ * `onResync` listeners forget everything they cached and re-check their sockets against the
+ * database; and while the bus is down `trusted()` is false, so caches are not consulted at all.
  */
 export class Revocations {
-  private readonly listeners = new Set<RevocationListener>();
-  private started?: Promise<void>;
+  private readonly listeners = new Set<Listener>();
+  private readonly resyncs = new Set<() => void>();
+  private unlisten: (() => void) | undefined;
+  private unreconnect: (() => void) | undefined;
 
   constructor(
     private readonly bus: Bus,
     private readonly logger: Logger,
   ) {}
 
-  /** Subscribes this instance to the topic (once, at start-up). */
-  start(): Promise<void> {
-    this.started ??= (async () => {
-      const feed = await this.bus.feed('credentials.revoked', null);
-      void (async () => {
-        for await (const credential of feed) this.notify(credential);
-      })().catch((error: unknown) => this.logger.warn({ err: error }, 'revocation feed ended'));
-    })();
-    return this.started;
+  /** Subscribes to the topic (start-up). */
+  async start(): Promise<void> {
+    this.unlisten = await this.bus.listen('credentials.revoked', null, (credential) => this.emit(credential));
+    this.unreconnect = this.bus.onReconnect(() => {
+      this.logger.warn('bus reconnected: dropping cached credentials, re-checking open sockets');
+      for (const resync of this.resyncs) resync();
+    });
   }
 
-  /**
-   * Call after the change that revokes it committed. Listeners on this instance run now (whatever
-   * the bus does), and every other instance hears it on the bus.
-   */
-  async revoke(credential: { kind: RevokedCredential['kind']; id: string }): Promise<void> {
-    const message: RevokedCredential = { kind: credential.kind, id: credential.id };
-    this.notify(message);
-    this.bus.publish('credentials.revoked', null, message);
+  /** Withdraws the credential everywhere: here at once, elsewhere as soon as the bus delivers. */
+  async revoke(credential: Credential): Promise<void> {
+    const c = { kind: credential.kind, id: credential.id };
+    this.emit(c);
+    try {
+      await this.bus.send('credentials.revoked', null, c);
+    } catch (error) {
+      // Stored already: other instances' caches expire within seconds, and their sockets are
+      // re-checked when their bus comes back.
+      this.logger.warn({ err: error, credential: c }, 'revocation not published; other instances catch up from the database');
+    }
   }
 
-  onRevoked(listener: RevocationListener): () => void {
+  /** Called for every revocation heard (possibly twice for one: locally, then from the bus). Returns the unsubscribe. */
+  onRevoked(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  private notify(credential: RevokedCredential): void {
+  /** Called when revocations may have been missed (the bus reconnected). Returns the unsubscribe. */
+  onResync(listener: () => void): () => void {
+    this.resyncs.add(listener);
+    return () => this.resyncs.delete(listener);
+  }
+
+  /** Whether a cache of verified credentials may be trusted now (the bus is heard). */
+  trusted(): boolean {
+    return this.bus.hearing();
+  }
+
+  stop(): void {
+    this.unlisten?.();
+    this.unreconnect?.();
+  }
+
+  private emit(credential: Credential): void {
     for (const listener of this.listeners) {
       try {
         listener(credential);
       } catch (error) {
-        this.logger.warn({ err: error, credential }, 'revocation listener failed');
+        this.logger.error({ err: error }, 'revocation listener failed');
       }
     }
   }

@@ -46,6 +46,8 @@ export class TokenService {
   /** Raised by every `forget` and `reset`: a verdict read before one is not cached after it. */
   private generation = 0;
   private lookup?: CredentialLookup;
+  /** Whether cached verdicts may be trusted now (the bus that carries revocations is heard). */
+  private trusted: () => boolean = () => true;
 
   constructor(
     secret: string,
@@ -56,8 +58,9 @@ export class TokenService {
   }
 
   /** Where revocable state is read (Postgres); without it (unit use) tokens are trusted until expiry. */
-  useLookup(lookup: CredentialLookup): void {
+  useLookup(lookup: CredentialLookup, trusted: () => boolean): void {
     this.lookup = lookup;
+    this.trusted = trusted;
   }
 
   /** `version`: the agent's token_version now; raising it revokes every token signed before. */
@@ -99,7 +102,8 @@ export class TokenService {
 
   async verify(token: string): Promise<Viewer> {
     const known = this.verified.get(token);
-    if (known && known.expiresAt > Date.now()) {
+    // While the bus is not heard a revocation may pass unseen: the database decides (a read per request).
+    if (known && known.expiresAt > Date.now() && this.trusted()) {
       if (known.kind === 'agent') await this.checkAgent(known.agentId, known.version ?? 0);
       return strip(known);
     }
@@ -110,7 +114,7 @@ export class TokenService {
     if (viewer.kind === 'visitor' && this.lookup && !(await this.lookup.customerValid(viewer.customerId))) {
       throw new InvalidTokenError('customer erased');
     }
-    if (generation === this.generation) {
+    if (generation === this.generation && this.trusted()) {
       if (this.verified.size >= VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value as string);
       this.verified.set(token, viewer);
     }
@@ -130,7 +134,7 @@ export class TokenService {
         this.reading.set(agentId, read);
       }
       state = await read;
-      if (state && generation === this.generation) this.versions.set(agentId, { ...state, at: Date.now() });
+      if (state && generation === this.generation && this.trusted()) this.versions.set(agentId, { ...state, at: Date.now() });
     }
     if (!state || !state.active || state.tokenVersion !== version) throw new InvalidTokenError('token revoked');
   }

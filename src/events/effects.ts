@@ -1,4 +1,5 @@
-import type { MessagePayload, RevokedCredential, TypingPayload } from '../pubsub/topics';
+import type { Credential } from '../auth/revocation';
+import type { MessagePayload, TypingPayload } from '../pubsub/topics';
 
 /**
  * What a change did, collected while its transaction runs and handed to the publisher
@@ -11,7 +12,7 @@ export class Effects {
   readonly messages: MessagePayload[] = [];
   readonly typing: TypingPayload[] = [];
   /** Credentials the change revoked (deactivation, a new password, an erasure): auth/revocation.ts. */
-  readonly revoked: RevokedCredential[] = [];
+  readonly revoked: Credential[] = [];
   queueChanged = false;
 
   static of(fill: (effects: Effects) => void): Effects {

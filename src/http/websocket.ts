@@ -2,7 +2,8 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
-import type { Viewer } from '../auth/tokens';
+import type { Credential } from '../auth/revocation';
+import { InvalidTokenError, type Viewer } from '../auth/tokens';
 import { BadInputError, RateLimitedError, UnavailableError } from '../errors';
 import { SlowConsumerError } from '../pubsub/feed';
 import { selectOperation } from './documents';
@@ -34,6 +35,8 @@ const SLOW_CONSUMER = 1013;
 
 type Extra = WsExtra & {
   viewer?: Viewer;
+  /** What the socket was opened with, if it can be revoked (an agent's or a visitor's token, an API key). */
+  credential?: Credential;
   expiry?: NodeJS.Timeout;
   present?: boolean;
   /** The subscribe-frame bucket (WS_SUBSCRIBE_RATE). */
@@ -43,35 +46,56 @@ type Extra = WsExtra & {
   lastActive?: number;
 };
 
-/** Who opened a socket, as revocations name it (auth/revocation.ts); null for the anonymous. */
-function credentialOf(viewer: Viewer | { kind: 'apiKey'; keyId: string }): string | null {
-  if (viewer.kind === 'agent') return `agent:${viewer.agentId}`;
-  if (viewer.kind === 'visitor') return `customer:${viewer.customerId}`;
-  if (viewer.kind === 'apiKey') return `apiKey:${viewer.keyId}`;
-  return null;
-}
+/** The credential behind a viewer, as revocations name it; null for the anonymous. */
+const credentialOf = (viewer: Viewer | { kind: 'apiKey'; keyId: string }): Credential | null =>
+  viewer.kind === 'agent' ? { kind: 'agent', id: viewer.agentId } : viewer.kind === 'visitor' ? { kind: 'customer', id: viewer.customerId } : viewer.kind === 'apiKey' ? { kind: 'apiKey', id: viewer.keyId } : null;
+const credentialKey = (c: Credential) => `${c.kind}:${c.id}`;
 
 /**
- * This instance's open sockets by the credential that opened them: a revocation heard on the bus
- * closes every one of them with 4403 (as an expired token does), whichever instance revoked it.
+ * The open sockets by credential: when a credential is revoked (on any instance: auth/revocation.ts)
+ * its sockets here are closed with 4403 Forbidden. After a bus outage (revocations may have gone
+ * unheard) every open socket's token is verified again, against Postgres (the token cache was
+ * dropped), and the refused ones are closed the same way.
  */
-class SocketsByCredential {
-  private readonly open = new Map<string, Set<WebSocket>>();
+export class SocketRegistry {
+  private readonly byCredential = new Map<string, Map<WebSocket, unknown>>();
 
-  add(key: string, socket: WebSocket): void {
-    let set = this.open.get(key);
-    if (!set) this.open.set(key, (set = new Set()));
-    set.add(socket);
+  constructor(private readonly app: App, private readonly verify: (authorization: unknown) => Promise<unknown>) {
+    app.revocations.onRevoked((credential) => this.close(credential));
+    app.revocations.onResync(() => void this.recheck());
   }
 
-  delete(key: string, socket: WebSocket): void {
-    const set = this.open.get(key);
-    set?.delete(socket);
-    if (set?.size === 0) this.open.delete(key);
+  /** `authorization`: what the socket's connection_init carried, to verify again after an outage. */
+  add(credential: Credential, socket: WebSocket, authorization: unknown): void {
+    const key = credentialKey(credential);
+    let sockets = this.byCredential.get(key);
+    if (!sockets) this.byCredential.set(key, (sockets = new Map()));
+    sockets.set(socket, authorization);
   }
 
-  close(key: string): void {
-    for (const socket of this.open.get(key) ?? []) socket.close(CloseCode.Forbidden, 'Credential revoked');
+  remove(credential: Credential, socket: WebSocket): void {
+    const key = credentialKey(credential);
+    const sockets = this.byCredential.get(key);
+    sockets?.delete(socket);
+    if (sockets?.size === 0) this.byCredential.delete(key);
+  }
+
+  /** Closes every socket opened with the credential (4403, as for an expired token). */
+  close(credential: Credential): void {
+    for (const socket of this.byCredential.get(credentialKey(credential))?.keys() ?? []) socket.close(CloseCode.Forbidden, 'Forbidden');
+  }
+
+  private async recheck(): Promise<void> {
+    for (const sockets of [...this.byCredential.values()]) {
+      for (const [socket, authorization] of [...sockets]) {
+        try {
+          await this.verify(authorization);
+        } catch (error) {
+          if (error instanceof InvalidTokenError) socket.close(CloseCode.Forbidden, 'Forbidden');
+          else this.app.logger.warn({ err: error }, 'open socket not re-checked');
+        }
+      }
+    }
   }
 }
 
@@ -123,9 +147,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
     app.metrics.socketsOpen.inc();
     socket.once('close', () => app.metrics.socketsOpen.dec());
   });
-  const byCredential = new SocketsByCredential();
-  const stopHearing = app.revocations.onRevoked((credential) => byCredential.close(`${credential.kind}:${credential.id}`));
-  wss.once('close', stopHearing);
+  const registry = new SocketRegistry(app, (authorization) => pipeline.viewer(authorization));
   const dropSlowConsumer = (socket: WebSocket, why: string) => {
     if (socket.readyState !== socket.OPEN) return;
     // A socket with nothing unsent reads what it is given: the stream fell behind on the server's
@@ -151,8 +173,8 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
         ctx.extra.viewer = viewer;
         const credential = credentialOf(viewer);
         if (credential) {
-          byCredential.add(credential, ctx.extra.socket);
-          ctx.extra.socket.once('close', () => byCredential.delete(credential, ctx.extra.socket));
+          ctx.extra.credential = credential;
+          registry.add(credential, ctx.extra.socket, ctx.connectionParams?.authorization);
         }
         watchIdle(ctx, app.config.WS_IDLE_SECONDS * 1000, () => app.metrics.connectionsRejected.inc({ reason: 'ws_idle' }));
         if (viewer.kind !== 'anonymous') closeAtExpiry(ctx.extra, viewer.expiresAt);
@@ -165,6 +187,7 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
       onClose: async (ctx) => {
         clearTimeout(ctx.extra.expiry);
         clearTimeout(ctx.extra.idle);
+        if (ctx.extra.credential) registry.remove(ctx.extra.credential, ctx.extra.socket);
         if (ctx.extra.present && ctx.extra.viewer?.kind === 'agent') {
           ctx.extra.present = false;
           await app.presence.disconnect(ctx.extra.viewer.agentId).catch((error: unknown) => app.logger.warn({ err: error }, 'presence disconnect failed'));

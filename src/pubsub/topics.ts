@@ -38,14 +38,8 @@ export interface TopicPayloads {
   'queue.updated': { id: string; at: string };
   'agent.updated': { agentId: string };
   'typing.changed': TypingPayload;
-  /** A credential stopped working (auth/revocation.ts): every instance drops it and closes its sockets. */
-  'credentials.revoked': RevokedCredential;
-}
-
-/** What was revoked: an API key, an agent's tokens (deactivated, password changed), an erased customer's. */
-export interface RevokedCredential {
-  kind: 'apiKey' | 'agent' | 'customer';
-  id: string;
+  /** A credential no longer holds (auth/revocation.ts): every instance drops what it cached and closes its sockets. */
+  'credentials.revoked': { kind: 'apiKey' | 'agent' | 'customer'; id: string };
 }
 
 export type TopicName = keyof TopicPayloads;
