@@ -1,5 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { Pool, type PoolConfig } from 'pg';
+import type { Readable } from 'node:stream';
+import { Client, Pool, type ClientConfig, type PoolConfig } from 'pg';
+import QueryStream from 'pg-query-stream';
 
 /**
  * The one way the table modules (`db/<table>.ts`) run SQL: `$1…` placeholders, rows back.
@@ -39,4 +41,24 @@ export async function sql<T = Record<string, unknown>>(em: EntityManager, text: 
 export async function ping(pool: Pool): Promise<boolean> {
   await pool.query('select 1');
   return true;
+}
+
+/**
+ * A statement's rows as a stream, read from a server-side cursor in batches (pg-query-stream), on
+ * a connection of its own (MikroORM's connection options, without the statement and query
+ * timeouts: a long export is not a hung statement; and outside the statement pool, so a slow
+ * reader never holds a connection the hot path needs). Memory stays flat however many rows there
+ * are; a reader that stops early (the client went away) ends the cursor and the connection. For
+ * the streamed exports only (http/exports.ts bounds how many run at once).
+ */
+export async function stream(em: EntityManager, text: string, values: readonly unknown[] = [], rowMode?: 'array'): Promise<Readable> {
+  const pool = pools.get(em.getConnection());
+  if (!pool) throw new Error('no statement pool');
+  const options = { ...(pool as unknown as { options: ClientConfig }).options, statement_timeout: undefined, query_timeout: undefined };
+  const client = new Client(options);
+  client.on('error', () => undefined); // a dropped connection fails the stream, below
+  await client.connect();
+  const rows = client.query(new QueryStream(text, values as unknown[], { batchSize: 100, highWaterMark: 100, rowMode }));
+  rows.once('close', () => void client.end().catch(() => undefined));
+  return rows;
 }

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ChatSession, type SessionStatus } from '../entities';
 import { asDate, camel } from './rows';
-import { sql } from './execute';
+import type { Readable } from 'node:stream';
+import { sql, stream } from './execute';
 import { isUuid, pgArray } from './sql';
 
 /**
@@ -217,4 +218,33 @@ export async function exportOf(em: EntityManager, customerId: string): Promise<u
 export async function queueDepth(em: EntityManager): Promise<number> {
   const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from chat_session where status = 'QUEUED'`);
   return n;
+}
+
+/** ISO-8601 UTC text of a timestamptz column, as the API writes dates. */
+const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The sessions export (GET /api/v1/exports/sessions.csv): every session created in [from, to),
+ * oldest first, with its customer, its agent and its first message, streamed from a cursor as
+ * arrays in the order of EXPORT_COLUMNS.
+ */
+export const EXPORT_COLUMNS = [
+  'id', 'status', 'skill', 'createdAt', 'assignedAt', 'firstResponseAt', 'closedAt', 'customerId', 'customerName', 'customerEmail',
+  'agentId', 'agentName', 'messages', 'rating', 'ratingComment', 'firstMessage',
+] as const;
+
+export function exportRows(em: EntityManager, from: Date, to: Date): Promise<Readable> {
+  return stream(
+    em,
+    `select s.id, s.status, s.skill, ${iso('s.created_at')} as created_at, ${iso('s.assigned_at')} as assigned_at,
+            ${iso('s.first_response_at')} as first_response_at, ${iso('s.closed_at')} as closed_at,
+            s.customer_id, c.name as customer_name, c.email as customer_email, s.agent_id, a.name as agent_name,
+            s.last_seq as messages, s.rating, s.rating_comment,
+            (select m.body from message m where m.session_id = s.id and m.seq = 1) as first_message
+       from chat_session s join customer c on c.id = s.customer_id left join agent a on a.id = s.agent_id
+      where s.created_at >= $1 and s.created_at < $2
+      order by s.created_at, s.id`,
+    [from, to],
+    'array',
+  );
 }

@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { App } from '../app';
 import { startApollo } from './apollo';
 import { fail, graphqlHttp } from './graphql-post';
+import { exportsRouter } from './exports';
 import { clientIp } from './ip';
 import { MAX_BODY_BYTES } from './limits';
 import { GraphQLPipeline } from './pipeline';
@@ -110,6 +111,8 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
     const ready = await app.ready();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
+  // The CSV exports (team extension): their own router, bearer tokens only (no cookies: no CSRF).
+  expressApp.use('/api/v1/exports', pipeline.cors, exportsRouter(app, pipeline));
   const metricsServer = await serveMetrics(app, expressApp);
   mountFrontends(expressApp, app.logger); // /, /widget.js, /console, /playground, and GET /graphql from a browser
   const graphql = graphqlHttp({ pipeline, apollo, maxBodyBytes: MAX_BODY_BYTES, logger: app.logger, direct: options.direct ?? true });
