@@ -1,10 +1,11 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
+import { ConsoleChangePasswordDocument, ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
 import { GraphQLRequestError, request } from '../shared/gql';
 import { ChatView } from './ChatView';
 import { time, useStore } from './hooks';
 import { API, ConsoleStore, saveToken, savedToken, type Chat } from './store';
 import { Team } from './Team';
+import { Transcripts } from './Transcripts';
 
 export function App() {
   const [store, setStore] = useState<ConsoleStore | null>(null);
@@ -125,13 +126,61 @@ function Confirm({ title, children, actions }: { title: string; children: ReactN
   );
 }
 
+/**
+ * The agent's own password (team extension): the current one, then the new one (at least 8). Every
+ * token issued before is refused afterwards, this console's included: it signs out at once.
+ */
+function PasswordDialog({ store, onClose }: { store: ConsoleStore; onClose: () => void }) {
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setError(null);
+    try {
+      await store.call(ConsoleChangePasswordDocument, { currentPassword: current, newPassword: next });
+      store.signedOut('Password changed. Sign in with the new one.');
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <div className="backdrop">
+      <form className="dialog agent-form" role="dialog" aria-modal="true" aria-labelledby="password-title" onSubmit={submit}>
+        <h2 id="password-title">Change my password</h2>
+        <label>
+          Current password
+          <input data-testid="sb-password-current" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
+        </label>
+        <label>
+          New password (at least 8 characters)
+          <input data-testid="sb-password-new" type="password" autoComplete="new-password" minLength={8} required value={next} onChange={(e) => setNext(e.target.value)} />
+        </label>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="submit" className="primary" data-testid="sb-password-save">
+            Change password
+          </button>
+          <button type="button" className="ghost" data-testid="sb-dialog-cancel" onClick={onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </div>
+  );
+}
+
 const chats = (n: number) => `${n} chat${n === 1 ? '' : 's'}`;
 
 function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBack: boolean) => Promise<void> }) {
   useStore(store);
-  const [tab, setTab] = useState<'chats' | 'team'>('chats');
+  const [tab, setTab] = useState<'chats' | 'team' | 'transcripts'>('chats');
   const [statusError, setStatusError] = useState<string | null>(null);
-  const [asking, setAsking] = useState<'signout' | 'offline' | null>(null);
+  const [asking, setAsking] = useState<'signout' | 'offline' | 'password' | null>(null);
   const active = store.activeCount();
   const me = store.me;
   const mine = store.visibleChats();
@@ -174,6 +223,9 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
             <button type="button" data-testid="sb-team-tab" aria-pressed={tab === 'team'} onClick={() => setTab('team')}>
               Team
             </button>
+            <button type="button" data-testid="sb-transcripts-tab" aria-pressed={tab === 'transcripts'} onClick={() => setTab('transcripts')}>
+              Transcripts
+            </button>
           </nav>
         )}
         <span className="spacer" />
@@ -197,6 +249,9 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
           {me.name}
           {me.role === 'SUPERVISOR' && <span className="tag">supervisor</span>}
         </span>
+ <button type="button" className="ghost" data-testid="sb-password" onClick={() => setAsking('password')}>
+          Password
+        </button>
         <button type="button" className="ghost" data-testid="sb-sign-out" onClick={() => (active > 0 ? setAsking('signout') : void signOut(false))}>
           Sign out
         </button>
@@ -227,6 +282,7 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
           <p>Going offline puts your {chats(active)} back at the head of the queue for your teammates.</p>
         </Confirm>
       )}
+      {asking === 'password' && <PasswordDialog store={store} onClose={() => setAsking(null)} />}
       {statusError && (
         <p className="error banner" role="alert">
           {statusError}
@@ -234,6 +290,8 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
       )}
       {tab === 'team' && me.role === 'SUPERVISOR' ? (
         <Team store={store} />
+      ) : tab === 'transcripts' && me.role === 'SUPERVISOR' ? (
+        <Transcripts store={store} />
       ) : (
         <div className={`workspace${selected ? ' has-chat' : ''}`}>
           <aside className="side">

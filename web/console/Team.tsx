@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ConsoleMetricsDocument, type ConsoleMetricsFragment } from '../generated/console';
+import { ConsoleAllAgentsDocument, ConsoleMetricsDocument, type ConsoleMetricsFragment } from '../generated/console';
+import { AgentForm, type ManagedAgent } from './AgentForm';
 import { useStore } from './hooks';
 import type { ConsoleStore } from './store';
 
@@ -18,7 +19,24 @@ export function Team({ store }: { store: ConsoleStore }) {
   const [days, setDays] = useState<Day[]>([]);
   const [perAgent, setPerAgent] = useState<Map<string, Metrics>>(new Map());
   const [error, setError] = useState<string | null>(null);
-  const agents = Array.from(store.agents.values()).sort((a, b) => a.name.localeCompare(b.name));
+  // Running the team (team extension): every agent, deactivated ones included, and the open form.
+  const [all, setAll] = useState<ManagedAgent[]>([]);
+  const [editing, setEditing] = useState<ManagedAgent | 'new' | null>(null);
+  const loadAll = useCallback(async () => {
+    const { allAgents } = await store.call(ConsoleAllAgentsDocument, {});
+    setAll(allAgents);
+  }, [store]);
+  useEffect(() => {
+    void loadAll().catch((err: Error) => setError(err.message));
+  }, [loadAll]);
+  const deactivated = all.filter((a) => !a.active);
+  const agents = Array.from(store.agents.values())
+    .filter((a) => all.find((x) => x.id === a.id)?.active !== false)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const edit = (id: string) => {
+    const found = all.find((a) => a.id === id);
+    if (found) setEditing(found);
+  };
   const agentIds = agents.map((a) => a.id).join(',');
 
   const load = useCallback(async () => {
@@ -59,7 +77,22 @@ export function Team({ store }: { store: ConsoleStore }) {
   return (
     <main className="team" data-testid="sb-team">
       <section aria-labelledby="presence-title">
-        <h2 id="presence-title">Team</h2>
+        <h2 id="presence-title">
+          Team{' '}
+          <button type="button" className="ghost small" data-testid="sb-team-add" onClick={() => setEditing('new')}>
+            Add agent
+          </button>
+        </h2>
+        {editing && (
+          <AgentForm
+            store={store}
+            agent={editing === 'new' ? null : editing}
+            onDone={(saved) => {
+              setEditing(null);
+              if (saved) void Promise.all([loadAll(), store.refreshAgents()]).catch((err: Error) => setError(err.message));
+            }}
+          />
+        )}
         <table className="grid">
           <thead>
             <tr>
@@ -70,6 +103,9 @@ export function Team({ store }: { store: ConsoleStore }) {
               <th scope="col">Closed</th>
               <th scope="col">First response</th>
               <th scope="col">Rating</th>
+              <th scope="col">
+                <span className="sr-only">Edit</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -95,11 +131,31 @@ export function Team({ store }: { store: ConsoleStore }) {
                   <td>{m?.chatsClosed ?? '–'}</td>
                   <td>{seconds(m?.avgFirstResponseSeconds)}</td>
                   <td>{m?.avgRating != null ? m.avgRating.toFixed(1) : '–'}</td>
+                  <td>
+                    <button type="button" className="ghost small" data-testid="sb-agent-edit" onClick={() => edit(a.id)}>
+                      Edit
+                    </button>
+                  </td>
                 </tr>
               );
             })}
           </tbody>
         </table>
+        {deactivated.length > 0 && (
+          <>
+            <h3>Deactivated</h3>
+            <ul className="deactivated">
+              {deactivated.map((a) => (
+                <li key={a.id} data-testid="sb-agent-row" data-agent-id={a.id} data-active="false">
+                  {a.name} <span className="sub">{a.email}</span>{' '}
+                  <button type="button" className="ghost small" data-testid="sb-agent-edit" onClick={() => setEditing(a)}>
+                    Edit
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
       </section>
       <section aria-labelledby="metrics-title">
         <h2 id="metrics-title">

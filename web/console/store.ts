@@ -123,6 +123,11 @@ export class ConsoleStore {
 
   getVersion = (): number => this.version;
 
+  /** Signs this console out with a reason shown on the sign-in form. */
+  signedOut(reason: string): void {
+    this.onSignedOut(reason);
+  }
+
   changed(): void {
     this.version++;
     for (const l of this.listeners) l();

@@ -17,6 +17,18 @@ export type Author =
   | 'SYSTEM'
   | 'VISITOR';
 
+export type CreateAgentInput = {
+  email: string;
+  /** Default 3. */
+  maxConcurrentChats?: number | null | undefined;
+  name: string;
+  /** At least 8 characters. */
+  password: string;
+  /** Default AGENT. */
+  role?: AgentRole | null | undefined;
+  skills?: Array<string> | null | undefined;
+};
+
 export type SendMessageInput = {
   /** 1 to 4000 characters after trimming. */
   body: string;
@@ -31,6 +43,18 @@ export type SessionStatus =
   | 'CLOSED'
   /** Waiting for an agent with the requested skill to be free. */
   | 'QUEUED';
+
+export type UpdateAgentInput = {
+  /** Supervisors only: false deactivates (see team.md), true reactivates. */
+  active?: boolean | null | undefined;
+  email?: string | null | undefined;
+  maxConcurrentChats?: number | null | undefined;
+  name?: string | null | undefined;
+  /** Supervisors only; a supervisor cannot demote itself if it is the last active one. */
+  role?: AgentRole | null | undefined;
+  skills?: Array<string> | null | undefined;
+  status?: AgentStatus | null | undefined;
+};
 
 export type ConsoleAgentFragment = { id: string, name: string, email: string | null, role: AgentRole, status: AgentStatus, online: boolean, skills: Array<string>, maxConcurrentChats: number, activeChats: number, lastSeenAt: string | null };
 
@@ -163,6 +187,49 @@ export type ConsoleTypingSubscriptionVariables = Exact<{
 
 
 export type ConsoleTypingSubscription = { typing: { sessionId: string, author: Author, name: string | null, typing: boolean } };
+
+export type ConsoleAllAgentsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleAllAgentsQuery = { allAgents: Array<{ active: boolean, id: string, name: string, email: string | null, role: AgentRole, status: AgentStatus, online: boolean, skills: Array<string>, maxConcurrentChats: number, activeChats: number, lastSeenAt: string | null }> };
+
+export type ConsoleCreateAgentMutationVariables = Exact<{
+  input: CreateAgentInput;
+}>;
+
+
+export type ConsoleCreateAgentMutation = { createAgent: { active: boolean, id: string, name: string, email: string | null, role: AgentRole, status: AgentStatus, online: boolean, skills: Array<string>, maxConcurrentChats: number, activeChats: number, lastSeenAt: string | null } };
+
+export type ConsoleManageAgentMutationVariables = Exact<{
+  id: string | number;
+  input: UpdateAgentInput;
+}>;
+
+
+export type ConsoleManageAgentMutation = { updateAgent: { active: boolean, id: string, name: string, email: string | null, role: AgentRole, status: AgentStatus, online: boolean, skills: Array<string>, maxConcurrentChats: number, activeChats: number, lastSeenAt: string | null } };
+
+export type ConsoleResetPasswordMutationVariables = Exact<{
+  id: string | number;
+  newPassword: string;
+}>;
+
+
+export type ConsoleResetPasswordMutation = { resetAgentPassword: { id: string } };
+
+export type ConsoleChangePasswordMutationVariables = Exact<{
+  currentPassword: string;
+  newPassword: string;
+}>;
+
+
+export type ConsoleChangePasswordMutation = { changePassword: boolean };
+
+export type ConsoleTranscriptQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleTranscriptQuery = { session: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, messages: { hasMore: boolean, messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string }> }, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } | null };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -660,3 +727,119 @@ export const ConsoleTypingDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleTypingSubscription, ConsoleTypingSubscriptionVariables>;
+export const ConsoleAllAgentsDocument = new TypedDocumentString(`
+    query ConsoleAllAgents {
+  allAgents {
+    ...ConsoleAgent
+    active
+  }
+}
+    fragment ConsoleAgent on Agent {
+  id
+  name
+  email
+  role
+  status
+  online
+  skills
+  maxConcurrentChats
+  activeChats
+  lastSeenAt
+}`) as unknown as TypedDocumentString<ConsoleAllAgentsQuery, ConsoleAllAgentsQueryVariables>;
+export const ConsoleCreateAgentDocument = new TypedDocumentString(`
+    mutation ConsoleCreateAgent($input: CreateAgentInput!) {
+  createAgent(input: $input) {
+    ...ConsoleAgent
+    active
+  }
+}
+    fragment ConsoleAgent on Agent {
+  id
+  name
+  email
+  role
+  status
+  online
+  skills
+  maxConcurrentChats
+  activeChats
+  lastSeenAt
+}`) as unknown as TypedDocumentString<ConsoleCreateAgentMutation, ConsoleCreateAgentMutationVariables>;
+export const ConsoleManageAgentDocument = new TypedDocumentString(`
+    mutation ConsoleManageAgent($id: ID!, $input: UpdateAgentInput!) {
+  updateAgent(id: $id, input: $input) {
+    ...ConsoleAgent
+    active
+  }
+}
+    fragment ConsoleAgent on Agent {
+  id
+  name
+  email
+  role
+  status
+  online
+  skills
+  maxConcurrentChats
+  activeChats
+  lastSeenAt
+}`) as unknown as TypedDocumentString<ConsoleManageAgentMutation, ConsoleManageAgentMutationVariables>;
+export const ConsoleResetPasswordDocument = new TypedDocumentString(`
+    mutation ConsoleResetPassword($id: ID!, $newPassword: String!) {
+  resetAgentPassword(id: $id, newPassword: $newPassword) {
+    id
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleResetPasswordMutation, ConsoleResetPasswordMutationVariables>;
+export const ConsoleChangePasswordDocument = new TypedDocumentString(`
+    mutation ConsoleChangePassword($currentPassword: String!, $newPassword: String!) {
+  changePassword(currentPassword: $currentPassword, newPassword: $newPassword)
+}
+    `) as unknown as TypedDocumentString<ConsoleChangePasswordMutation, ConsoleChangePasswordMutationVariables>;
+export const ConsoleTranscriptDocument = new TypedDocumentString(`
+    query ConsoleTranscript($id: ID!) {
+  session(id: $id) {
+    ...ConsoleSession
+    messages(afterSeq: 0, limit: 200) {
+      hasMore
+      messages {
+        ...ConsoleMessage
+      }
+    }
+  }
+}
+    fragment ConsoleSession on ChatSession {
+  id
+  status
+  skill
+  createdAt
+  assignedAt
+  closedAt
+  lastSeq
+  visitorReadSeq
+  agentReadSeq
+  queuePosition
+  queuedAt
+  rating
+  ratingComment
+  customer {
+    id
+    name
+    email
+    verified
+  }
+  agent {
+    id
+    name
+  }
+}
+fragment ConsoleMessage on Message {
+  id
+  sessionId
+  seq
+  author
+  authorName
+  body
+  clientMessageId
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleTranscriptQuery, ConsoleTranscriptQueryVariables>;
