@@ -1,5 +1,5 @@
 import { ChangePasswordDocument, CloseChatDocument, EraseCustomerDocument, LoginDocument, ManageAgentDocument, MySessionsDocument } from './generated/graphql';
-import { startCluster, TcpProxy, type Cluster, type Instance } from './support/cluster';
+import { clusterForFile, TcpProxy, type Instance } from './support/cluster';
 import { TEST_REDIS_URL } from './support/env';
 import { buildOnlineAgent, connect, loginSupervisor, startChat, tokenAnswer, waitFor } from './support/factories';
 
@@ -10,13 +10,9 @@ import { buildOnlineAgent, connect, loginSupervisor, startChat, tokenAnswer, wai
  */
 jest.setTimeout(180_000);
 
-let cluster: Cluster;
+const two = clusterForFile({ count: 2 });
 let a: Instance, b: Instance;
-
-beforeAll(async () => {
-  cluster = await startCluster({ count: 2 });
-  [a, b] = cluster.instances;
-});
+beforeAll(() => ([a, b] = two.instances));
 
 /** Milliseconds until `token` is refused on `instance` (fails after 5 s). */
 async function refusedWithin(instance: Instance, token: string): Promise<number> {
@@ -53,7 +49,7 @@ describe('revocation on every instance', () => {
 
   it("should refuse an erased customer's visitor token, and close its socket, on an instance that was cut off from Redis when it happened", async () => {
     const proxy = await TcpProxy.to(TEST_REDIS_URL);
-    const c = await cluster.add({ REDIS_URL: proxy.rewrite(TEST_REDIS_URL) });
+    const c = await two.cluster.add({ REDIS_URL: proxy.rewrite(TEST_REDIS_URL) });
     const { session, token: visitor } = await startChat(c, { name: 'Ines Cutoff' });
     await c.http.ok(CloseChatDocument, { sessionId: session.id }, visitor);
     await c.http.ok(MySessionsDocument, {}, visitor); // C has verified (and cached) the visitor token

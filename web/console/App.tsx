@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { ConsoleChangePasswordDocument, ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
 import { GraphQLRequestError, request } from '../shared/gql';
 import { ChatView } from './ChatView';
-import { time, useStore } from './hooks';
+import { time, useStore, useSubmit } from './hooks';
 import { API, ConsoleStore, saveToken, savedToken, type Chat } from './store';
+import { FormDialog } from './FormDialog';
 import { Team } from './Team';
 import { Transcripts } from './Transcripts';
 
@@ -54,28 +55,18 @@ export function App() {
 function Login({ notice, onSignedIn }: { notice: string | null; onSignedIn: (token: string, me: ConsoleStore['me']) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+  const { error, busy, submit } = useSubmit(
+    async () => {
       const { login } = await request(API, ConsoleLoginDocument, { email: email.trim(), password });
       onSignedIn(login.token, login.agent);
-    } catch (err) {
-      setError(
-        err instanceof GraphQLRequestError && err.code === 'RATE_LIMITED'
-          ? `Too many attempts. Try again in ${err.retryAfterSeconds ?? 60} s.`
-          : err instanceof GraphQLRequestError && err.code !== 'NETWORK'
-            ? 'Wrong email or password.'
-            : 'The server cannot be reached.',
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
+    },
+    (err) =>
+      err instanceof GraphQLRequestError && err.code === 'RATE_LIMITED'
+        ? `Too many attempts. Try again in ${err.retryAfterSeconds ?? 60} s.`
+        : err instanceof GraphQLRequestError && err.code !== 'NETWORK'
+          ? 'Wrong email or password.'
+          : 'The server cannot be reached.',
+  );
 
   return (
     <main className="login">
@@ -133,44 +124,21 @@ function Confirm({ title, children, actions }: { title: string; children: ReactN
 function PasswordDialog({ store, onClose }: { store: ConsoleStore; onClose: () => void }) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setError(null);
-    try {
-      await store.call(ConsoleChangePasswordDocument, { currentPassword: current, newPassword: next });
-      store.signedOut('Password changed. Sign in with the new one.');
-    } catch (err) {
-      setError((err as Error).message);
-    }
-  };
+  const { error, submit } = useSubmit(async () => {
+    await store.call(ConsoleChangePasswordDocument, { currentPassword: current, newPassword: next });
+    store.signedOut('Password changed. Sign in with the new one.');
+  });
   return (
-    <div className="backdrop">
-      <form className="dialog agent-form" role="dialog" aria-modal="true" aria-labelledby="password-title" onSubmit={submit}>
-        <h2 id="password-title">Change my password</h2>
-        <label>
-          Current password
-          <input data-testid="sb-password-current" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
-        </label>
-        <label>
-          New password (at least 8 characters)
-          <input data-testid="sb-password-new" type="password" autoComplete="new-password" minLength={8} required value={next} onChange={(e) => setNext(e.target.value)} />
-        </label>
-        {error && (
-          <p className="error" role="alert">
-            {error}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="submit" className="primary" data-testid="sb-password-save">
-            Change password
-          </button>
-          <button type="button" className="ghost" data-testid="sb-dialog-cancel" onClick={onClose}>
-            Cancel
-          </button>
-        </div>
-      </form>
-    </div>
+    <FormDialog title="Change my password" titleId="password-title" onSubmit={submit} error={error} save={{ label: 'Change password', testId: 'sb-password-save' }} onCancel={onClose}>
+      <label>
+        Current password
+        <input data-testid="sb-password-current" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
+      </label>
+      <label>
+        New password (at least 8 characters)
+        <input data-testid="sb-password-new" type="password" autoComplete="new-password" minLength={8} required value={next} onChange={(e) => setNext(e.target.value)} />
+      </label>
+    </FormDialog>
   );
 }
 

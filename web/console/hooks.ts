@@ -2,7 +2,7 @@
  * What every console view shares, below them all (App, ChatView and Team import it; it imports
  * none of them): the store as React state, and how a time is shown.
  */
-import { useSyncExternalStore } from 'react';
+import { useState, useSyncExternalStore, type FormEvent } from 'react';
 import type { ConsoleStore } from './store';
 
 /** Re-renders the component on every change of the store. */
@@ -14,4 +14,26 @@ export function time(iso: string | null): string {
   if (!iso) return '';
   const d = new Date(iso);
   return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/**
+ * A form's submit: busy while `work` runs, its failure shown as `error` (through `describe`,
+ * by default the error's message).
+ */
+export function useSubmit(work: () => Promise<void>, describe: (error: unknown) => string = (error) => (error as Error).message) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (err) {
+      setError(describe(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, busy, submit };
 }
