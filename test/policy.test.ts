@@ -43,6 +43,30 @@ describe('policy: API keys (scopes)', () => {
   });
 });
 
+describe('policy: running the team (team extension)', () => {
+  const agent: Actor = { kind: 'agent', agentId: 'a', role: 'AGENT' as never, expiresAt: Date.now() + 60_000 };
+  const boss: Actor = { kind: 'agent', agentId: 'b', role: 'SUPERVISOR' as never, expiresAt: Date.now() + 60_000 };
+  const visitor: Actor = { kind: 'visitor', customerId: 'c', expiresAt: Date.now() + 60_000 };
+  const key = (...scopes: ApiScope[]): Actor => ({ kind: 'apiKey', keyId: 'k', name: 'BI', scopes });
+  const all = key('CHATS_READ', 'CHATS_WRITE', 'AGENTS_READ', 'AGENTS_WRITE', 'METRICS_READ', 'WEBHOOKS_MANAGE');
+
+  it('should leave roles, activation, passwords and personal data to supervisors, never to a key', () => {
+    for (const action of ['team.manage', 'password.reset', 'customer.data'] as const) {
+      expect([agent, boss, visitor, all].map((who) => decision(() => authorize(who, action)))).toEqual(['FORBIDDEN', 'ok', 'FORBIDDEN', 'FORBIDDEN']);
+    }
+    expect(decision(() => authorize({ kind: 'anonymous' }, 'team.manage'))).toBe('UNAUTHENTICATED');
+  });
+
+  it('should let every agent change its own password, and nobody else', () => {
+    expect([agent, boss, visitor, all].map((who) => decision(() => authorize(who, 'password.change')))).toEqual(['ok', 'ok', 'FORBIDDEN', 'FORBIDDEN']);
+  });
+
+  it('should let supervisors and METRICS_READ keys export, naming the scope to other keys', () => {
+    expect([agent, boss, visitor, key('METRICS_READ')].map((who) => decision(() => authorize(who, 'exports.read')))).toEqual(['FORBIDDEN', 'ok', 'FORBIDDEN', 'ok']);
+    expect(() => authorize(key('CHATS_READ'), 'exports.read')).toThrow(/METRICS_READ/);
+  });
+});
+
 /**
  * The send statement repeats the policy's `message.send` in SQL, for speed. For every pair of
  * (viewer, session state), the statement must store a message exactly when the policy allows it,
