@@ -14,7 +14,7 @@ import { createErrorFormatter } from './errors';
 import { clientIp } from './ip';
 
 /** How an operation reached the server: HTTP straight to graphql-js, HTTP through Apollo, or graphql-ws. */
-export type OperationPath = 'direct' | 'apollo' | 'ws';
+export type OperationPath = 'direct' | 'apollo' | 'ws' | 'rest';
 
 export const SUBSCRIPTION_OVER_HTTP = 'subscriptions are served over WebSocket at /graphql';
 

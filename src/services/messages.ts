@@ -12,6 +12,8 @@ import { authorizeSession } from './access';
 import type { Transactions } from './transaction';
 import * as validate from './validate';
 
+type SendInput = { sessionId: string; body: string; clientMessageId?: string | null };
+
 /**
  * Sending (design: "The hot path"): one guarded statement (`db/messages.ts`), published only
  * after it committed. When the guard refuses, the policy explains why.
@@ -24,7 +26,12 @@ export class MessageService {
   ) {}
 
   /** Rate-limited per sender (RATE_SEND_MESSAGE) before anything is read or written. */
-  async send(em: EntityManager, viewer: Actor, input: { sessionId: string; body: string; clientMessageId?: string | null }): Promise<MessagePayload> {
+  async send(em: EntityManager, viewer: Actor, input: SendInput): Promise<MessagePayload> {
+    return (await this.sendOrReplay(em, viewer, input)).message;
+  }
+
+  /** `send`, telling whether the message was stored now or is the first one of its clientMessageId (REST: 201 or 200). */
+  async sendOrReplay(em: EntityManager, viewer: Actor, input: SendInput): Promise<{ message: MessagePayload; created: boolean }> {
     requireSignedIn(viewer);
     requireScope(viewer, 'message.send'); // a key's scope: the statement below cannot check it
     const authorId = personId(viewer) as string;
@@ -45,9 +52,9 @@ export class MessageService {
     if (message) {
       this.metrics.messages.inc({ author });
       this.tx.committed(Effects.of((e) => e.messages.push(message)));
-      return message;
+      return { message, created: true };
     }
-    return this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId);
+    return { message: await this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId), created: false };
   }
 
   /** Nothing was written: a retry (return the first message), or a refusal to explain. */
