@@ -44,7 +44,14 @@ const MESSAGE = s.selection(s.Message);
 const METRICS = s.selection(s.AgentMetrics);
 
 type Chat = Record<string, unknown>;
-const chatOf = (value: unknown) => ({ chat: value as Chat });
+
+/** A mutation on one session (`sessionId: $id` and these arguments, from the body) that answers `{chat}`. */
+const onChat =
+  (field: string, variables = '', args = '') =>
+  async ({ graphql, params, body }: Call<unknown, Record<string, unknown> | undefined>) => {
+    const data = await graphql<Record<string, Chat>>(`mutation($id: ID!${variables}) { ${field}(sessionId: $id${args}) { ${CHAT} } }`, { id: params.id, ...body });
+    return { body: { chat: data[field] } };
+  };
 
 /** `sendMessage` through the service the resolver calls: 201 stored now, 200 the first one of its key. */
 async function send(call: Call<unknown, unknown>, sessionId: string, body: string, clientMessageId: string | null | undefined) {
@@ -154,9 +161,7 @@ export const routes: Route[] = [
     tag: 'Chats',
     body: s.EmptyBody,
     success: { status: 200, schema: s.ChatResponse, description: 'The session, CLOSED.' },
-    async handle({ graphql, params }) {
-      return { body: chatOf((await graphql<{ closeChat: Chat }>(`mutation($id: ID!) { closeChat(sessionId: $id) { ${CHAT} } }`, { id: params.id })).closeChat) };
-    },
+    handle: onChat('closeChat'),
   }),
   route({
     method: 'post',
@@ -167,13 +172,7 @@ export const routes: Route[] = [
     tag: 'Chats',
     body: s.TransferBody,
     success: { status: 200, schema: s.ChatResponse, description: 'The session as it now is.' },
-    async handle({ graphql, params, body }) {
-      const data = await graphql<{ transferChat: Chat }>(
-        `mutation($id: ID!, $toAgentId: ID, $skill: String) { transferChat(sessionId: $id, toAgentId: $toAgentId, skill: $skill) { ${CHAT} } }`,
-        { id: params.id, ...body },
-      );
-      return { body: chatOf(data.transferChat) };
-    },
+    handle: onChat('transferChat', ', $toAgentId: ID, $skill: String', ', toAgentId: $toAgentId, skill: $skill'),
   }),
   route({
     method: 'post',
@@ -185,13 +184,7 @@ export const routes: Route[] = [
     body: s.RatingBody,
     bodyRequired: true,
     success: { status: 200, schema: s.ChatResponse, description: 'The rated session.' },
-    async handle({ graphql, params, body }) {
-      const data = await graphql<{ rateChat: Chat }>(
-        `mutation($id: ID!, $rating: Int!, $comment: String) { rateChat(sessionId: $id, rating: $rating, comment: $comment) { ${CHAT} } }`,
-        { id: params.id, ...body },
-      );
-      return { body: chatOf(data.rateChat) };
-    },
+    handle: onChat('rateChat', ', $rating: Int!, $comment: String', ', rating: $rating, comment: $comment'),
   }),
   route({
     method: 'get',
