@@ -78,6 +78,15 @@ describe('Mutation.createApiKey', () => {
     expect(await t.http.fail(CreateApiKeyDocument, { name: '  ', scopes: ['CHATS_READ'] }, supervisor)).toMatchObject({ code: 'BAD_USER_INPUT', error: { extensions: { field: 'name' } } });
   });
 
+  it('should refuse a key beyond 100 live ones (CONFLICT), and take one again once one is revoked', async () => {
+    const other = await startWithSupervisor();
+    const made = await Promise.all(Array.from({ length: 100 }, (_, i) => buildApiKey(other.t, ['CHATS_READ'], `k${i}`, other.supervisor)));
+    expect((await other.t.http.fail(CreateApiKeyDocument, { name: 'one too many', scopes: ['CHATS_READ'] }, other.supervisor)).code).toBe('CONFLICT');
+    await other.t.http.ok(RevokeApiKeyDocument, { id: made[0].id }, other.supervisor);
+    await buildApiKey(other.t, ['CHATS_READ'], 'after a revocation', other.supervisor);
+    await other.t.close();
+  });
+
   it('should set lastUsedAt once the key is used', async () => {
     const key = await buildApiKey(t, ['AGENTS_READ'], 'reader', supervisor);
     await t.http.ok(AgentsDocument, {}, key.secret);

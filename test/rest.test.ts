@@ -261,8 +261,13 @@ describe('GET /api/v1/metrics/agents and POST /api/v1/auth/login', () => {
 });
 
 describe('REST limits and browsers', () => {
+  /** One more server, with rate limits on and a CORS list (one, to spare the shared Postgres' connections). */
+  let limited: Awaited<ReturnType<typeof startWithSupervisor>>;
+  beforeAll(async () => {
+    limited = await startWithSupervisor({ env: { RATE_LIMITS: 'on', RATE_START_CHAT: '1:1', RATE_API_KEY: '2:1', CORS_ORIGINS: 'https://partner.example' } });
+  });
+
   it('should answer 429 with Retry-After and retryAfterSeconds, per IP and per key', async () => {
-    const limited = await startWithSupervisor({ env: { RATE_LIMITS: 'on', RATE_START_CHAT: '1:1', RATE_API_KEY: '2:1' } });
     const client = new RestClient(limited.t.server.url);
     expect((await client.post('/chats', {})).status).toBe(201);
     const refused = await client.post('/chats', {});
@@ -277,7 +282,7 @@ describe('REST limits and browsers', () => {
   });
 
   it('should follow CORS_ORIGINS as GraphQL does', async () => {
-    const strict = await startWithSupervisor({ env: { CORS_ORIGINS: 'https://partner.example' } });
+    const strict = limited;
     const preflight = (origin: string) =>
       fetch(`${strict.t.server.url}/api/v1/chats`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
     const allowed = await preflight('https://partner.example');

@@ -46,6 +46,17 @@ export async function insert(
   return toApiKey(rows[0]);
 }
 
+/** Serialises key creation for the rest of the transaction (so that the cap below holds under concurrency). */
+export async function lockCreation(em: EntityManager): Promise<void> {
+  await sql(em, "select pg_advisory_xact_lock(hashtext('api_key.create'))");
+}
+
+/** Keys not revoked (a cap on how many may be live at once). */
+export async function countLive(em: EntityManager): Promise<number> {
+  const [row] = await sql<{ n: number }>(em, 'select count(*)::int as n from api_key where revoked_at is null');
+  return row.n;
+}
+
 /** Newest first. */
 export async function list(em: EntityManager): Promise<ApiKeyRow[]> {
   return (await sql(em, `select ${COLUMNS} from api_key order by created_at desc, id desc`)).map(toApiKey);

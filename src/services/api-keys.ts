@@ -4,7 +4,7 @@ import type { Revocations } from '../auth/revocation';
 import { InvalidTokenError } from '../auth/tokens';
 import * as apiKeys from '../db/api-keys';
 import { isUuid } from '../db/sql';
-import { BadInputError, NotFoundError } from '../errors';
+import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import type { Logger } from '../logger';
 import { authorize, type Actor, type ApiKeyViewer, type ApiScope } from '../policies';
 import type { Transactions } from './transaction';
@@ -21,6 +21,8 @@ export const API_SCOPES: readonly ApiScope[] = ['CHATS_READ', 'CHATS_WRITE', 'AG
 /** A verified key is trusted this long without asking Postgres again (or until revoked). */
 export const KEY_CACHE_MS = 3000;
 const CACHE_SIZE = 5000;
+/** Keys not revoked, at most. */
+export const MAX_LIVE_KEYS = 100;
 /** lastUsedAt is written at most once a minute per key. */
 const TOUCH_MS = 60_000;
 
@@ -56,9 +58,11 @@ export class ApiKeyService {
     const unknown = scopes.find((s) => !API_SCOPES.includes(s as ApiScope));
     if (unknown) throw new BadInputError(`Unknown scope ${JSON.stringify(unknown).slice(0, 60)}.`, 'scopes');
     const secret = `sbk_${randomBytes(32).toString('base64url')}`;
-    const apiKey = await this.tx.run(em, {}, (tem) =>
-      apiKeys.insert(tem, { id: randomUUID(), name, scopes: scopes as ApiScope[], prefix: secret.slice(0, 12), secretHash: hash(secret), createdById: actor.agentId }),
-    );
+    const apiKey = await this.tx.run(em, {}, async (tem) => {
+      await apiKeys.lockCreation(tem);
+      if ((await apiKeys.countLive(tem)) >= MAX_LIVE_KEYS) throw new ConflictError(`At most ${MAX_LIVE_KEYS} keys may be live at once: revoke one first.`);
+      return apiKeys.insert(tem, { id: randomUUID(), name, scopes: scopes as ApiScope[], prefix: secret.slice(0, 12), secretHash: hash(secret), createdById: actor.agentId });
+    });
     return { apiKey, secret };
   }
 
