@@ -1,4 +1,5 @@
 import { CloseChatDocument, SendMessageDocument } from './generated/graphql';
+import { sql } from './support/env';
 import { buildActiveChat, buildAgent, startChat, uniqueSkill } from './support/factories';
 import { buildApiKey } from './support/keys';
 import { RestClient, validateOpenApi } from './support/rest';
@@ -82,6 +83,37 @@ describe('POST /api/v1/chats', () => {
     expect(view(await rest.post('/chats', undefined, { raw: '{}', contentType: 'text/plain' }))).toEqual(problem(415, 'BAD_USER_INPUT'));
     expect(view(await rest.post('/chats', undefined, { raw: '{"name":"x"}', contentType: null }))).toEqual(problem(415, 'BAD_USER_INPUT'));
     expect(view(await rest.post('/chats', { name: 'x'.repeat(101 * 1024) }))).toEqual(problem(413, 'BAD_USER_INPUT'));
+  });
+});
+
+describe('Idempotency-Key on the routes that create', () => {
+  it('should answer a retry with the first answer, scoped to the caller, and refuse the key with another body', async () => {
+    const first = await rest.post('/chats', { name: 'Retry Rae', skill: uniqueSkill() }, { headers: { 'Idempotency-Key': 'chat-1' } });
+    const retry = await rest.post('/chats', { name: 'Retry Rae', skill: first.body.chat.skill }, { headers: { 'Idempotency-Key': 'chat-1' } });
+    expect({ status: retry.status, id: retry.body.chat.id, replayed: retry.headers.get('idempotent-replayed') }).toEqual({ status: 201, id: first.body.chat.id, replayed: 'true' });
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    expect(view(await rest.post('/chats', { name: 'Someone else' }, { headers: { 'Idempotency-Key': 'chat-1' } }))).toEqual(problem(400, 'BAD_USER_INPUT', { field: 'Idempotency-Key' }));
+    // Another caller's same key is its own.
+    const other = await rest.post('/chats', { name: 'Retry Rae', skill: first.body.chat.skill }, { token: first.body.visitorToken, headers: { 'Idempotency-Key': 'chat-1' } });
+    expect(other.body.chat.id).not.toBe(first.body.chat.id);
+
+    const input = { name: 'Idem Ida', email: `ida-${uniqueSkill()}@example.com`, password: 'password1' };
+    // A refusal does not hold the key: the corrected request runs.
+    expect((await rest.post('/agents', { ...input, password: 'short' }, { token: supervisor, headers: { 'Idempotency-Key': 'agent-1' } })).status).toBe(400);
+    const created = await rest.post('/agents', input, { token: supervisor, headers: { 'Idempotency-Key': 'agent-1' } });
+    const again = await rest.post('/agents', input, { token: supervisor, headers: { 'Idempotency-Key': 'agent-1' } });
+    expect({ first: created.status, again: again.status, same: again.body.agent.id === created.body.agent.id }).toEqual({ first: 201, again: 201, same: true });
+    expect(view(await rest.post('/agents', input, { token: supervisor, headers: { 'Idempotency-Key': 'agent-2' } }))).toEqual(problem(409, 'CONFLICT'));
+    expect(view(await rest.post('/agents', input, { token: supervisor, headers: { 'Idempotency-Key': 'k'.repeat(101) } }))).toEqual(problem(400, 'BAD_USER_INPUT', { field: 'Idempotency-Key' }));
+  });
+
+  it('should run two concurrent requests with one key once (the other: the first answer, or 409 while it runs)', async () => {
+    const name = `Twin ${uniqueSkill()}`;
+    const both = await Promise.all([1, 2].map(() => rest.post('/chats', { name, skill: 'twins' }, { headers: { 'Idempotency-Key': name } })));
+    expect(both.map((r) => r.status).sort()).toEqual(expect.arrayContaining([201]));
+    for (const r of both) expect([201, 409]).toContain(r.status);
+    const rows = await sql(t.databaseUrl, 'select s.id from chat_session s join customer c on c.id = s.customer_id where c.name = $1', [name]);
+    expect(rows).toHaveLength(1);
   });
 });
 

@@ -51,16 +51,20 @@ function operation(r: Route, path: string, alias: boolean): Record<string, unkno
       parameters.push({ name, in: 'query', required: false, ...(description ? { description } : {}), schema: rest });
     }
   }
-  if (r.idempotencyKey) {
+  if (r.idempotency) {
     parameters.push({
       name: 'Idempotency-Key',
       in: 'header',
       required: false,
-      description: 'The clientMessageId: a retry with the same key returns the first message (200) and stores nothing new.',
-      schema: { type: 'string', maxLength: 100 },
+      description:
+        r.idempotency === 'message'
+          ? 'The clientMessageId: a retry with the same key returns the first message (200) and stores nothing new.'
+          : 'A retry with the same key (same caller, same body) within 24 hours gets the first answer again (`Idempotent-Replayed: true`) and changes nothing; while the first still runs, 409.',
+      schema: { type: 'string', minLength: 1, maxLength: 100 },
     });
   }
-  const success = { description: r.success.description, content: { 'application/json': { schema: schemaOf(r.success.schema, models, 'output') } } };
+  const replayed = { 'Idempotent-Replayed': { description: '`true` on a retry answered with the first answer.', schema: { type: 'string', enum: ['true'] } } };
+  const success = { description: r.success.description, ...(r.idempotency === 'stored' ? { headers: replayed } : {}), content: { [r.success.mediaType ?? 'application/json']: { schema: schemaOf(r.success.schema, models, 'output') } } };
   return {
     operationId: alias ? `${r.operationId}Alias` : r.operationId,
     summary: alias ? `${r.summary} (alias of ${r.path})` : r.summary,

@@ -10,6 +10,8 @@ import { selectOperation } from '../documents';
 import { clientIp } from '../ip';
 import { MAX_BODY_BYTES } from '../limits';
 import type { GraphQLPipeline } from '../pipeline';
+import { personId } from '../../policies';
+import { IdempotencyStore } from './idempotency';
 import { openApiDocument } from './openapi';
 import { HttpRefusal, inputProblem, sendProblem } from './problem';
 import { routes, type Call, type Route } from './routes';
@@ -31,12 +33,13 @@ const isJson = (type: string) => /^application\/json\s*(;\s*charset\s*=\s*"?utf-
 export function restRouter(app: App, pipeline: GraphQLPipeline): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
   const document = openApiDocument(routes);
+  const idempotency = new IdempotencyStore(app.redis, app.config.REDIS_PREFIX);
   router.use(
     cors({
       origin: app.config.CORS_ORIGINS ?? true, // the same rule as GraphQL's
       methods: ['GET', 'POST', 'PUT', 'OPTIONS'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
-      exposedHeaders: ['Retry-After'],
+      exposedHeaders: ['Retry-After', 'Idempotent-Replayed'],
       maxAge: 600,
     }),
   );
@@ -58,14 +61,17 @@ export function restRouter(app: App, pipeline: GraphQLPipeline): express.Router 
 
   const run = (r: Route) => async (req: Request, res: Response) => {
     try {
-      const { status, body } = await handle(r, req);
-      res.status(status).type('application/json').send(JSON.stringify(body));
+      const { status, body, replayed } = await handle(r, req);
+      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      const type = r.success.mediaType ?? 'application/json';
+      res.status(status).type(type).send(type === 'application/json' ? JSON.stringify(body) : body);
     } catch (error) {
       problem(res, error);
     }
   };
 
-  const handle = async (r: Route, req: Request): Promise<{ status: number; body: unknown }> => {
+  const answer = (r: Route, out: { status?: number; body: unknown }) => ({ status: out.status ?? r.success.status, body: out.body });
+  const handle = async (r: Route, req: Request): Promise<{ status: number; body: unknown; replayed?: boolean }> => {
     const viewer = await pipeline.admitViewer(req.headers.authorization).catch((error: unknown) => {
       throw error instanceof InvalidTokenError ? new UnauthenticatedError('The token is invalid or expired.') : error;
     });
@@ -82,8 +88,18 @@ export function restRouter(app: App, pipeline: GraphQLPipeline): express.Router 
       header: (name) => req.get(name),
       graphql: (source, variables) => graphql(ctx, source, variables),
     };
-    const out = await r.handle(call);
-    return { status: out.status ?? r.success.status, body: out.body };
+    const key = r.idempotency === 'stored' ? req.get('idempotency-key') : undefined;
+    if (key === undefined) return answer(r, await r.handle(call));
+    const scope = `${r.operationId}|${personId(viewer) ?? `ip:${ctx.ip}`}`;
+    const first = await idempotency.begin(scope, key, body);
+    if (first) return { ...first, replayed: true };
+    let response: { status: number; body: unknown } | null = null;
+    try {
+      response = answer(r, await r.handle(call));
+      return response;
+    } finally {
+      await idempotency.finish(scope, key, body, response);
+    }
   };
 
   const graphql = async <T>(ctx: Call<unknown, unknown>['ctx'], source: string, variables?: Record<string, unknown>): Promise<T> => {

@@ -29,9 +29,19 @@ export interface Route<Q = unknown, B = unknown> {
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
   bodyRequired?: boolean;
-  /** Documented request headers. */
-  idempotencyKey?: boolean;
-  success: { status: number; schema: z.ZodType; description: string; alsoStatus?: { status: number; description: string } };
+  /**
+   * `Idempotency-Key`: `message`, the message's clientMessageId (kept with it in Postgres);
+   * `stored`, the first answer kept for retries (idempotency.ts).
+   */
+  idempotency?: 'message' | 'stored';
+  success: {
+    status: number;
+    schema: z.ZodType;
+    description: string;
+    alsoStatus?: { status: number; description: string };
+    /** Default application/json; another type (text/csv for exports) is sent as the handler's string. */
+    mediaType?: string;
+  };
   handle(call: Call<Q, B>): Promise<{ status?: number; body: unknown }>;
 }
 
@@ -79,6 +89,7 @@ export const routes: Route[] = [
     tag: 'Chats',
     anonymous: true,
     body: s.StartChatBody,
+    idempotency: 'stored',
     success: { status: 201, schema: s.StartChatResponse, description: 'The new session and the visitor token.' },
     async handle({ graphql, body }) {
       const data = await graphql<{ startChat: { session: Chat; visitorToken: string } }>(
@@ -135,7 +146,7 @@ export const routes: Route[] = [
     tag: 'Chats',
     body: s.SendMessageBody,
     bodyRequired: true,
-    idempotencyKey: true,
+    idempotency: 'message',
     success: sent,
     handle: (call) => send(call, call.params.id, call.body.body, call.body.clientMessageId),
   }),
@@ -148,7 +159,7 @@ export const routes: Route[] = [
     tag: 'Chats',
     body: s.SeedMessageBody,
     bodyRequired: true,
-    idempotencyKey: true,
+    idempotency: 'message',
     success: sent,
     handle: (call) => send(call, call.body.chatSessionId, call.body.message, call.body.clientMessageId),
   }),
@@ -171,6 +182,7 @@ export const routes: Route[] = [
     description: 'As `transferChat`: to a named agent, or back to the queue (for a skill).',
     tag: 'Chats',
     body: s.TransferBody,
+    idempotency: 'stored',
     success: { status: 200, schema: s.ChatResponse, description: 'The session as it now is.' },
     handle: onChat('transferChat', ', $toAgentId: ID, $skill: String', ', toAgentId: $toAgentId, skill: $skill'),
   }),
@@ -208,6 +220,7 @@ export const routes: Route[] = [
     tag: 'Agents',
     body: s.CreateAgentBody,
     bodyRequired: true,
+    idempotency: 'stored',
     success: { status: 201, schema: s.AgentResponse, description: 'The new agent.' },
     async handle({ graphql, body }) {
       const data = await graphql<{ createAgent: unknown }>(`mutation($input: CreateAgentInput!) { createAgent(input: $input) { ${AGENT} } }`, { input: body });
