@@ -171,6 +171,8 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
         if (credential) {
           ctx.extra.credential = credential;
           registry.add(credential, ctx.extra.socket);
+          // Revoked between its check and now: the registry missed the news.
+          if (viewer.kind === 'apiKey' && app.apiKeys.heardRevoked(viewer.keyId)) return false;
         }
         if (viewer.kind === 'agent') {
           ctx.extra.present = true;

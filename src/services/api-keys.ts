@@ -36,6 +36,8 @@ const hash = (secret: string): Buffer => createHash('sha256').update(secret).dig
 export class ApiKeyService {
   private readonly verified = new Map<string, { viewer: ApiKeyViewer; until: number }>();
   private readonly touched = new Map<string, number>();
+  /** Keys heard revoked lately: a socket verified just before the news, registered just after, is still closed. */
+  private readonly revoked = new Set<string>();
 
   constructor(
     private readonly tx: Transactions,
@@ -44,6 +46,8 @@ export class ApiKeyService {
   ) {
     revocations.onRevoked((credential) => {
       if (credential.kind !== 'apiKey') return;
+      this.revoked.add(credential.id);
+      if (this.revoked.size > CACHE_SIZE) this.revoked.delete(this.revoked.values().next().value as string);
       for (const [digest, entry] of this.verified) if (entry.viewer.keyId === credential.id) this.verified.delete(digest);
     });
     revocations.onResync(() => this.verified.clear());
@@ -97,6 +101,11 @@ export class ApiKeyService {
     this.verified.set(id, { viewer, until: now + KEY_CACHE_MS });
     this.touch(em, row.id, now);
     return viewer;
+  }
+
+  /** Whether this instance heard the key revoked (since it started, the latest CACHE_SIZE). */
+  heardRevoked(keyId: string): boolean {
+    return this.revoked.has(keyId);
   }
 
   /** Which of these keys are revoked now (sockets re-checked after the bus was away). */
