@@ -1,7 +1,7 @@
-import { CloseChatDocument, SendMessageDocument } from './generated/graphql';
+import { CloseChatDocument, SendMessageDocument, type ApiScope } from './generated/graphql';
 import { sql } from './support/env';
 import { buildActiveChat, buildAgent, startChat, uniqueSkill } from './support/factories';
-import { buildApiKey } from './support/keys';
+import { ALL_SCOPES, buildApiKey } from './support/keys';
 import { RestClient, validateOpenApi } from './support/rest';
 import { startWithSupervisor, type TestServer } from './support/server';
 
@@ -289,6 +289,38 @@ describe('GET /api/v1/metrics/agents and POST /api/v1/auth/login', () => {
     expect((await rest.get('/chats', { token: ok.body.token })).status).toBe(200);
     expect(view(await rest.post('/auth/login', { email: agent.email, password: 'wrong-password' }))).toEqual(problem(401, 'UNAUTHENTICATED'));
     expect(view(await rest.post('/auth/login', { email: agent.email }))).toEqual(problem(400, 'BAD_USER_INPUT', { field: 'password' }));
+  });
+});
+
+describe('API key scopes over REST', () => {
+  it('should allow each scope exactly its routes and refuse the rest with 403 naming the scope', async () => {
+    const shared = await buildActiveChat(t, { message: 'hello' });
+    const fresh = async (allowed: boolean) => (allowed ? (await buildActiveChat(t)).session.id : shared.session.id);
+    const ops: Array<{ name: string; scope: ApiScope | null; run: (key: string, allowed: boolean) => Promise<{ status: number; body: { detail?: string } }> }> = [
+      { name: 'GET /chats/{id}', scope: 'CHATS_READ', run: (k) => rest.get(`/chats/${shared.session.id}`, { token: k }) },
+      { name: 'GET /chats', scope: 'CHATS_READ', run: (k) => rest.get('/chats', { token: k }) },
+      { name: 'POST /chats', scope: 'CHATS_WRITE', run: (k) => rest.post('/chats', { skill: uniqueSkill() }, { token: k }) },
+      { name: 'POST /chats/{id}/messages', scope: 'CHATS_WRITE', run: async (k, ok) => rest.post(`/chats/${await fresh(ok)}/messages`, { body: 'from the CRM' }, { token: k }) },
+      { name: 'POST /messages', scope: 'CHATS_WRITE', run: async (k, ok) => rest.post('/messages', { chatSessionId: await fresh(ok), message: 'from the CRM' }, { token: k }) },
+      { name: 'POST /chats/{id}/close', scope: 'CHATS_WRITE', run: async (k, ok) => rest.post(`/chats/${await fresh(ok)}/close`, undefined, { token: k }) },
+      { name: 'POST /chats/{id}/transfer', scope: 'CHATS_WRITE', run: async (k, ok) => rest.post(`/chats/${await fresh(ok)}/transfer`, { skill: uniqueSkill() }, { token: k }) },
+      { name: 'POST /chats/{id}/rating', scope: null, run: (k) => rest.post(`/chats/${shared.session.id}/rating`, { rating: 5 }, { token: k }) },
+      { name: 'GET /agents', scope: 'AGENTS_READ', run: (k) => rest.get('/agents', { token: k }) },
+      { name: 'POST /agents', scope: 'AGENTS_WRITE', run: (k) => rest.post('/agents', { name: 'By key', email: `k-${uniqueSkill()}@example.com`, password: 'password1' }, { token: k }) },
+      { name: 'PUT /agents/{id}', scope: 'AGENTS_WRITE', run: (k) => rest.put(`/agents/${shared.agent.id}`, { maxConcurrentChats: 4 }, { token: k }) },
+      { name: 'GET /metrics/agents', scope: 'METRICS_READ', run: (k) => rest.get('/metrics/agents', { token: k }) },
+    ];
+    const mismatches: string[] = [];
+    for (const scope of ALL_SCOPES) {
+      const key = await buildApiKey(t, [scope], `rest ${scope}`, supervisor);
+      for (const op of ops) {
+        const allowed = op.scope === scope;
+        const { status, body } = await op.run(key.secret, allowed);
+        const expected = op.scope ? `This API key lacks the scope ${op.scope}.` : 'API keys may not do that.';
+        if (allowed ? status >= 300 : status !== 403 || body.detail !== expected) mismatches.push(`${scope} ${op.name}: ${status} ${body.detail ?? ''}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
   });
 });
 
