@@ -2,7 +2,6 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import { Redis } from 'ioredis';
 import { MemoryRateLimiter, NoRateLimiter, RedisRateLimiter, type RateLimiter } from './auth/rate-limit';
 import { persistentSecret } from './auth/dev-secret';
-import { Revocations } from './auth/revocation';
 import { TokenService } from './auth/tokens';
 import * as agentRows from './db/agents';
 import * as customerRows from './db/customers';
@@ -27,6 +26,8 @@ import { Jobs } from './jobs/queue';
 import { scheduleRetention } from './jobs/retention';
 import { ErasureService } from './services/erasure';
 import { TeamService } from './services/team';
+import { Revocations } from './auth/revocation';
+import { ApiKeyService } from './services/api-keys';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -46,10 +47,11 @@ export interface App {
   agents: AgentService;
   team: TeamService;
   erasure: ErasureService;
-  /** Credentials revoked before they expire, heard by every instance (auth/revocation.ts). */
-  revocations: Revocations;
   reads: Reads;
   live: LiveService;
+  /** Withdrawn credentials (API keys, agents' tokens), heard on every instance. */
+  revocations: Revocations;
+  apiKeys: ApiKeyService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
   jobs: Jobs;
   /** Postgres and Redis (if configured) answer. */
@@ -92,6 +94,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     loginIp: config.RATE_LOGIN_IP,
     typing: config.RATE_TYPING,
     export: config.RATE_EXPORT,
+    apiKey: config.RATE_API_KEY,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
@@ -114,6 +117,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
   const tx = new Transactions(new Publisher(bus, revocations), routing);
+  const apiKeys = new ApiKeyService(tx, revocations, logger);
   const messages = new MessageService(tx, metrics, rateLimiter);
   const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
@@ -145,7 +149,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, team, erasure, revocations, reads, live, jobs,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, team, erasure, reads, live, jobs, revocations, apiKeys,
     async ready() {
       const checks = [db.ping()];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));

@@ -104,15 +104,14 @@ export function exportsRouter(app: App, gql: GraphQLPipeline): express.Router {
   const caller = async (req: Request): Promise<Caller> => {
     let viewer: Caller;
     try {
-      viewer = await gql.viewer(req.headers.authorization);
+      viewer = await gql.admitViewer(req.headers.authorization);
     } catch (error) {
       if (error instanceof InvalidTokenError) throw new AppError('The token is invalid or expired.', 'UNAUTHENTICATED');
       throw error;
     }
     authorize(viewer, 'exports.read');
-    // Per person, or per API key once keys sign in here (partners extension).
-    const keyId = (viewer as { keyId?: string }).keyId;
-    await app.rateLimiter.consume('export', keyId ? `key:${keyId}` : (personId(viewer) ?? 'anonymous'));
+    // Per person, or per API key (on top of the key's own RATE_API_KEY bucket).
+    await app.rateLimiter.consume('export', viewer.kind === 'apiKey' ? `key:${viewer.keyId}` : (personId(viewer) ?? 'anonymous'));
     return viewer;
   };
 

@@ -3,8 +3,9 @@ import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
 import type { Credential } from '../auth/revocation';
-import { InvalidTokenError, type Viewer } from '../auth/tokens';
+import { InvalidTokenError } from '../auth/tokens';
 import { BadInputError, RateLimitedError, UnavailableError } from '../errors';
+import type { Actor } from '../policies';
 import { SlowConsumerError } from '../pubsub/feed';
 import { selectOperation } from './documents';
 import { formatGraphQLErrors } from './errors';
@@ -34,8 +35,8 @@ export const MAX_SOCKET_BUFFERED_BYTES = 1024 * 1024;
 const SLOW_CONSUMER = 1013;
 
 type Extra = WsExtra & {
-  viewer?: Viewer;
-  /** What the socket was opened with, if it can be revoked (an agent's or a visitor's token, an API key). */
+  viewer?: Actor;
+  /** What the socket was opened with, if it can be revoked (an API key, an agent's or a visitor's token). */
   credential?: Credential;
   expiry?: NodeJS.Timeout;
   present?: boolean;
@@ -46,26 +47,34 @@ type Extra = WsExtra & {
   lastActive?: number;
 };
 
-/** The credential behind a viewer, as revocations name it; null for the anonymous. */
-const credentialOf = (viewer: Viewer | { kind: 'apiKey'; keyId: string }): Credential | null =>
-  viewer.kind === 'agent' ? { kind: 'agent', id: viewer.agentId } : viewer.kind === 'visitor' ? { kind: 'customer', id: viewer.customerId } : viewer.kind === 'apiKey' ? { kind: 'apiKey', id: viewer.keyId } : null;
+/** The credential behind a viewer, as revocations name it (a visitor's is its customer: erased); null for the anonymous. */
+function credentialOf(viewer: Actor): Credential | null {
+  if (viewer.kind === 'apiKey') return { kind: 'apiKey', id: viewer.keyId };
+  if (viewer.kind === 'agent') return { kind: 'agent', id: viewer.agentId };
+  if (viewer.kind === 'visitor') return { kind: 'customer', id: viewer.customerId };
+  return null;
+}
 const credentialKey = (c: Credential) => `${c.kind}:${c.id}`;
 
 /**
  * The open sockets by credential: when a credential is revoked (on any instance: auth/revocation.ts)
  * its sockets here are closed with 4403 Forbidden. After a bus outage (revocations may have gone
- * unheard) every open socket's token is verified again, against Postgres (the token cache was
- * dropped), and the refused ones are closed the same way.
+ * unheard) the keys of open sockets are checked against Postgres again in one query, and every
+ * agent's and visitor's socket has its token verified again (the token cache was dropped, so
+ * Postgres answers: a token version raised, an agent deactivated, a customer erased).
  */
 export class SocketRegistry {
+  /** The sockets of each credential, with what their connection_init carried. */
   private readonly byCredential = new Map<string, Map<WebSocket, unknown>>();
 
-  constructor(private readonly app: App, private readonly verify: (authorization: unknown) => Promise<unknown>) {
+  constructor(
+    private readonly app: App,
+    private readonly verify: (authorization: unknown) => Promise<unknown>,
+  ) {
     app.revocations.onRevoked((credential) => this.close(credential));
     app.revocations.onResync(() => void this.recheck());
   }
 
-  /** `authorization`: what the socket's connection_init carried, to verify again after an outage. */
   add(credential: Credential, socket: WebSocket, authorization: unknown): void {
     const key = credentialKey(credential);
     let sockets = this.byCredential.get(key);
@@ -86,7 +95,14 @@ export class SocketRegistry {
   }
 
   private async recheck(): Promise<void> {
-    for (const sockets of [...this.byCredential.values()]) {
+    const keyIds = [...this.byCredential.keys()].filter((k) => k.startsWith('apiKey:')).map((k) => k.slice('apiKey:'.length));
+    try {
+      for (const id of await this.app.apiKeys.revokedAmong(this.app.orm.em as never, keyIds)) this.close({ kind: 'apiKey', id });
+    } catch (error) {
+      this.app.logger.warn({ err: error }, 'open API-key sockets not re-checked');
+    }
+    for (const [key, sockets] of [...this.byCredential]) {
+      if (key.startsWith('apiKey:')) continue;
       for (const [socket, authorization] of [...sockets]) {
         try {
           await this.verify(authorization);
@@ -143,11 +159,11 @@ function takeToken(extra: Extra, burst: number, perMinute: number): number {
 export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQLPipeline) {
   const { format, schema } = pipeline;
   const { WS_MAX_SUBSCRIPTIONS: maxSubscriptions, WS_SUBSCRIBE_RATE: subscribeRate } = app.config;
+  const registry = new SocketRegistry(app, (authorization) => pipeline.viewer(authorization));
   wss.on('connection', (socket) => {
     app.metrics.socketsOpen.inc();
     socket.once('close', () => app.metrics.socketsOpen.dec());
   });
-  const registry = new SocketRegistry(app, (authorization) => pipeline.viewer(authorization));
   const dropSlowConsumer = (socket: WebSocket, why: string) => {
     if (socket.readyState !== socket.OPEN) return;
     // A socket with nothing unsent reads what it is given: the stream fell behind on the server's
@@ -164,20 +180,22 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
       connectionInitWaitTimeout: 3000,
       context: (ctx) => pipeline.wsContext(ctx.extra.request, ctx.extra.viewer),
       onConnect: async (ctx) => {
-        let viewer: Viewer;
+        let viewer: Actor;
         try {
-          viewer = await pipeline.viewer(ctx.connectionParams?.authorization);
+          viewer = await pipeline.admitViewer(ctx.connectionParams?.authorization);
         } catch {
-          return false;
+          return false; // a bad, revoked or over-its-rate credential: 4403
         }
         ctx.extra.viewer = viewer;
+        watchIdle(ctx, app.config.WS_IDLE_SECONDS * 1000, () => app.metrics.connectionsRejected.inc({ reason: 'ws_idle' }));
+        if (viewer.kind === 'agent' || viewer.kind === 'visitor') closeAtExpiry(ctx.extra, viewer.expiresAt);
         const credential = credentialOf(viewer);
         if (credential) {
           ctx.extra.credential = credential;
           registry.add(credential, ctx.extra.socket, ctx.connectionParams?.authorization);
+          // Revoked between its check and now: the registry missed the news.
+          if (viewer.kind === 'apiKey' && app.apiKeys.heardRevoked(viewer.keyId)) return false;
         }
-        watchIdle(ctx, app.config.WS_IDLE_SECONDS * 1000, () => app.metrics.connectionsRejected.inc({ reason: 'ws_idle' }));
-        if (viewer.kind !== 'anonymous') closeAtExpiry(ctx.extra, viewer.expiresAt);
         if (viewer.kind === 'agent') {
           ctx.extra.present = true;
           await app.presence.connect(viewer.agentId).catch((error: unknown) => app.logger.warn({ err: error }, 'presence connect failed'));
@@ -193,13 +211,20 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
           await app.presence.disconnect(ctx.extra.viewer.agentId).catch((error: unknown) => app.logger.warn({ err: error }, 'presence disconnect failed'));
         }
       },
-      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         ctx.extra.lastActive = Date.now();
         // Cheap refusals first: the frame rate, then the count (this operation included), then
         // the document (the gate's LRU: widgets all send the same few, parsed and validated once,
         // the AST shared; graphql-js never mutates it).
         const wait = takeToken(ctx.extra, subscribeRate.burst, subscribeRate.perMinute);
         if (wait > 0) return [new RateLimitedError(Math.ceil(wait / 1000))];
+        const viewer = ctx.extra.viewer;
+        if (viewer?.kind === 'apiKey') {
+          // Every operation of a key counts against its bucket (RATE_API_KEY), as on HTTP.
+          const limited = await app.rateLimiter.consume('apiKey', viewer.keyId).then(() => null, (error: unknown) => error);
+          if (limited instanceof RateLimitedError) return [limited];
+          if (limited) throw limited;
+        }
         if (held(ctx) > maxSubscriptions) {
           return [new BadInputError(`This socket already holds ${maxSubscriptions} subscriptions (WS_MAX_SUBSCRIPTIONS); complete some first.`)];
         }

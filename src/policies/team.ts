@@ -30,7 +30,9 @@ export type TeamAction =
   /** The CSV exports (`GET /api/v1/exports/…`). */
   | 'exports.read'
   /** `customerExport`, `eraseCustomer`: personal data. */
-  | 'customer.data';
+  | 'customer.data'
+  /** `apiKeys`, `createApiKey`, `revokeApiKey`: supervisors only; keys never manage keys. */
+  | 'apiKeys.manage';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -61,6 +63,7 @@ const RULES: Record<TeamAction, TeamRule> = {
   'password.reset': { allow: ['supervisor'], refusal: 'Only supervisors may do that.' },
   'exports.read': { allow: ['supervisor'], scope: 'METRICS_READ', refusal: 'Only supervisors may export.' },
   'customer.data': { allow: ['supervisor'], refusal: 'Only supervisors may do that.' },
+  'apiKeys.manage': { allow: ['supervisor'], refusal: 'Only supervisors may manage API keys.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

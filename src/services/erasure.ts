@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from '../auth/tokens';
 import * as customers from '../db/customers';
 import * as messages from '../db/messages';
 import * as sessions from '../db/sessions';
@@ -8,7 +7,7 @@ import { EventKind } from '../entities';
 import { ConflictError, NotFoundError } from '../errors';
 import * as audit from '../events/audit';
 import type { Effects } from '../events/effects';
-import { authorize } from '../policies';
+import { authorize, type Actor } from '../policies';
 import type { Transactions } from './transaction';
 
 export interface ErasureResult {
@@ -31,7 +30,7 @@ export const RETENTION_BATCH = 50;
 export class ErasureService {
   constructor(private readonly tx: Transactions) {}
 
-  async exportCustomer(em: EntityManager, viewer: Viewer, customerId: string): Promise<string> {
+  async exportCustomer(em: EntityManager, viewer: Actor, customerId: string): Promise<string> {
     authorize(viewer, 'customer.data');
     const profile = isUuid(customerId) ? await customers.exportOf(em, customerId) : null;
     if (!profile) throw new NotFoundError('Customer');
@@ -39,7 +38,7 @@ export class ErasureService {
   }
 
   /** One transaction; idempotent (a second run erases nothing more and answers zeros). */
-  async eraseCustomer(em: EntityManager, viewer: Viewer, customerId: string): Promise<ErasureResult> {
+  async eraseCustomer(em: EntityManager, viewer: Actor, customerId: string): Promise<ErasureResult> {
     authorize(viewer, 'customer.data');
     if (!isUuid(customerId)) throw new NotFoundError('Customer');
     const actor = audit.actorOf(viewer);

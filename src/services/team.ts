@@ -1,13 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashPassword, verifyPassword } from '../auth/passwords';
 import type { RateLimiter } from '../auth/rate-limit';
-import type { Viewer } from '../auth/tokens';
 import * as agents from '../db/agents';
 import { isUuid, pgCode, PG } from '../db/sql';
 import { AgentRole, type Agent } from '../entities';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import type { Effects } from '../events/effects';
-import { authorize } from '../policies';
+import { authorize, type Actor } from '../policies';
 import type { Semaphore } from './concurrency';
 import type { Transactions } from './transaction';
 import * as validate from './validate';
@@ -39,7 +38,7 @@ export class TeamService {
   ) {}
 
   /** `allAgents`: every agent, deactivated ones included. */
-  async allAgents(em: EntityManager, viewer: Viewer): Promise<Agent[]> {
+  async allAgents(em: EntityManager, viewer: Actor): Promise<Agent[]> {
     authorize(viewer, 'team.manage');
     return agents.list(em, null, true);
   }
@@ -79,7 +78,7 @@ export class TeamService {
   }
 
   /** The signed-in agent's own password; every token issued before, this one included, stops working. */
-  async changePassword(em: EntityManager, viewer: Viewer, currentPassword: string, newPassword: string): Promise<void> {
+  async changePassword(em: EntityManager, viewer: Actor, currentPassword: string, newPassword: string): Promise<void> {
     authorize(viewer, 'password.change');
     if (viewer.kind !== 'agent') return;
     // Guessing the current password with a stolen token is guessing a login: the same bucket.
@@ -93,7 +92,7 @@ export class TeamService {
   }
 
   /** A supervisor sets another agent's password; that agent's tokens stop working. */
-  async resetPassword(em: EntityManager, viewer: Viewer, agentId: string, newPassword: string): Promise<void> {
+  async resetPassword(em: EntityManager, viewer: Actor, agentId: string, newPassword: string): Promise<void> {
     authorize(viewer, 'password.reset');
     if (!isUuid(agentId)) throw new NotFoundError('Agent');
     await this.setPassword(em, agentId, validate.password(newPassword, 'newPassword'));
