@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { AgentMetricsDocument, CloseChatDocument, RateChatDocument, SendMessageDocument } from './generated/graphql';
+import { AgentMetricsDocument, CloseChatDocument, CreateApiKeyDocument, RateChatDocument, SendMessageDocument } from './generated/graphql';
 import { sql } from './support/env';
 import { buildAgent, buildOnlineAgent, loginSupervisor, startChat, uniqueSkill } from './support/factories';
 import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
@@ -36,6 +36,19 @@ describe('GET /api/v1/exports/*.csv: who may', () => {
       expect(await bad.json()).toMatchObject({ code: 'BAD_USER_INPUT', field: 'from' });
       expect((await get(t, `${path}?from=2026-12-02T00:00:00Z&to=2026-12-01T00:00:00Z`, supervisor)).status).toBe(400);
       expect((await get(t, `${path}?limit=5`, supervisor)).status).toBe(400);
+    }
+  });
+
+  it('should serve a METRICS_READ key, and refuse a key without it naming the scope (403)', async () => {
+    const { createApiKey: bi } = await t.http.ok(CreateApiKeyDocument, { name: 'BI', scopes: ['METRICS_READ'] }, supervisor);
+    const { createApiKey: crm } = await t.http.ok(CreateApiKeyDocument, { name: 'CRM', scopes: ['CHATS_READ'] }, supervisor);
+    for (const path of ['sessions.csv', 'metrics.csv']) {
+      const ok = await get(t, path, bi.secret);
+      expect(ok.status).toBe(200);
+      expect((await ok.text()).split('\r\n')[0]).toMatch(/^(id|agentId),/);
+      const refused = await get(t, path, crm.secret);
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as { detail: string }).detail).toMatch(/METRICS_READ/);
     }
   });
 

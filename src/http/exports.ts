@@ -6,10 +6,12 @@ import type { App } from '../app';
 import { InvalidTokenError } from '../auth/tokens';
 import * as agents from '../db/agents';
 import * as sessions from '../db/sessions';
+import { GraphQLError } from 'graphql';
 import { AppError, BadInputError, RateLimitedError } from '../errors';
 import { authorize, personId } from '../policies';
 import { agentMetrics } from '../services/agent-metrics';
 import type { GraphQLPipeline } from './pipeline';
+import { sendProblem } from './rest/problem';
 
 /** The default window, as agentMetrics's: the last 7 days. */
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -52,22 +54,6 @@ function chunked(): Transform {
     flush(done) {
       done(null, pending.length ? pending.join('') : undefined);
     },
-  });
-}
-
-/** A problem+json answer (RFC 9457), as the REST API's, with the contract code. */
-function problem(res: Response, error: AppError): void {
-  const status = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, CONFLICT: 409, RATE_LIMITED: 429 }[error.code as string] ?? 500;
-  const retryAfter = error.extensions.retryAfterSeconds;
-  if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
-  res.status(status).type('application/problem+json').json({
-    type: 'about:blank',
-    title: error.code,
-    status,
-    detail: error.message,
-    code: error.code,
-    ...(error.extensions.field ? { field: error.extensions.field } : {}),
-    ...(typeof retryAfter === 'number' ? { retryAfterSeconds: retryAfter } : {}),
   });
 }
 
@@ -137,10 +123,10 @@ export function exportsRouter(app: App, gql: GraphQLPipeline): express.Router {
         // Mid-stream: the CSV cannot be turned into an error any more; cut it so it is not taken for whole.
         app.logger.warn({ err: error }, 'export stopped');
         res.destroy();
-      } else if (error instanceof AppError) problem(res, error);
-      else {
-        app.logger.error({ err: error }, 'export failed');
-        problem(res, new AppError('Internal server error.', 'INTERNAL_SERVER_ERROR'));
+      } else {
+        // As the REST API answers (problem+json), through the one formatter: anything not ours is logged and masked.
+        const graphQLError = error instanceof GraphQLError ? error : new GraphQLError(String((error as Error)?.message ?? error), { originalError: error as Error });
+        sendProblem(res, gql.format(graphQLError.toJSON(), error));
       }
     } finally {
       if (counted) running--;
