@@ -20,6 +20,10 @@ import { Routing } from './services/routing';
 import { Transactions } from './services/transaction';
 import { Publisher } from './events/publisher';
 import { Jobs } from './jobs/queue';
+import { Mailer } from './mail/mailer';
+import { AvailabilityService } from './services/availability';
+import { EmailService } from './services/email';
+import { Timers } from './services/timers';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -41,6 +45,12 @@ export interface App {
   live: LiveService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
   jobs: Jobs;
+  /** Desk: availability and business hours. */
+  availability: AvailabilityService;
+  /** Desk: the unread-reply email and emailTranscript. */
+  email: EmailService;
+  /** Where visitors' widgets are connected to their sessions. */
+  widgets: Presence;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -83,6 +93,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     login: config.RATE_LOGIN,
     loginIp: config.RATE_LOGIN_IP,
     typing: config.RATE_TYPING,
+    emailTranscript: config.RATE_EMAIL_TRANSCRIPT,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
@@ -94,8 +105,11 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const tokens = new TokenService(authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
-  const routing = new Routing(presence, metrics);
-  const tx = new Transactions(new Publisher(bus), routing);
+  const routing = new Routing(presence, metrics, config.SKILL_FALLBACK_SECONDS);
+  const publisher = new Publisher(bus);
+  const timers = new Timers(config, jobs, logger);
+  publisher.onRecord(timers.arm);
+  const tx = new Transactions(publisher, routing);
   const messages = new MessageService(tx, metrics, rateLimiter);
   const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
@@ -103,8 +117,16 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
   const reads = new Reads(messages);
-  const live = new LiveService(bus, messages, reads);
+  const widgetStore = redis ? new RedisPresenceStore(redis, `${config.REDIS_PREFIX}widget-`) : new MemoryPresenceStore();
+  const widgets = new Presence(widgetStore, config.PRESENCE_TTL_SECONDS * 1000, config.EMAIL_NOTIFY_DELAY_SECONDS * 1000, logger, false);
+  const live = new LiveService(bus, messages, reads, widgets);
   presence.start();
+  widgets.start();
+  const availability = new AvailabilityService(routing);
+  const mailer = new Mailer(config.SMTP_URL, config.EMAIL_FROM, logger);
+  const email = new EmailService(config, jobs, mailer, tokens, widgets, rateLimiter, logger);
+  await timers.start({ tx, routing, metrics, em: () => orm.em.fork() });
+  await email.start(() => orm.em.fork());
   const sweep = startDisconnectSweep({ agents, em: () => orm.em.fork(), afterSeconds: config.REQUEUE_DISCONNECTED_SECONDS, logger });
 
   if (config.SUPERVISOR_EMAIL && config.SUPERVISOR_PASSWORD) {
@@ -124,7 +146,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, availability, email, widgets,
     async ready() {
       const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
@@ -135,7 +157,10 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     },
     async close() {
       await sweep.stop();
+      await email.stop();
       await jobs.stop();
+      mailer.close();
+      await widgets.stop();
       await presence.stop();
       await bus.close().catch(() => undefined);
       redis?.disconnect();

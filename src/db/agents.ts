@@ -74,3 +74,29 @@ export async function releaseAll(em: EntityManager, agentId: string): Promise<vo
 export async function seen(em: EntityManager, agentIds: readonly string[]): Promise<void> {
   if (agentIds.length) await em.execute('update agent set last_seen_at = now() where id = any(?::uuid[])', [pgArray(agentIds)]);
 }
+
+/** Availability: agents ONLINE and online with the skill (any agent, without one). */
+export async function countAvailable(em: EntityManager, online: readonly string[], skill: string | null): Promise<number> {
+  if (!online.length) return 0;
+  const rows = await em.execute<Array<{ n: number }>>(
+    `select count(*)::int as n from agent where id = any(?::uuid[]) and status = 'ONLINE' and (?::text is null or ?::text = any(skills))`,
+    [pgArray(online), skill, skill],
+  );
+  return rows[0].n;
+}
+
+/** No reply: one more chat missed in a row; returns how many now. */
+export async function missedOne(em: EntityManager, agentId: string): Promise<number> {
+  const rows = await em.execute<Array<{ n: number }>>('update agent set missed_in_a_row = missed_in_a_row + 1 where id = ? returning missed_in_a_row as n', [agentId]);
+  return rows[0]?.n ?? 0;
+}
+
+/** The agent answered a chat in time: its run of missed chats ends. */
+export async function answeredInTime(em: EntityManager, agentId: string): Promise<void> {
+  await em.execute('update agent set missed_in_a_row = 0 where id = ? and missed_in_a_row <> 0', [agentId]);
+}
+
+/** AWAY_AFTER_MISSED: set AWAY (it keeps its chats, takes no new ones), its run reset. */
+export async function setAway(em: EntityManager, agentId: string): Promise<void> {
+  await em.execute(`update agent set status = 'AWAY', missed_in_a_row = 0 where id = ? and status = 'ONLINE'`, [agentId]);
+}

@@ -20,7 +20,13 @@ export type TeamAction =
   /** `updateAgent` of `target`. */
   | 'agent.update'
   /** `agentMetrics` of `target` (null: the team). */
-  | 'metrics.read';
+  | 'metrics.read'
+  /** `availability`: anyone, anonymous included (desk). */
+  | 'availability.read'
+  /** `businessHours`: anyone (desk). */
+  | 'hours.read'
+  /** `setBusinessHours` (desk). */
+  | 'hours.set';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -46,6 +52,9 @@ const RULES: Record<TeamAction, TeamRule> = {
   'status.set': { allow: ['agent'], refusal: AGENTS_ONLY },
   'agent.update': { allow: ['self', 'supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only the agent itself or a supervisor may change an agent.' },
   'metrics.read': { allow: ['self', 'supervisor'], scope: 'METRICS_READ', refusal: 'Agents see their own metrics only.' },
+  'availability.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
+  'hours.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
+  'hours.set': { allow: ['supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only supervisors may do that.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

@@ -16,6 +16,7 @@ export interface AgentMetricsResult {
   avgRating: number | null;
   messagesSent: number;
   chatsAbandoned: number | null;
+  chatsMissed: number;
 }
 
 /**
@@ -36,6 +37,8 @@ export interface AgentMetricsResult {
  * - messagesSent: the agent's messages in the window.
  * - chatsAbandoned (team only; null for an agent): chats closed in the window while QUEUED, with
  *   no agent: the visitor gave up waiting.
+ * - chatsMissed: chats taken back from the agent (team: from anyone) in the window because it sent
+ *   nothing in time (`reassigned` steps, reason no_reply); each time counts.
  */
 const SQL = `
 with win as (select ?::timestamptz as f, ?::timestamptz as t, ?::uuid as agent),
@@ -81,7 +84,9 @@ select
   (select avg(s) from replies where s is not null)::float8 as avg_response,
   (select avg((e.data->>'rating')::int) from session_event e, win where e.kind = 'rated' and e.agent_id is not null
       and e.at >= win.f and e.at < win.t and (win.agent is null or e.agent_id = win.agent))::float8 as avg_rating,
-  (select count(*) from agent_msgs)::int as messages_sent`;
+  (select count(*) from agent_msgs)::int as messages_sent,
+  (select count(*) from session_event e, win where e.kind = 'reassigned' and e.data->>'reason' = 'no_reply'
+      and e.at >= win.f and e.at < win.t and (win.agent is null or e.agent_id = win.agent))::int as chats_missed`;
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -118,5 +123,6 @@ export async function agentMetrics(
     avgRating: row.avg_rating,
     messagesSent: row.messages_sent as number,
     chatsAbandoned: agentId === null ? (row.chats_abandoned as number) : null,
+    chatsMissed: row.chats_missed as number,
   };
 }

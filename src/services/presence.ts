@@ -72,6 +72,8 @@ export class Presence {
     private readonly ttlMs: number,
     private readonly graceMs: number,
     private readonly logger: Logger,
+    /** false: nobody listens to changes (widget presence, services/email.ts), so none are worked out. */
+    private readonly reportsChanges = true,
   ) {}
 
   /** Told when an agent comes online, opens another socket, or goes (after the grace period). */
@@ -93,12 +95,12 @@ export class Presence {
     clearTimeout(this.graceTimers.get(agentId));
     this.graceTimers.delete(agentId);
     if (count > 1) return;
-    const wasOnline = await this.isOnline(agentId);
+    const wasOnline = this.reportsChanges && (await this.isOnline(agentId));
     await this.store.set(this.member(agentId), Date.now() + this.ttlMs).catch((error: unknown) => {
       this.unsynced.add(agentId);
       throw error;
     });
-    await this.onChange(agentId, wasOnline ? 'connected' : 'online');
+    if (this.reportsChanges) await this.onChange(agentId, wasOnline ? 'connected' : 'online');
   }
 
   /** A socket for this agent closed on this instance. */
@@ -110,6 +112,7 @@ export class Presence {
     }
     this.sockets.delete(agentId);
     await this.store.set(this.member(agentId), Date.now() + this.graceMs);
+    if (!this.reportsChanges) return;
     const timer = setTimeout(() => {
       this.graceTimers.delete(agentId);
       void this.isOnline(agentId).then((online) => {
