@@ -17,8 +17,13 @@ import type { Transactions } from './transaction';
 export const NO_REPLY_QUEUE = 'timer-no-reply';
 export const SKILL_FALLBACK_QUEUE = 'timer-skill-fallback';
 
-/** Timers are due within this: every instance looks for due ones this often. */
+/**
+ * Timers are due within this: every instance looks for due ones this often, with WORKERS workers
+ * per queue (jobs/queue.ts claims one job per fetch), so each instance fires up to WORKERS timers
+ * of a kind a second, and more wait their turn.
+ */
 const POLL_SECONDS = 1;
+const WORKERS = 4;
 /** A timer held by an instance that died is handed to another after this. */
 const EXPIRE_SECONDS = 30;
 
@@ -55,7 +60,7 @@ export class Timers {
 
   /** Declares the timer queues and this instance's workers for them (every instance, at start-up). */
   async start(p: { tx: Transactions; routing: Routing; metrics: AppMetrics; em: () => EntityManager }): Promise<void> {
-    const queue = { retryLimit: 10, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, work: { pollingIntervalSeconds: POLL_SECONDS, notifyPollingIntervalSeconds: POLL_SECONDS } };
+    const queue = { retryLimit: 10, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, work: { pollingIntervalSeconds: POLL_SECONDS, notifyPollingIntervalSeconds: POLL_SECONDS, localConcurrency: WORKERS } };
     await this.jobs.define<{ sessionId: string; agentId: string }>(NO_REPLY_QUEUE, queue, (data) => this.noReply(p, data.sessionId, data.agentId));
     await this.jobs.define<{ sessionId: string }>(SKILL_FALLBACK_QUEUE, queue, async () => {
       // Routing decides who may take what now (db/sessions.ts queuedFor); the timer only makes it look when due.
