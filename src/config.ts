@@ -106,8 +106,10 @@ const schema = z
     PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http(s) URL').optional(),
     // An agent message unread, with no widget connected, this long: the visitor gets an email.
     EMAIL_NOTIFY_DELAY_SECONDS: int(1, 7 * 24 * 3600).default(120),
-    // First retry of an email that could not be sent; doubling up to an hour, for 24 h.
+    // First retry of an email that could not be sent; doubling up to EMAIL_RETRY_MAX_SECONDS, for 24 h.
     EMAIL_RETRY_SECONDS: int(1, 3600).default(30),
+    // The longest wait between two attempts at an email.
+    EMAIL_RETRY_MAX_SECONDS: int(1, 6 * 3600).default(3600),
     // emailTranscript per customer, BURST:PER_MINUTE.
     RATE_EMAIL_TRANSCRIPT: rate.default({ burst: 3, perMinute: 3 }),
     // An ACTIVE chat whose agent sent nothing this long after its assignment is taken back; 0: off.

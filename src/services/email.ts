@@ -25,12 +25,13 @@ const SWEEP_MS = 1000;
 /** `enqueuedAt`: epoch ms, for giving up after 24 h. */
 type EmailJob = ({ kind: 'notify'; sessionId: string; upToSeq: number } | { kind: 'transcript'; sessionId: string }) & { enqueuedAt: number };
 
-/** Retries doubling from `first` seconds up to an hour, as many as fit in 24 h. */
-export function retryPolicy(first: number): { retryLimit: number; retryDelay: number; retryBackoff: true; retryDelayMax: number } {
+/** Retries doubling from `first` seconds up to `max`, as many as fit in 24 h. */
+export function retryPolicy(first: number, max: number): { retryLimit: number; retryDelay: number; retryBackoff: true; retryDelayMax: number } {
+  const cap = Math.max(first, max);
   let total = 0;
   let n = 0;
-  for (let delay = first; total < GIVE_UP_MS / 1000; n++, delay = Math.min(3600, delay * 2)) total += delay;
-  return { retryLimit: n, retryDelay: first, retryBackoff: true, retryDelayMax: 3600 };
+  for (let delay = first; total < GIVE_UP_MS / 1000; n++, delay = Math.min(cap, delay * 2)) total += delay;
+  return { retryLimit: n, retryDelay: first, retryBackoff: true, retryDelayMax: cap };
 }
 
 /**
@@ -49,7 +50,7 @@ export class EmailService {
   private stopped = false;
 
   constructor(
-    private readonly config: Pick<Config, 'EMAIL_NOTIFY_DELAY_SECONDS' | 'EMAIL_RETRY_SECONDS' | 'publicUrl'>,
+    private readonly config: Pick<Config, 'EMAIL_NOTIFY_DELAY_SECONDS' | 'EMAIL_RETRY_SECONDS' | 'EMAIL_RETRY_MAX_SECONDS' | 'publicUrl'>,
     private readonly jobs: Jobs,
     private readonly mailer: Mailer,
     private readonly tokens: TokenService,
@@ -70,7 +71,7 @@ export class EmailService {
   async start(em: () => EntityManager): Promise<void> {
     await this.jobs.define<EmailJob>(
       EMAIL_QUEUE,
-      { ...retryPolicy(this.config.EMAIL_RETRY_SECONDS), expireInSeconds: 120, work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1 } },
+      { ...retryPolicy(this.config.EMAIL_RETRY_SECONDS, this.config.EMAIL_RETRY_MAX_SECONDS), expireInSeconds: 120, work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1, localConcurrency: 2 } },
       async (data) => {
         if (Date.now() - data.enqueuedAt > GIVE_UP_MS) {
           this.logger.warn({ sessionId: data.sessionId, kind: data.kind }, 'email given up after 24 h of failures');
