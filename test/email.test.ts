@@ -11,6 +11,7 @@ import {
   SessionDocument,
 } from './generated/graphql';
 import { buildActiveChat, buildOnlineAgent, connect, startChat, uniqueSkill, waitFor } from './support/factories';
+import { startCluster } from './support/cluster';
 import { SmtpCatcher } from './support/smtp';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -166,5 +167,19 @@ describe('a mail server that is down for a minute', () => {
     );
     expect(mails.filter((r) => r.mail.subject === 'New reply to your support chat')).toHaveLength(1);
     expect(Math.max(...during)).toBeLessThan(Math.max(250, before * 4));
+  });
+});
+
+describe('without SMTP_URL', () => {
+  it('should say so at start-up and write each email to the log at info level', async () => {
+    const cluster = await startCluster({ count: 1 });
+    const [server] = cluster.instances;
+    await server.waitForLog((l) => l.level === 30 && /no SMTP_URL: emails are written to the log/.test(l.msg ?? ''), 5000);
+    const { session, token } = await startChat(server, { email: 'logged@example.com', message: 'Please mail me this' });
+    await server.http.ok(EmailTranscriptDocument, { sessionId: session.id }, token);
+    const line = await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('email to logged@example.com'), 8000);
+    expect(line.level).toBe(30);
+    expect((line.email as { text: string }).text).toContain('Please mail me this');
+    expect((line.email as { html: string }).html).toContain('Please mail me this');
   });
 });
