@@ -41,7 +41,7 @@ describe('the offline form, the email and its continue link', () => {
     await v.getByTestId('sb-email').fill('olga@example.com');
     await screenshot(v, 'offline-form');
     await v.getByTestId('sb-start').click();
-    await until(async () => /Message left/.test((await v.getByTestId('sb-status').textContent()) ?? ''), 'message left');
+    await until(async () => /number 1 in the queue\. We will answer here, or by email to olga@example\.com/.test((await v.getByTestId('sb-status').textContent()) ?? ''), 'message left');
     await until(async () => (await transcript(v)).length === 1, 'the message shown');
     expect(await transcript(v)).toEqual([['1', 'VISITOR', 'My order #1234 never arrived.']]);
 

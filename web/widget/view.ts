@@ -79,12 +79,13 @@ export function buildView(root: ShadowRoot, act: Actions): View {
     { class: 'offline', 'data-testid': 'sb-offline', hidden: true },
     h('p', { class: 'legend' }, 'Nobody is available right now.'),
     offlineNote,
-    h('label', {}, 'Your message', offlineMessage),
+    h('label', {}, h('span', {}, 'Your message ', h('span', { class: 'opt' }, '(optional)')), offlineMessage),
   );
   const wait = h('p', { class: 'note', 'data-testid': 'sb-wait', hidden: true });
   const form = h(
     'form',
-    { class: 'form', 'aria-label': 'Start a chat', onsubmit: (e: Event) => (e.preventDefault(), act.start()) },
+    // data-availability: pending until the server said whether anyone can answer (open, offline, unknown).
+    { class: 'form', 'aria-label': 'Start a chat', 'data-availability': 'pending', onsubmit: (e: Event) => (e.preventDefault(), act.start()) },
     h('p', {}, 'Hi! Tell us who you are and we will connect you with someone from our team.'),
     wait,
     h('label', {}, 'Your name', nameInput),

@@ -111,8 +111,10 @@ export class Widget {
   private async checkAvailability(): Promise<void> {
     try {
       this.availability = (await request(this.api, WidgetAvailabilityDocument, {}, undefined)).availability;
+      this.v.form.dataset.availability = this.availability.open ? 'open' : 'offline';
     } catch {
       this.availability = null; // unknown: the plain form, which queues the chat as before
+      this.v.form.dataset.availability = 'unknown';
     }
     this.render();
   }
@@ -165,7 +167,6 @@ export class Widget {
     const missing: Array<[boolean, string, HTMLElement]> = [
       [!name, 'Please tell us your name.', this.v.nameInput],
       [offline && !email, 'Please leave your email: we will answer you there.', this.v.emailInput],
-      [offline && !message, 'Please write your message.', this.v.offlineMessage],
     ];
     const first = missing.find(([bad]) => bad);
     if (first) {
@@ -410,8 +411,10 @@ export class Widget {
 /** Before a chat starts, the promise comes from `availability` (renderAvailability), not from here. */
 function statusLine(s: WidgetSessionFragment | undefined, offlineEmail?: string): string {
   if (!s) return '';
-  if (s.status === 'QUEUED' && offlineEmail) return `Message left: we will answer here, or by email to ${offlineEmail}`;
-  if (s.status === 'QUEUED') return s.queuePosition ? `Waiting for an agent: you are number ${s.queuePosition} in the queue` : 'Waiting for an agent';
+  if (s.status === 'QUEUED') {
+    const line = s.queuePosition ? `Waiting for an agent: you are number ${s.queuePosition} in the queue` : 'Waiting for an agent';
+    return offlineEmail ? `${line}. We will answer here, or by email to ${offlineEmail}.` : line;
+  }
   return s.status === 'ACTIVE' ? `Chatting with ${s.agent?.name ?? 'an agent'}` : 'This chat has ended';
 }
 
