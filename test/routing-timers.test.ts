@@ -3,6 +3,7 @@
  * missed chats (AWAY_AFTER_MISSED), skill fallback (SKILL_FALLBACK_SECONDS), against real servers
  * in this process. test/scale-timers covers the same timers across processes and a SIGKILL.
  */
+import { ConfigError, loadConfig } from '../src/config';
 import { MissedMetricsDocument, SendMessageDocument, SessionDocument } from './generated/graphql';
 import { sql } from './support/env';
 import { buildActiveChat, buildOnlineAgent, loginSupervisor, startChat, uniqueSkill, waitFor } from './support/factories';
@@ -123,5 +124,42 @@ describe('skill fallback (SKILL_FALLBACK_SECONDS)', () => {
     // The generalist is full: the second chat (queued later) waits, still QUEUED.
     const [still] = await sql<{ status: string }>(t.databaseUrl, 'select status from chat_session where id = $1', [second.session.id]);
     expect(still.status).toBe('QUEUED');
+  });
+});
+
+describe('configuration of the desk additions', () => {
+  it('should be off by default, and name every bad variable at once', () => {
+    const base = { DATABASE_URL: 'postgres://x@127.0.0.1/db' };
+    const defaults = loadConfig(base);
+    expect(defaults).toMatchObject({
+      REASSIGN_AFTER_SECONDS: 0,
+      AWAY_AFTER_MISSED: 0,
+      SKILL_FALLBACK_SECONDS: 0,
+      EMAIL_NOTIFY_DELAY_SECONDS: 120,
+      publicUrl: 'http://localhost:4000',
+    });
+    expect(defaults.SMTP_URL).toBeUndefined();
+    expect(loadConfig({ ...base, PUBLIC_URL: 'https://help.example.com/' }).publicUrl).toBe('https://help.example.com');
+    let error: unknown;
+    try {
+      loadConfig({
+        ...base,
+        SMTP_URL: 'http://mail.example.com',
+        EMAIL_FROM: 'not an address',
+        PUBLIC_URL: 'ftp://x',
+        REASSIGN_AFTER_SECONDS: '-1',
+        AWAY_AFTER_MISSED: 'many',
+        SKILL_FALLBACK_SECONDS: '1.5',
+        EMAIL_NOTIFY_DELAY_SECONDS: '0',
+        RATE_EMAIL_TRANSCRIPT: '3',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const named = (error as ConfigError).problems.map((p) => p.split(':')[0]).sort();
+    expect(named).toEqual(
+      ['AWAY_AFTER_MISSED', 'EMAIL_FROM', 'EMAIL_NOTIFY_DELAY_SECONDS', 'PUBLIC_URL', 'RATE_EMAIL_TRANSCRIPT', 'REASSIGN_AFTER_SECONDS', 'SKILL_FALLBACK_SECONDS', 'SMTP_URL'].sort(),
+    );
   });
 });
