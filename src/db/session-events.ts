@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { EventKind } from '../entities';
+import { sql } from './execute';
 import { pgArray } from './sql';
 
 /** The `session_event` table (the audit trail): its statements. Written only by `events/audit.ts`. */
@@ -17,9 +18,10 @@ export interface SessionEventRow {
 
 /** `at` defaults to the clock, not the transaction's start (see events/audit.ts). */
 export async function insert(em: EntityManager, e: SessionEventRow): Promise<void> {
-  await em.execute(
+  await sql(
+    em,
     `insert into session_event (id, session_id, kind, actor_kind, actor_id, agent_id, data, at)
-     values (gen_random_uuid(), ?, ?, ?, ?, ?, ?::jsonb, coalesce(?::timestamptz, clock_timestamp()))`,
+     values (gen_random_uuid(), $1, $2, $3, $4, $5, $6::jsonb, coalesce($7::timestamptz, clock_timestamp()))`,
     [e.sessionId, e.kind, e.actorKind, e.actorId ?? null, e.agentId ?? null, JSON.stringify(e.data ?? {}), e.at ?? null],
   );
 }
@@ -29,10 +31,11 @@ export async function insert(em: EntityManager, e: SessionEventRow): Promise<voi
  * given order; `data` (JSON objects, one per session) when given.
  */
 export async function insertAssignments(em: EntityManager, kind: EventKind, sessionIds: readonly string[], data?: readonly Record<string, unknown>[]): Promise<void> {
-  await em.execute(
+  await sql(
+    em,
     `insert into session_event (id, session_id, kind, actor_kind, agent_id, data, at)
-     select gen_random_uuid(), s.id, ?, 'system', s.agent_id, coalesce(a.data, '{}'::jsonb), s.assigned_at
-       from chat_session s join unnest(?::uuid[], ?::jsonb[]) with ordinality as a(session_id, data, i) on s.id = a.session_id
+     select gen_random_uuid(), s.id, $1, 'system', s.agent_id, coalesce(a.data, '{}'::jsonb), s.assigned_at
+       from chat_session s join unnest($2::uuid[], $3::jsonb[]) with ordinality as a(session_id, data, i) on s.id = a.session_id
       order by a.i`,
     [kind, pgArray(sessionIds), pgArray((data ?? sessionIds.map(() => ({}))).map((d) => JSON.stringify(d)))],
   );
@@ -40,14 +43,15 @@ export async function insertAssignments(em: EntityManager, kind: EventKind, sess
 
 /** When the session's current hand-over to `agentId` happened (its latest assignment or transfer), or null if it is not with it. */
 export async function heldSince(em: EntityManager, sessionId: string, agentId: string): Promise<Date | null> {
-  const rows = await em.execute<Array<{ agent_id: string | null; at: string }>>(
-    `select agent_id, at from session_event where session_id = ? and kind in ('assigned', 'transferred') order by at desc limit 1`,
+  const rows = await sql<{ agent_id: string | null; at: string }>(
+    em,
+    `select agent_id, at from session_event where session_id = $1 and kind in ('assigned', 'transferred') order by at desc limit 1`,
     [sessionId],
   );
   return rows.length && rows[0].agent_id === agentId ? new Date(rows[0].at) : null;
 }
 
 export async function exists(em: EntityManager, sessionId: string, kinds: readonly EventKind[]): Promise<boolean> {
-  const rows = await em.execute(`select 1 from session_event where session_id = ? and kind = any(?::text[]) limit 1`, [sessionId, pgArray(kinds)]);
+  const rows = await sql(em, `select 1 from session_event where session_id = $1 and kind = any($2::text[]) limit 1`, [sessionId, pgArray(kinds)]);
   return rows.length > 0;
 }

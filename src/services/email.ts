@@ -13,6 +13,7 @@ import { replyNotification, transcript } from '../mail/templates';
 import { Author } from '../entities';
 import { authorizeSession } from './access';
 import type { Presence } from './presence';
+import type { Transactions } from './transaction';
 
 export const EMAIL_QUEUE = 'email';
 /** An email that could not be sent for this long is given up (logged). */
@@ -52,6 +53,7 @@ export class EmailService {
   constructor(
     private readonly config: Pick<Config, 'EMAIL_NOTIFY_DELAY_SECONDS' | 'EMAIL_RETRY_SECONDS' | 'EMAIL_RETRY_MAX_SECONDS' | 'publicUrl'>,
     private readonly jobs: Jobs,
+    private readonly tx: Transactions,
     private readonly mailer: Mailer,
     private readonly tokens: TokenService,
     private readonly widgets: Presence,
@@ -114,7 +116,7 @@ export class EmailService {
     let n = 0;
     for (const sessionId of due) {
       if (watched.has(sessionId)) continue;
-      n += await em.transactional(async (tem) => {
+      n += await this.tx.run(em, {}, async (tem) => {
         const claim = await sessions.claimNotify(tem, sessionId, delay);
         if (!claim?.email) return 0;
         await this.jobs.send<EmailJob>(tem, EMAIL_QUEUE, { kind: 'notify', sessionId, upToSeq: claim.upToSeq, enqueuedAt: Date.now() });

@@ -4,7 +4,6 @@ import * as agents from '../db/agents';
 import * as messages from '../db/messages';
 import * as sessionEvents from '../db/session-events';
 import * as sessions from '../db/sessions';
-import { pgArray } from '../db/sql';
 import { EventKind, SessionStatus } from '../entities';
 import * as audit from '../events/audit';
 import type { Effects } from '../events/effects';
@@ -51,10 +50,7 @@ export class Timers {
     }
     const fallback = this.config.SKILL_FALLBACK_SECONDS;
     if (fallback > 0 && effects.enqueued.size) {
-      const skilled = await em.execute<Array<{ id: string }>>(`select id from chat_session where id = any(?::uuid[]) and skill is not null and status = 'QUEUED'`, [
-        pgArray([...effects.enqueued]),
-      ]);
-      for (const { id } of skilled) await this.jobs.send(em, SKILL_FALLBACK_QUEUE, { sessionId: id }, { startAfter: fallback });
+      for (const id of await sessions.queuedWithSkill(em, [...effects.enqueued])) await this.jobs.send(em, SKILL_FALLBACK_QUEUE, { sessionId: id }, { startAfter: fallback });
     }
   };
 
