@@ -1,7 +1,8 @@
 /**
  * Desk extension, "Email" (docs/contract/extensions/desk.md): the unread-reply notification and
  * emailTranscript, against a real SMTP server started here (smtp-server over TCP, parsed with
- * mailparser) and a real server in this process.
+ * mailparser) and a real server in this process. test/email-outage covers a mail server that is
+ * down, and running without one.
  */
 import {
   EmailTranscriptDocument,
@@ -11,7 +12,6 @@ import {
   SessionDocument,
 } from './generated/graphql';
 import { buildActiveChat, buildOnlineAgent, connect, startChat, uniqueSkill, waitFor } from './support/factories';
-import { startCluster } from './support/cluster';
 import { SmtpCatcher } from './support/smtp';
 import { startTestServer, type TestServer } from './support/server';
 
@@ -131,55 +131,5 @@ describe('Mutation.emailTranscript', () => {
     expect((await t.http.fail(EmailTranscriptDocument, { sessionId: session.id }, stranger.token)).code).toBe('NOT_FOUND');
     expect((await t.http.fail(EmailTranscriptDocument, { sessionId: session.id }, agent.token)).code).toBe('FORBIDDEN');
     expect((await t.http.fail(EmailTranscriptDocument, { sessionId: session.id })).code).toBe('UNAUTHENTICATED');
-  });
-});
-
-describe('a mail server that is down for a minute', () => {
-  it('should delay the email until it is back, and never slow sendMessage meanwhile', async () => {
-    const { agent, session, visitor, email } = await activeChatWithEmail();
-    const p95 = async (count: number) => {
-      const times: number[] = [];
-      for (let i = 0; i < count; i++) {
-        const started = performance.now();
-        await reply(agent.token, session.id, `line ${i}`);
-        times.push(performance.now() - started);
-      }
-      return times.sort((x, y) => x - y)[Math.floor(count * 0.95) - 1];
-    };
-    const before = await p95(20);
-    await smtp.stop();
-    const downAt = Date.now();
-    await t.http.ok(EmailTranscriptDocument, { sessionId: session.id }, visitor);
-    const during: number[] = [];
-    while (Date.now() - downAt < 60_000) {
-      during.push(await p95(10));
-      await sleep(2000);
-    }
-    await smtp.listen();
-    const upAt = Date.now();
-    const mails = await waitFor(async () => {
-      const got = smtp.to(email);
-      return got.some((r) => r.mail.subject === 'Your support chat transcript') && got.some((r) => r.mail.subject === 'New reply to your support chat') && got;
-    }, 20_000, 100);
-    console.log(
-      `SMTP down 60 s: both emails arrived ${((Date.now() - upAt) / 1000).toFixed(1)} s after it came back; ` +
-        `sendMessage p95 ${before.toFixed(0)} ms before, at most ${Math.max(...during).toFixed(0)} ms while down`,
-    );
-    expect(mails.filter((r) => r.mail.subject === 'New reply to your support chat')).toHaveLength(1);
-    expect(Math.max(...during)).toBeLessThan(Math.max(250, before * 4));
-  });
-});
-
-describe('without SMTP_URL', () => {
-  it('should say so at start-up and write each email to the log at info level', async () => {
-    const cluster = await startCluster({ count: 1 });
-    const [server] = cluster.instances;
-    await server.waitForLog((l) => l.level === 30 && /no SMTP_URL: emails are written to the log/.test(l.msg ?? ''), 5000);
-    const { session, token } = await startChat(server, { email: 'logged@example.com', message: 'Please mail me this' });
-    await server.http.ok(EmailTranscriptDocument, { sessionId: session.id }, token);
-    const line = await server.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('email to logged@example.com'), 8000);
-    expect(line.level).toBe(30);
-    expect((line.email as { text: string }).text).toContain('Please mail me this');
-    expect((line.email as { html: string }).html).toContain('Please mail me this');
   });
 });
