@@ -23,6 +23,10 @@ import { Publisher } from './events/publisher';
 import { Jobs } from './jobs/queue';
 import { Revocations } from './auth/revocation';
 import { ApiKeyService } from './services/api-keys';
+import { Mailer } from './mail/mailer';
+import { AvailabilityService } from './services/availability';
+import { EmailService } from './services/email';
+import { Timers } from './services/timers';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -47,6 +51,12 @@ export interface App {
   apiKeys: ApiKeyService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
   jobs: Jobs;
+  /** Desk: availability and business hours. */
+  availability: AvailabilityService;
+  /** Desk: the unread-reply email and emailTranscript. */
+  email: EmailService;
+  /** Where visitors' widgets are connected to their sessions. */
+  widgets: Presence;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -87,6 +97,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     loginIp: config.RATE_LOGIN_IP,
     typing: config.RATE_TYPING,
     apiKey: config.RATE_API_KEY,
+    emailTranscript: config.RATE_EMAIL_TRANSCRIPT,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
@@ -98,8 +109,11 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const tokens = new TokenService(authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
-  const routing = new Routing(presence, metrics);
-  const tx = new Transactions(new Publisher(bus), routing);
+  const routing = new Routing(presence, metrics, config.SKILL_FALLBACK_SECONDS);
+  const publisher = new Publisher(bus);
+  const timers = new Timers(config, jobs, logger);
+  publisher.onRecord(timers.arm);
+  const tx = new Transactions(publisher, routing);
   const revocations = new Revocations(bus, logger);
   await revocations.start();
   const apiKeys = new ApiKeyService(tx, revocations, logger);
@@ -110,8 +124,16 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
   const reads = new Reads(messages);
-  const live = new LiveService(bus, messages, reads);
+  const widgetStore = redis ? new RedisPresenceStore(redis, `${config.REDIS_PREFIX}widget-`) : new MemoryPresenceStore();
+  const widgets = new Presence(widgetStore, config.PRESENCE_TTL_SECONDS * 1000, config.EMAIL_NOTIFY_DELAY_SECONDS * 1000, logger, false);
+  const live = new LiveService(bus, messages, reads, widgets);
   presence.start();
+  widgets.start();
+  const availability = new AvailabilityService(routing);
+  const mailer = new Mailer(config.SMTP_URL, config.EMAIL_FROM, logger);
+  const email = new EmailService(config, jobs, tx, mailer, tokens, widgets, rateLimiter, logger);
+  await timers.start({ tx, routing, metrics, em: () => orm.em.fork() });
+  await email.start(() => orm.em.fork());
   const sweep = startDisconnectSweep({ agents, em: () => orm.em.fork(), afterSeconds: config.REQUEUE_DISCONNECTED_SECONDS, logger });
 
   if (config.SUPERVISOR_EMAIL && config.SUPERVISOR_PASSWORD) {
@@ -131,7 +153,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys, availability, email, widgets,
     async ready() {
       const checks = [db.ping()];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
@@ -142,7 +164,10 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     },
     async close() {
       await sweep.stop();
+      await email.stop();
       await jobs.stop();
+      mailer.close();
+      await widgets.stop();
       await presence.stop();
       revocations.stop();
       await bus.close().catch(() => undefined);

@@ -100,6 +100,26 @@ const schema = z
     RATE_TYPING: rate.default({ burst: 10, perMinute: 120 }),
     // A typing state already published for a session and side is not published again within this.
     TYPING_COALESCE_MS: int(0, 60000).default(1000),
+    // Outgoing email: smtp://user:pass@host:port (smtps:// for TLS); unset: emails are written to the log.
+    SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be smtp://user:pass@host:port or smtps://…').optional(),
+    // The From of every email, an address or "Name <address>".
+    EMAIL_FROM: z.string().regex(/^([^<>]{0,100}<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'must be an address or "Name <address>"').default('Switchboard <no-reply@localhost>'),
+    // Where visitors reach this server (the continue link in emails); unset: http://localhost:PORT.
+    PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http(s) URL').optional(),
+    // An agent message unread, with no widget connected, this long: the visitor gets an email.
+    EMAIL_NOTIFY_DELAY_SECONDS: int(1, 7 * 24 * 3600).default(120),
+    // First retry of an email that could not be sent; doubling up to EMAIL_RETRY_MAX_SECONDS, for 24 h.
+    EMAIL_RETRY_SECONDS: int(1, 3600).default(30),
+    // The longest wait between two attempts at an email.
+    EMAIL_RETRY_MAX_SECONDS: int(1, 6 * 3600).default(3600),
+    // emailTranscript per customer, BURST:PER_MINUTE.
+    RATE_EMAIL_TRANSCRIPT: rate.default({ burst: 3, perMinute: 3 }),
+    // An ACTIVE chat whose agent sent nothing this long after its assignment is taken back; 0: off.
+    REASSIGN_AFTER_SECONDS: int(0, 24 * 3600).default(0),
+    // An agent that misses this many chats in a row is set AWAY; 0: off.
+    AWAY_AFTER_MISSED: int(0, 1000).default(0),
+    // A chat QUEUED for a skill this long may go to any available agent; 0: off.
+    SKILL_FALLBACK_SECONDS: int(0, 7 * 24 * 3600).default(0),
     // A separate port for GET /metrics (on HOST); unset: none.
     METRICS_PORT: int(0, 65535).optional(),
     // 1: also serve GET /metrics on the main port to anyone (default 0: not there, unless METRICS_TOKEN).
@@ -129,6 +149,8 @@ export interface Config extends Parsed {
   /** True when AUTH_SECRET was not given and a random one is used (tokens die with the process). */
   ephemeralSecret: boolean;
   authSecret: string;
+  /** PUBLIC_URL without a trailing slash, or http://localhost:PORT. */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -172,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustProxy: parsed.TRUST_PROXY === '1',
     ephemeralSecret: !parsed.AUTH_SECRET,
     authSecret,
+    publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
   });
 }
 

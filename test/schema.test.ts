@@ -110,3 +110,26 @@ describe('schema.graphql', () => {
     }
   });
 });
+
+/**
+ * Desk extension (docs/contract/extensions/desk.graphql, applied with extendSchema over the core):
+ * the part issue 14 built ("Never lose a visitor", "Routing additions") must be in the emitted
+ * schema exactly. The rest of desk.graphql (files, notes, tags, …) is another branch's; once both
+ * have landed, the whole extension can be checked as the core is.
+ */
+describe('schema.graphql and the desk extension', () => {
+  const desk = extendSchema(contract, parse(read('docs/contract/extensions/desk.graphql')));
+  const OURS = [
+    /^(Weekday|OpeningInterval|BusinessHours|Availability|OpeningIntervalInput|BusinessHoursInput)(\.|$)/,
+    /^Query\.(availability|businessHours)(\(|$)/,
+    /^Mutation\.(setBusinessHours|emailTranscript)(\(|$)/,
+    /^AgentMetrics\.chatsMissed$/,
+  ];
+  const ours = (m: Map<string, string>) => Object.fromEntries([...m].filter(([key]) => OURS.some((re) => re.test(key))));
+
+  it('should contain availability, business hours, emailTranscript and chatsMissed exactly as the contract says', () => {
+    const expected = ours(signatures(desk));
+    expect(Object.keys(expected).length).toBe(27); // the 6 types (the enum, 18 fields), 4 root fields and their 3 arguments, chatsMissed
+    expect(ours(signatures(emitted, desk))).toEqual(expected);
+  });
+});

@@ -34,7 +34,8 @@ function toLive(row: Record<string, unknown>): MessagePayload {
  * one session queue behind it, so seq follows commit order with no gap), refuses closed sessions
  * and strangers, and skips a clientMessageId already stored; the INSERT writes the message.
  * A unique violation on (session_id, client_message_id), from two racing retries, rolls the
- * whole statement back, seq included.
+ * whole statement back, seq included. An agent's message also stamps last_agent_seq/_at, what the
+ * unread-reply email (services/email.ts) looks for.
  *
  * Its guard repeats the policy's `message.send` (policies/session.ts) in SQL, for speed; the
  * table in test/policy.test.ts proves they agree on every (viewer, session state) pair. SYSTEM
@@ -45,7 +46,9 @@ const SEND = `
 with s as (
   update chat_session
      set last_seq = last_seq + 1,
-         first_response_at = case when $1::text = 'AGENT' then coalesce(first_response_at, now()) else first_response_at end
+         first_response_at = case when $1::text = 'AGENT' then coalesce(first_response_at, now()) else first_response_at end,
+         last_agent_seq = case when $1::text = 'AGENT' then last_seq + 1 else last_agent_seq end,
+         last_agent_at = case when $1::text = 'AGENT' then now() else last_agent_at end
    where id = $2::uuid and status <> 'CLOSED'
      and case $1::text when 'VISITOR' then customer_id = $3::uuid when 'AGENT' then agent_id = $3::uuid and status = 'ACTIVE' else true end
      and ($4::text is null or not exists (select 1 from message m where m.session_id = $2::uuid and m.client_message_id = $4::text))
@@ -111,4 +114,10 @@ export async function before(em: EntityManager, sessionId: string, beforeSeq: nu
     beforeSeq !== null ? [sessionId, limit, beforeSeq] : [sessionId, limit],
   );
   return rows.map(toPayload);
+}
+
+/** Whether the agent wrote in the session at or after `since` (no-reply timers). */
+export async function agentWroteSince(em: EntityManager, sessionId: string, agentId: string, since: Date): Promise<boolean> {
+  const rows = await sql(em, `select 1 from message where session_id = $1 and author = 'AGENT' and author_id = $2 and created_at >= $3 limit 1`, [sessionId, agentId, since]);
+  return rows.length > 0;
 }

@@ -5,7 +5,7 @@ import { EventKind } from '../entities';
 
 /**
  * The audit trail: every lifecycle step of a session (created, queued, assigned, transferred,
- * requeued, closed, rated) is a `session_event` row written in the transaction of the change, so
+ * requeued, reassigned, closed, rated) is a `session_event` row written in the transaction of the change, so
  * it exists exactly when the change committed. `agentMetrics` is computed from these rows.
  */
 export type AuditStep = sessionEvents.SessionEventRow;
@@ -20,8 +20,8 @@ export function record(em: EntityManager, step: AuditStep): Promise<void> {
 }
 
 /** Routing's assignments, one `assigned` step each, by the system, in the order they were made. */
-export function recordAssignments(em: EntityManager, sessionIds: readonly string[]): Promise<void> {
-  return sessionEvents.insertAssignments(em, EventKind.ASSIGNED, sessionIds);
+export function recordAssignments(em: EntityManager, sessionIds: readonly string[], data?: readonly Record<string, unknown>[]): Promise<void> {
+  return sessionEvents.insertAssignments(em, EventKind.ASSIGNED, sessionIds, data);
 }
 
 /** Whether anyone ever took the chat (assigned or transferred to). */

@@ -10,6 +10,8 @@ export class Effects {
   readonly agents = new Set<string>();
   readonly messages: MessagePayload[] = [];
   readonly typing: TypingPayload[] = [];
+  /** Sessions that entered the queue (started without an agent, or put back): their timers arm. */
+  readonly enqueued = new Set<string>();
   queueChanged = false;
 
   static of(fill: (effects: Effects) => void): Effects {

@@ -8,15 +8,27 @@ import type { Effects } from './effects';
  * reaches it through the transaction helper (`services/transaction.ts`): `record` inside the
  * transaction, before commit, `publish` after commit (never publish what did not commit).
  */
+/** Writes what a change must leave behind durably, on the change's own transaction. */
+export type Recorder = (em: EntityManager, effects: Effects) => Promise<void>;
+
 export class Publisher {
+  private readonly recorders: Recorder[] = [];
+
   constructor(private readonly bus: Bus) {}
+
+  /** Adds a durable consequence of changes (timers armed as jobs, outbox rows), run by `record`. */
+  onRecord(recorder: Recorder): void {
+    this.recorders.push(recorder);
+  }
 
   /**
    * Inside the change's transaction, just before commit: the place for durable events (outbox
-   * rows for webhooks and the broker, delivered at least once from the table). None yet: adding
-   * one is a statement here.
+   * rows for webhooks and the broker, delivered at least once from the table; the routing timers
+   * of services/timers.ts, armed as jobs), so they exist exactly when the change committed.
    */
-  async record(_em: EntityManager, _effects: Effects): Promise<void> {}
+  async record(em: EntityManager, effects: Effects): Promise<void> {
+    for (const recorder of this.recorders) await recorder(em, effects);
+  }
 
   /** After commit: the live topics for subscribers (at most once; clients recover by seq). */
   publish(effects: Effects): void {

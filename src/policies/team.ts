@@ -22,7 +22,13 @@ export type TeamAction =
   /** `agentMetrics` of `target` (null: the team). */
   | 'metrics.read'
   /** `apiKeys`, `createApiKey`, `revokeApiKey`: supervisors only; keys never manage keys. */
-  | 'apiKeys.manage';
+  | 'apiKeys.manage'
+  /** `availability`: anyone, anonymous included (desk). */
+  | 'availability.read'
+  /** `businessHours`: anyone (desk). */
+  | 'hours.read'
+  /** `setBusinessHours` (desk). */
+  | 'hours.set';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -49,6 +55,9 @@ const RULES: Record<TeamAction, TeamRule> = {
   'agent.update': { allow: ['self', 'supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only the agent itself or a supervisor may change an agent.' },
   'metrics.read': { allow: ['self', 'supervisor'], scope: 'METRICS_READ', refusal: 'Agents see their own metrics only.' },
   'apiKeys.manage': { allow: ['supervisor'], refusal: 'Only supervisors may manage API keys.' },
+  'availability.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
+  'hours.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
+  'hours.set': { allow: ['supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only supervisors may do that.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

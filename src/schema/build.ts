@@ -2,6 +2,7 @@ import { printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { AgentResolver } from '../resolvers/agent.resolver';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver';
+import { AvailabilityResolver } from '../resolvers/availability.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
@@ -48,7 +49,14 @@ let cached: GraphQLSchema | undefined;
 export function buildAppSchema(): GraphQLSchema {
   cached ??= checkRootArguments(
     buildSchemaSync({
-      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver, ApiKeyResolver],
+      resolvers: [
+        SessionResolver,
+        ChatResolver,
+        AgentResolver,
+        LiveResolver,
+        ApiKeyResolver,
+        AvailabilityResolver,
+      ],
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false,
       pubSub: topicsNotUsed,

@@ -141,6 +141,7 @@ export class AgentService {
     for (const [i, id] of active.entries()) {
       await sessions.requeue(em, id, { queuedAt: new Date(headMs - (active.length - i)) });
       await audit.record(em, { sessionId: id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
+      effects.enqueued.add(id);
     }
     await this.routing.releaseAll(em, agentId, effects);
     this.metrics.routingDecisions.inc({ outcome: 'requeued' }, active.length);

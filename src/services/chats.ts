@@ -75,6 +75,7 @@ export class ChatService {
         this.metrics.routingDecisions.inc({ outcome: 'queued' });
         effects.queueChanged = true;
         effects.sessions.add(sessionId);
+        effects.enqueued.add(sessionId);
       }
       return { sessionId, customerId };
     });
@@ -170,6 +171,7 @@ export class ChatService {
         await sessions.requeue(tem, sessionId, { skill });
         await audit.record(tem, { sessionId, kind: EventKind.REQUEUED, ...audit.actorOf(viewer), agentId: from, data: { skill } });
         effects.queueChanged = true;
+        effects.enqueued.add(sessionId);
         this.metrics.routingDecisions.inc({ outcome: 'requeued' });
       }
       await this.routing.releaseSlot(tem, from, effects);

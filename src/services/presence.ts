@@ -13,6 +13,8 @@ export interface PresenceStore {
   set(member: string, expiresAt: number): Promise<boolean>;
   /** Agent ids with an unexpired entry. */
   online(now: number): Promise<Set<string>>;
+  /** Forgets the entries that expired before `before` (a store of many members stays small). */
+  prune(before: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,9 @@ export class MemoryPresenceStore implements PresenceStore {
       else this.entries.delete(member);
     }
     return ids;
+  }
+  async prune(before: number) {
+    for (const [member, expiresAt] of this.entries) if (expiresAt < before) this.entries.delete(member);
   }
   async close() {}
 }
@@ -50,6 +55,9 @@ export class RedisPresenceStore implements PresenceStore {
     const members = await this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
     if (Math.random() < 0.05) void this.redis.zremrangebyscore(this.key, '-inf', now - 60_000).catch(() => undefined);
     return new Set(members.map((m) => m.split('|')[0]));
+  }
+  async prune(before: number) {
+    await this.redis.zremrangebyscore(this.key, '-inf', before);
   }
   async close() {}
 }
@@ -72,6 +80,8 @@ export class Presence {
     private readonly ttlMs: number,
     private readonly graceMs: number,
     private readonly logger: Logger,
+    /** false: nobody listens to changes (widget presence, services/email.ts), so none are worked out. */
+    private readonly reportsChanges = true,
   ) {}
 
   /** Told when an agent comes online, opens another socket, or goes (after the grace period). */
@@ -93,12 +103,12 @@ export class Presence {
     clearTimeout(this.graceTimers.get(agentId));
     this.graceTimers.delete(agentId);
     if (count > 1) return;
-    const wasOnline = await this.isOnline(agentId);
+    const wasOnline = this.reportsChanges && (await this.isOnline(agentId));
     await this.store.set(this.member(agentId), Date.now() + this.ttlMs).catch((error: unknown) => {
       this.unsynced.add(agentId);
       throw error;
     });
-    await this.onChange(agentId, wasOnline ? 'connected' : 'online');
+    if (this.reportsChanges) await this.onChange(agentId, wasOnline ? 'connected' : 'online');
   }
 
   /** A socket for this agent closed on this instance. */
@@ -110,6 +120,7 @@ export class Presence {
     }
     this.sockets.delete(agentId);
     await this.store.set(this.member(agentId), Date.now() + this.graceMs);
+    if (!this.reportsChanges) return;
     const timer = setTimeout(() => {
       this.graceTimers.delete(agentId);
       void this.isOnline(agentId).then((online) => {
@@ -146,6 +157,8 @@ export class Presence {
    */
   private async refresh() {
     const expiresAt = Date.now() + this.ttlMs;
+    // Widget presence has a member per session ever watched: expired ones are dropped a minute on.
+    if (!this.reportsChanges) await this.store.prune(Date.now() - 60_000).catch(() => undefined);
     for (const agentId of this.sockets.keys()) {
       try {
         const added = await this.store.set(this.member(agentId), expiresAt);
