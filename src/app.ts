@@ -20,6 +20,8 @@ import { Routing } from './services/routing';
 import { Transactions } from './services/transaction';
 import { Publisher } from './events/publisher';
 import { Jobs } from './jobs/queue';
+import { startEventSinks } from './events/sinks';
+import type { WebhookEndpoints } from './webhooks/endpoints';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -41,6 +43,8 @@ export interface App {
   live: LiveService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
   jobs: Jobs;
+  /** Partners: webhook endpoints and their deliveries (the outbox and its relays run beside). */
+  webhooks: WebhookEndpoints;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -83,6 +87,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     login: config.RATE_LOGIN,
     loginIp: config.RATE_LOGIN_IP,
     typing: config.RATE_TYPING,
+    webhookActions: config.RATE_WEBHOOK_ACTIONS,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
@@ -95,7 +100,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
-  const tx = new Transactions(new Publisher(bus), routing);
+  const sinks = await startEventSinks({ config, jobs, fork: () => orm.em.fork(), online: () => presence.onlineIds(), rateLimiter, logger });
+  const tx = new Transactions(new Publisher(bus, sinks.outbox, () => orm.em.fork(), logger), routing);
   const messages = new MessageService(tx, metrics, rateLimiter);
   const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
@@ -124,7 +130,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, webhooks: sinks.webhooks,
     async ready() {
       const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
@@ -135,6 +141,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     },
     async close() {
       await sweep.stop();
+      await sinks.stop();
       await jobs.stop();
       await presence.stop();
       await bus.close().catch(() => undefined);

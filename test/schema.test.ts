@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   buildSchema,
+  extendSchema,
   findBreakingChanges,
   findDangerousChanges,
   isEnumType,
   isInputObjectType,
   isInterfaceType,
   isObjectType,
+  parse,
   type GraphQLSchema,
 } from 'graphql';
 import { printAppSchema } from '../src/schema/build';
@@ -81,5 +83,17 @@ describe('schema.graphql', () => {
     } finally {
       files.forEach((f, i) => fs.writeFileSync(f, before[i]));
     }
+  });
+});
+
+describe('the partners extension (docs/contract/extensions/partners.graphql)', () => {
+  const partners = extendSchema(contract, parse(read('docs/contract/extensions/partners.graphql')));
+  const pick = (m: Map<string, string>, only: RegExp) => Object.fromEntries([...m].filter(([k]) => only.test(k)));
+
+  it('should contain its webhook types, queries and mutations exactly', () => {
+    const webhooks = /^(Create|Update)?Webhook|^(Query|Mutation)\.\w*[wW]ebhook/;
+    const expected = pick(signatures(partners), webhooks);
+    expect(Object.keys(expected).length).toBeGreaterThan(40);
+    expect(pick(signatures(emitted, partners), webhooks)).toEqual(expected);
   });
 });

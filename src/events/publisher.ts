@@ -1,7 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
+import type { Sink } from '../db/outbox';
+import type { Logger } from '../logger';
 import type { Bus } from '../pubsub/bus';
 import type { Effects } from './effects';
+import type { EventType, Outbox } from './outbox';
 
 /**
  * The one publisher: the only place that turns what a change did into events. Every state change
@@ -9,14 +12,37 @@ import type { Effects } from './effects';
  * transaction, before commit, `publish` after commit (never publish what did not commit).
  */
 export class Publisher {
-  constructor(private readonly bus: Bus) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly outbox: Outbox,
+    private readonly fork: () => EntityManager,
+    private readonly logger: Logger,
+  ) {}
 
   /**
-   * Inside the change's transaction, just before commit: the place for durable events (outbox
-   * rows for webhooks and the broker, delivered at least once from the table). None yet: adding
-   * one is a statement here.
+   * Inside the change's transaction, just before commit: its durable events, as outbox rows for
+   * the webhooks and the broker (events/outbox.ts), delivered at least once from the table.
    */
-  async record(_em: EntityManager, _effects: Effects): Promise<void> {}
+  async record(em: EntityManager, effects: Effects): Promise<void> {
+    for (const sink of await this.outbox.record(em, effects)) effects.outboxSinks.add(sink);
+  }
+
+  /**
+   * The sinks that want an event of `type` now: the send statement writes its own outbox rows
+   * (db/messages.ts), in the statement that stores the message, for these.
+   */
+  sinksFor(type: EventType): Sink[] {
+    return this.outbox.sinksFor(type);
+  }
+
+  /**
+   * A change that committed on its own, outside `record`: what it wrote to the outbox is already
+   * there (the send statement), except agent.updated for presence, which commits nowhere.
+   */
+  recordCommitted(effects: Effects): void {
+    if (!effects.agents.size || !this.outbox.active) return;
+    void this.outbox.recordAgents(this.fork(), effects.agents).catch((error: unknown) => this.logger.error({ err: error }, 'outbox: agent.updated not recorded'));
+  }
 
   /** After commit: the live topics for subscribers (at most once; clients recover by seq). */
   publish(effects: Effects): void {
@@ -27,5 +53,6 @@ export class Publisher {
     for (const { sessionId, agentId } of effects.assigned) bus.publish('session.assigned', agentId, { sessionId, agentId });
     if (effects.queueChanged) bus.publish('queue.updated', null, { id: randomUUID(), at: new Date().toISOString() });
     for (const agentId of effects.agents) bus.publish('agent.updated', null, { agentId });
+    if (effects.outboxSinks.size) this.outbox.onWritten(effects.outboxSinks as Set<Sink>);
   }
 }

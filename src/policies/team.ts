@@ -20,7 +20,9 @@ export type TeamAction =
   /** `updateAgent` of `target`. */
   | 'agent.update'
   /** `agentMetrics` of `target` (null: the team). */
-  | 'metrics.read';
+  | 'metrics.read'
+  /** Webhook endpoints and their deliveries (partners: "Webhooks"). */
+  | 'webhooks.manage';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -46,6 +48,7 @@ const RULES: Record<TeamAction, TeamRule> = {
   'status.set': { allow: ['agent'], refusal: AGENTS_ONLY },
   'agent.update': { allow: ['self', 'supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only the agent itself or a supervisor may change an agent.' },
   'metrics.read': { allow: ['self', 'supervisor'], scope: 'METRICS_READ', refusal: 'Agents see their own metrics only.' },
+  'webhooks.manage': { allow: ['supervisor'], scope: 'WEBHOOKS_MANAGE', refusal: 'Only supervisors may do that.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

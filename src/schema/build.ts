@@ -4,6 +4,7 @@ import { AgentResolver } from '../resolvers/agent.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
+import { WebhookResolver } from '../resolvers/webhook.resolver';
 import { assertCleanText } from '../services/validate';
 import { DateTimeScalar } from './scalars';
 import './types';
@@ -47,7 +48,7 @@ let cached: GraphQLSchema | undefined;
 export function buildAppSchema(): GraphQLSchema {
   cached ??= checkRootArguments(
     buildSchemaSync({
-      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver],
+      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver, WebhookResolver],
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false,
       pubSub: topicsNotUsed,
