@@ -16,7 +16,6 @@ const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672
 let t: TestServer;
 let exchange: string;
 let queue: string;
-let channel: Channel;
 const got: ConsumeMessage[] = [];
 
 /** A consumer of the test's queue (it outlives connections: not exclusive, not auto-deleted). */
@@ -40,7 +39,7 @@ beforeAll(async () => {
   await setup.assertQueue(queue, { durable: true, autoDelete: false });
   await setup.bindQueue(queue, exchange, '#');
   await model.close();
-  channel = await consume();
+  await consume();
 });
 
 afterAll(async () => {
@@ -80,7 +79,7 @@ describe('AMQP event stream', () => {
     // The server's connection is cut (and the test's own consumer with it: reconnect that one).
     execFileSync('rabbitmqctl', ['close_all_connections', 'test: broker cut'], { stdio: 'ignore' });
     await burst;
-    channel = await consume(); // the test's consumer was cut too; its queue kept what came meanwhile
+    await consume(); // the test's consumer was cut too; its queue kept what came meanwhile
     const seqs = () => new Set([...got].filter((m) => m.fields.routingKey === 'message.created').map(bodyOf).filter((b) => b.data.chat.id === session.id).map((b) => b.data.message.seq as number));
     await waitFor(async () => seqs().size === 60, 30_000, 200).catch(() => undefined);
     expect([...seqs()].sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));

@@ -3,7 +3,7 @@ import { buildActiveChat, buildAgent, buildOnlineAgent, waitFor } from './suppor
 import { poisonMessageBody } from './support/faults';
 import { startWithSupervisor, type TestServer } from './support/server';
 import { sql } from './support/env';
-import { createEndpoint, DELIVERY_FIELDS, deliveriesOf, startReceiver, verify } from './support/webhooks';
+import { createEndpoint, DELIVERY_FIELDS, deliveriesOf, startReceiver, verify, type Loose } from './support/webhooks';
 
 /**
  * Webhooks (contract, partners: "Webhooks"), with real HTTP receivers in the test: signed in the
@@ -25,7 +25,7 @@ afterEach(async () => {
   for (const { id } of webhookEndpoints as Array<{ id: string }>) await gql('mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }', { id });
 });
 
-const gql = <T = Record<string, any>>(query: string, variables: Record<string, unknown> = {}, token = supervisor) => t.http.ok<T, unknown>(query, variables, token);
+const gql = <T = Loose>(query: string, variables: Record<string, unknown> = {}, token = supervisor) => t.http.ok<T, unknown>(query, variables, token);
 
 describe('Mutation.createWebhookEndpoint', () => {
   const create = `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`;

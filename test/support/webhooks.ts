@@ -4,13 +4,17 @@ import { Webhook } from 'standardwebhooks';
 import type { Target } from './factories';
 import { leave } from './leftovers';
 
+/** JSON as received: the tests read into it freely (what they expect is asserted, not typed). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = Record<string, any>;
+
 /** One request a receiver got, as it arrived. */
 export interface Received {
   id: string;
   timestamp: string;
   signature: string;
   body: string;
-  event: { type: string; timestamp: string; data: Record<string, any> };
+  event: { type: string; timestamp: string; data: Loose };
   at: number;
 }
 
@@ -82,7 +86,7 @@ export const ENDPOINT_FIELDS = 'id url events description enabled disabledReason
 export const DELIVERY_FIELDS = 'id endpointId event status attempts responseStatus lastError lastAttemptAt nextAttemptAt createdAt payload';
 
 export async function createEndpoint(t: Target, token: string, input: { url: string; events: string[]; description?: string }) {
-  const { createWebhookEndpoint } = await t.http.ok<{ createWebhookEndpoint: { endpoint: Record<string, any>; secret: string } }, unknown>(
+  const { createWebhookEndpoint } = await t.http.ok<{ createWebhookEndpoint: { endpoint: Loose; secret: string } }, unknown>(
     `mutation($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { ${ENDPOINT_FIELDS} } } }`,
     { input },
     token,
@@ -90,8 +94,8 @@ export async function createEndpoint(t: Target, token: string, input: { url: str
   return createWebhookEndpoint;
 }
 
-export async function deliveriesOf(t: Target, token: string, endpointId: string, first = 200): Promise<Array<Record<string, any>>> {
-  const { webhookDeliveries } = await t.http.ok<{ webhookDeliveries: { deliveries: Array<Record<string, any>> } }, unknown>(
+export async function deliveriesOf(t: Target, token: string, endpointId: string, first = 200): Promise<Array<Loose>> {
+  const { webhookDeliveries } = await t.http.ok<{ webhookDeliveries: { deliveries: Array<Loose> } }, unknown>(
     `query($id: ID, $first: Int) { webhookDeliveries(endpointId: $id, first: $first) { deliveries { ${DELIVERY_FIELDS} } endCursor } }`,
     { id: endpointId, first },
     token,
