@@ -53,6 +53,7 @@ export class Migration20261204000000_webhooks extends Migration {
       );
       create index webhook_delivery_newest on webhook_delivery (created_at desc, id desc);
       create index webhook_delivery_endpoint_newest on webhook_delivery (endpoint_id, created_at desc, id desc);
+      create index webhook_delivery_due on webhook_delivery (next_attempt_at) where status = 'PENDING';
     `);
   }
 

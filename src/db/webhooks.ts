@@ -147,9 +147,9 @@ export async function endpointSucceeded(em: EntityManager, id: string): Promise<
 }
 
 /**
- * A delivery failed: failing since now, unless already; disabled (with `reason`) when `disable` is
- * given, or when it has failed without a success for `disableAfterSeconds`. Returns whether it is
- * disabled now.
+ * A delivery to an enabled endpoint failed: failing since now, unless already; disabled (with
+ * `reason`) when `disable` is given, or when it has failed without a success for
+ * `disableAfterSeconds`. Returns whether this disabled it.
  */
 export async function endpointFailed(em: EntityManager, id: string, disableAfterSeconds: number, disable: string | null): Promise<boolean> {
   const rows = await sql<{ enabled: boolean }>(
@@ -162,7 +162,7 @@ export async function endpointFailed(em: EntityManager, id: string, disableAfter
               when $3::text is not null then $3
               when coalesce(failing_since, now()) <= now() - make_interval(secs => $2) then 'No successful delivery for 5 days.'
               else null end
-      where id = $1 returning enabled`,
+      where id = $1 and enabled returning enabled`,
     [id, disableAfterSeconds, disable],
   );
   return rows.length > 0 && !rows[0].enabled;
@@ -206,22 +206,73 @@ export async function deliveries(
 }
 
 /**
- * Takes a delivery for one attempt: only the job of its current generation, only while PENDING,
- * and only when no other attempt holds it (a lease past the attempt's timeout, so an instance
- * that died holding it frees it). Returns it with its endpoint, or null.
+ * Takes deliveries for one attempt each: only those of the job's generation, only while PENDING,
+ * and only those no other attempt holds (a lease past the attempts' timeout, so an instance that
+ * died holding them frees them). Returns them, each with its endpoint (deleted ones included).
  */
-export async function claimDelivery(em: EntityManager, id: string, generation: number, leaseSeconds: number): Promise<{ delivery: DeliveryRow; endpoint: EndpointRow } | null> {
+export async function claimDeliveries(
+  em: EntityManager,
+  items: ReadonlyArray<{ deliveryId: string; generation: number }>,
+  leaseSeconds: number,
+): Promise<Array<{ delivery: DeliveryRow; endpoint: EndpointRow }>> {
   const rows = await sql(
     em,
-    `update webhook_delivery set claimed_until = now() + make_interval(secs => $3)
-      where id = $1 and generation = $2 and status = 'PENDING' and (claimed_until is null or claimed_until < now())
-      returning ${DELIVERY}`,
-    [id, generation, leaseSeconds],
+    `with d as (
+       update webhook_delivery w set claimed_until = now() + make_interval(secs => $2)
+         from jsonb_to_recordset($1::jsonb) as i(id uuid, generation int)
+        where w.id = i.id and w.generation = i.generation and w.status = 'PENDING' and (w.claimed_until is null or w.claimed_until < now())
+        returning ${DELIVERY.split(', ').map((c) => `w.${c}`).join(', ')}
+     )
+     select d.*, (select to_jsonb(e) from webhook_endpoint e where e.id = d.endpoint_id) as endpoint from d`,
+    [JSON.stringify(items.map((i) => ({ id: i.deliveryId, generation: i.generation }))), leaseSeconds],
   );
-  if (!rows.length) return null;
-  const d = toDelivery(rows[0]);
-  const e = await sql(em, 'select * from webhook_endpoint where id = $1', [d.endpointId]);
-  return { delivery: d, endpoint: toEndpoint(e[0]) };
+  return rows.map((r) => ({ delivery: toDelivery(r), endpoint: toEndpoint(r.endpoint as Record<string, unknown>) }));
+}
+
+/**
+ * Due deliveries nobody holds, oldest due first, claimed for `leaseSeconds`: first attempts not
+ * made within `graceSeconds` of being due (the instance that relayed them died, or had no free
+ * slot), and retries as soon as due. Never of the `busy` endpoints.
+ */
+export async function claimDue(
+  em: EntityManager,
+  p: { limit: number; busy: readonly string[]; graceSeconds: number; leaseSeconds: number },
+): Promise<Array<{ delivery: DeliveryRow; endpoint: EndpointRow }>> {
+  const rows = await sql(
+    em,
+    `with c as (
+       select id from webhook_delivery
+        where status = 'PENDING' and (claimed_until is null or claimed_until < now())
+          and next_attempt_at <= now() - case when attempts = 0 then make_interval(secs => $3) else interval '0' end
+          and not (endpoint_id = any($2::uuid[]))
+        order by next_attempt_at limit $1 for update skip locked
+     ), d as (
+       update webhook_delivery w set claimed_until = now() + make_interval(secs => $4) from c where w.id = c.id
+       returning ${DELIVERY.split(', ').map((col) => `w.${col}`).join(', ')}
+     )
+     select d.*, (select to_jsonb(e) from webhook_endpoint e where e.id = d.endpoint_id) as endpoint from d`,
+    [p.limit, pgArray(p.busy), p.graceSeconds, p.leaseSeconds],
+  );
+  return rows.map((r) => ({ delivery: toDelivery(r), endpoint: toEndpoint(r.endpoint as Record<string, unknown>) }));
+}
+
+/** Claimed, but no slot to attempt them after all: free for the next claim. */
+export async function release(em: EntityManager, ids: readonly string[]): Promise<void> {
+  if (ids.length) await sql(em, 'update webhook_delivery set claimed_until = null where id = any($1::uuid[])', [pgArray(ids)]);
+}
+
+/** Successful attempts, in one statement; returns the ids recorded (not those replayed meanwhile). */
+export async function recordSuccesses(em: EntityManager, done: ReadonlyArray<{ id: string; generation: number; responseStatus: number | null }>): Promise<Set<string>> {
+  if (!done.length) return new Set();
+  const rows = await sql<{ id: string }>(
+    em,
+    `update webhook_delivery w set attempts = w.attempts + 1, status = 'SUCCEEDED', response_status = i.status, last_error = null,
+            last_attempt_at = now(), next_attempt_at = null, claimed_until = null
+       from jsonb_to_recordset($1::jsonb) as i(id uuid, generation int, status int)
+      where w.id = i.id and w.generation = i.generation returning w.id`,
+    [JSON.stringify(done.map((d) => ({ id: d.id, generation: d.generation, status: d.responseStatus })))],
+  );
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The outcome of one attempt; `next` null: no more attempts (status SUCCEEDED or FAILED). */
@@ -241,12 +292,15 @@ export async function recordAttempt(
   return rows.length > 0;
 }
 
-/** Replay: PENDING again from its first attempt, same id and payload, a new generation. */
+/**
+ * Replay: PENDING again from its first attempt, same id and payload, a new generation. An attempt
+ * in flight keeps its claim (its outcome, of the old generation, is not recorded).
+ */
 export async function restartDelivery(em: EntityManager, id: string): Promise<DeliveryRow | null> {
   const rows = await sql(
     em,
     `update webhook_delivery set status = 'PENDING', attempts = 0, generation = generation + 1, next_attempt_at = now(),
-            last_error = null, response_status = null, claimed_until = null
+            last_error = null, response_status = null
       where id = $1 returning ${DELIVERY}`,
     [id],
   );
@@ -258,7 +312,7 @@ export async function restartFailed(em: EntityManager, endpointId: string, since
   const rows = await sql(
     em,
     `update webhook_delivery set status = 'PENDING', attempts = 0, generation = generation + 1, next_attempt_at = now(),
-            last_error = null, response_status = null, claimed_until = null
+            last_error = null, response_status = null
       where endpoint_id = $1 and status = 'FAILED' and created_at >= $2 returning ${DELIVERY}`,
     [endpointId, since],
   );

@@ -88,6 +88,7 @@ export class Outbox {
     const derived = derive(effects).filter((e) => this.sinksFor(e.type).length);
     if (!derived.length) return written;
     const snapshot = new Snapshot(em, await this.online());
+    await snapshot.preload([...effects.steps.map((s) => s.sessionId), ...effects.messages.map((m) => m.sessionId)]);
     const rows: Array<Parameters<typeof outbox.insert>[1][number]> = [];
     for (const event of derived) {
       const data = await event.data(snapshot);
@@ -119,6 +120,7 @@ export class Outbox {
     const named = rows.filter((r) => r.data === null && r.messageId).map((r) => r.messageId as string);
     const stored = new Map((named.length ? await messages.byIds(em, named) : []).map((m) => [m.id, m]));
     const snapshot = new Snapshot(em, named.length ? await this.online() : new Set());
+    await snapshot.preload([...stored.values()].map((m) => m.sessionId));
     const out = new Map<string, string | null>();
     for (const row of rows) {
       let data = row.data;

@@ -47,8 +47,9 @@ export function messageJson(m: MessagePayload): Json {
 }
 
 /**
- * Reads what the events of one change need, once each, on the change's own connection (inside its
- * transaction: the state it commits).
+ * Reads what the events of one change (or one relay batch) need, each row once, on the caller's
+ * connection (inside a change's transaction: the state it commits). `preload` reads many chats
+ * in three statements (sessions, customers, agents) rather than three per chat.
  */
 export class Snapshot {
   private readonly chats = new Map<string, Promise<Json | null>>();
@@ -58,6 +59,19 @@ export class Snapshot {
     private readonly em: EntityManager,
     private readonly online: ReadonlySet<string>,
   ) {}
+
+  async preload(sessionIds: Iterable<string>): Promise<void> {
+    const ids = [...new Set(sessionIds)].filter((id) => !this.chats.has(id));
+    if (!ids.length) return;
+    const rows = await sessions.byIds(this.em, ids);
+    const people = await customers.byIds(this.em, [...new Set(rows.map((r) => r.customerId))]);
+    const agentIds = [...new Set(rows.flatMap((r) => (r.agentId && !this.agentRows.has(r.agentId) ? [r.agentId] : [])))];
+    const team = agentIds.length ? await agents.byIds(this.em, agentIds) : [];
+    for (const a of team) this.agentRows.set(a.id, Promise.resolve(agentJson(a, this.online)));
+    const byId = new Map(people.map((c) => [c.id, c]));
+    for (const id of ids) this.chats.set(id, Promise.resolve(null));
+    for (const row of rows) this.chats.set(row.id, this.present(row, byId.get(row.customerId)));
+  }
 
   agent(id: string | null | undefined): Promise<Json | null> {
     if (!id) return Promise.resolve(null);
@@ -72,16 +86,13 @@ export class Snapshot {
   chat(id: string): Promise<Json | null> {
     let found = this.chats.get(id);
     if (!found) {
-      found = this.readChat(id);
+      found = sessions.byId(this.em, id).then(async (s) => (s ? this.present(s, (await customers.byIds(this.em, [s.customerId]))[0]) : null));
       this.chats.set(id, found);
     }
     return found;
   }
 
-  private async readChat(id: string): Promise<Json | null> {
-    const s = await sessions.byId(this.em, id);
-    if (!s) return null;
-    const [customer] = await customers.byIds(this.em, [s.customerId]);
+  private async present(s: sessions.SessionRow, customer: Customer | undefined): Promise<Json> {
     const queued = s.status === SessionStatus.QUEUED;
     return {
       id: s.id,

@@ -21,9 +21,11 @@ export class Relay {
   constructor(
     readonly sink: Sink,
     private readonly fork: () => EntityManager,
-    private readonly handOn: (em: EntityManager, rows: OutboxRow[]) => Promise<void>,
+    /** Inside the pass's transaction; what it returns runs after that transaction committed. */
+    private readonly handOn: (em: EntityManager, rows: OutboxRow[]) => Promise<(() => void) | void>,
     private readonly logger: Logger,
-    private readonly options: { pollMs: number; batch: number; ready?: () => boolean },
+    /** coalesceMs: after a nudge, wait this long for more events (one pass hands on several). */
+    private readonly options: { pollMs: number; batch: number; coalesceMs: number; ready?: () => boolean },
   ) {}
 
   start(): void {
@@ -45,13 +47,16 @@ export class Relay {
 
   /** One pass: how many rows it handed on. */
   async once(): Promise<number> {
-    return this.fork().transactional(async (tem) => {
+    let after: (() => void) | void = undefined;
+    const n = await this.fork().transactional(async (tem) => {
       const rows = await outbox.claim(tem, this.sink, this.options.batch);
       if (!rows.length) return 0;
-      await this.handOn(tem, rows);
+      after = await this.handOn(tem, rows);
       await outbox.remove(tem, rows.map((r) => r.seq));
       return rows.length;
     });
+    (after as (() => void) | void)?.();
+    return n;
   }
 
   private async run(): Promise<void> {
@@ -72,20 +77,18 @@ export class Relay {
   }
 
   private sleep(ms: number): Promise<void> {
+    const coalesce = this.options.coalesceMs;
     if (this.nudged && ms <= this.options.pollMs) {
       this.nudged = false;
-      return Promise.resolve();
+      return new Promise<void>((resolve) => setTimeout(resolve, coalesce));
     }
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(finish, ms);
-      function finish() {
-        clearTimeout(timer);
-        resolve();
-      }
+      let timer = setTimeout(resolve, ms);
       this.wake = () => {
         this.wake = null;
         this.nudged = false;
-        finish();
+        clearTimeout(timer);
+        timer = setTimeout(resolve, this.running ? coalesce : 0);
       };
     });
   }

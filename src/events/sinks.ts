@@ -6,6 +6,7 @@ import type { Jobs } from '../jobs/queue';
 import type { Logger } from '../logger';
 import { WebhookDeliveries } from '../webhooks/deliveries';
 import { WebhookEndpoints } from '../webhooks/endpoints';
+import { closePools } from '../webhooks/post';
 import { AmqpStream } from './amqp';
 import { Outbox } from './outbox';
 import { Relay } from './relay';
@@ -15,6 +16,8 @@ const TYPES_REFRESH_MS = 2000;
 /** How often a relay looks for other instances' events when nothing woke it. */
 const RELAY_POLL_MS = 1000;
 const RELAY_BATCH = 200;
+/** After this instance commits an event, its relay waits this long for more (batches under load). */
+const RELAY_COALESCE_MS = 10;
 
 export interface EventSinks {
   outbox: Outbox;
@@ -40,14 +43,14 @@ export async function startEventSinks(p: {
   const deliveries = new WebhookDeliveries(config, p.jobs, fork, logger);
   await deliveries.start();
   const relays: Relay[] = [
-    new Relay('webhooks', fork, async (tem, rows) => deliveries.fanOut(tem, rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH }),
+    new Relay('webhooks', fork, async (tem, rows) => deliveries.fanOut(tem, rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS }),
   ];
   let stream: AmqpStream | null = null;
   if (config.EVENTS_AMQP_URL) {
     const amqp = new AmqpStream(config.EVENTS_AMQP_URL, config.EVENTS_AMQP_EXCHANGE, logger);
     amqp.start();
     stream = amqp;
-    relays.push(new Relay('amqp', fork, async (tem, rows) => amqp.publish(rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, ready: () => amqp.ready }));
+    relays.push(new Relay('amqp', fork, async (tem, rows) => amqp.publish(rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS, ready: () => amqp.ready }));
   }
   outbox.onWritten = (sinks) => {
     for (const relay of relays) if (sinks.has(relay.sink)) relay.nudge();
@@ -58,7 +61,9 @@ export async function startEventSinks(p: {
     webhooks: new WebhookEndpoints(config, outbox, deliveries, p.rateLimiter),
     async stop() {
       outbox.stop();
+      deliveries.stop();
       await Promise.all(relays.map((r) => r.stop()));
+      closePools();
       await stream?.stop();
     },
   };

@@ -1,10 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { PgBoss, type Job, type JobInsert, type Queue, type SendOptions, type WorkOptions } from 'pg-boss';
+import { PgBoss, type Job, type Queue, type SendOptions, type WorkOptions } from 'pg-boss';
 import { sql } from '../db/execute';
 import type { Logger } from '../logger';
-
-/** pg-boss's statements on the caller's transaction. */
-const onTransaction = (em: EntityManager) => ({ executeSql: async (text: string, values?: unknown[]) => ({ rows: await sql(em, text, values ?? []) }) });
 
 /** Where pg-boss keeps its tables; created and migrated by pg-boss itself at start-up. */
 export const JOBS_SCHEMA = 'pgboss';
@@ -80,14 +77,11 @@ export class Jobs {
    * singleton key refused a duplicate).
    */
   send<T extends object>(em: EntityManager | null, name: string, data: T, options: SendOptions = {}): Promise<string | null> {
-    if (em?.isInTransaction()) return this.boss.send(name, data, { ...options, db: onTransaction(em) });
+    if (em?.isInTransaction()) {
+      const db = { executeSql: async (text: string, values?: unknown[]) => ({ rows: await sql(em, text, values ?? []) }) };
+      return this.boss.send(name, data, { ...options, db });
+    }
     return this.boss.send(name, data, options);
-  }
-
-  /** Many jobs of one queue in one statement; inside a transaction as `send` is. */
-  async sendMany<T extends object>(em: EntityManager | null, name: string, jobs: ReadonlyArray<JobInsert<T>>): Promise<void> {
-    if (!jobs.length) return;
-    await this.boss.insert(name, [...jobs], em?.isInTransaction() ? { db: onTransaction(em) } : {});
   }
 
   /** A cron schedule (in `tz`, default UTC); pg-boss makes one instance send each tick. */

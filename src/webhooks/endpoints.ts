@@ -94,7 +94,7 @@ export class WebhookEndpoints {
     if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled; enable it first.');
     const id = randomUUID();
     const payload = JSON.stringify({ type: 'ping', timestamp: new Date().toISOString(), data: {} });
-    await em.transactional((tem) => this.deliveries.enqueue(tem, [{ id, endpointId, event: 'ping', eventId: randomUUID(), payload }]));
+    await this.deliveries.create(em, { id, endpointId, event: 'ping', eventId: randomUUID(), payload });
     return (await webhooks.delivery(em, id)) as DeliveryRow;
   }
 
@@ -102,12 +102,9 @@ export class WebhookEndpoints {
     authorize(actor, 'webhooks.manage');
     await this.limit(actor);
     if (!isUuid(id)) throw new NotFoundError('Webhook delivery');
-    const restarted = await em.transactional(async (tem) => {
-      const delivery = await webhooks.restartDelivery(tem, id);
-      if (delivery) await this.deliveries.schedule(tem, [delivery]);
-      return delivery;
-    });
+    const restarted = await webhooks.restartDelivery(em, id);
     if (!restarted) throw new NotFoundError('Webhook delivery');
+    this.deliveries.dispatch([restarted]);
     return restarted;
   }
 
@@ -115,11 +112,9 @@ export class WebhookEndpoints {
     authorize(actor, 'webhooks.manage');
     await this.limit(actor);
     await this.existing(em, endpointId);
-    return em.transactional(async (tem) => {
-      const restarted = await webhooks.restartFailed(tem, endpointId, since);
-      await this.deliveries.schedule(tem, restarted);
-      return restarted.length;
-    });
+    const restarted = await webhooks.restartFailed(em, endpointId, since);
+    this.deliveries.dispatch(restarted);
+    return restarted.length;
   }
 
   /** Newest first; `first` 1 to 200; `after` the previous page's endCursor. */

@@ -8,6 +8,35 @@ export const ATTEMPT_TIMEOUT_MS = 10_000;
 /** How much of the receiver's answer is read (and thrown away). */
 const RESPONSE_MAX = 64 * 1024;
 
+/**
+ * Keep-alive connections, one pool per (URL origin, checked address): a connection is reused only
+ * to the address that was checked for it, and a host that now resolves elsewhere gets a new pool.
+ */
+const pools = new Map<string, http.Agent>();
+const POOLS_MAX = 500;
+
+function poolFor(target: Target): http.Agent {
+  const key = `${target.url.origin}|${target.address}`;
+  let agent = pools.get(key);
+  if (!agent) {
+    if (pools.size >= POOLS_MAX) {
+      const [oldest, old] = pools.entries().next().value as [string, http.Agent];
+      old.destroy();
+      pools.delete(oldest);
+    }
+    const options = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: ATTEMPT_TIMEOUT_MS };
+    agent = target.url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+    pools.set(key, agent);
+  }
+  return agent;
+}
+
+/** Closes every kept-alive connection (shutdown). */
+export function closePools(): void {
+  for (const agent of pools.values()) agent.destroy();
+  pools.clear();
+}
+
 export interface AttemptResult {
   /** The HTTP status, null when none came (timeout, refused, reset). */
   status: number | null;
@@ -16,7 +45,7 @@ export interface AttemptResult {
 
 /**
  * One POST to the checked address (`target.address`: the URL's host stays the Host header and the
- * TLS name), its own connection, no redirect followed (a 3xx is an answer like any other non-2xx),
+ * TLS name), on a kept-alive connection to that address, no redirect followed (a 3xx is an answer like any other non-2xx),
  * everything within ATTEMPT_TIMEOUT_MS.
  */
 export function post(target: Target, body: string, headers: Record<string, string>, timeoutMs = ATTEMPT_TIMEOUT_MS): Promise<AttemptResult> {
@@ -28,18 +57,19 @@ export function post(target: Target, body: string, headers: Record<string, strin
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<AttemptResult>((resolve) => {
     let settled = false;
-    const done = (result: AttemptResult) => {
+    // A connection is kept only after an answer read to its end; any other outcome closes it.
+    const done = (result: AttemptResult, keep = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req.destroy();
+      if (!keep) req.destroy();
       resolve(result);
     };
     const req = request(
       url,
       {
         method: 'POST',
-        agent: false,
+        agent: poolFor(target),
         lookup: pinned,
         headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Switchboard-Webhooks/1', ...headers },
       },
@@ -49,12 +79,13 @@ export function post(target: Target, body: string, headers: Record<string, strin
           read += chunk.length;
           if (read > RESPONSE_MAX) done(answer(res.statusCode ?? null));
         });
-        res.on('end', () => done(answer(res.statusCode ?? null)));
+        res.on('end', () => done(answer(res.statusCode ?? null), true));
         res.on('error', () => done(answer(res.statusCode ?? null)));
       },
     );
     const timer = setTimeout(() => done({ status: null, error: `timeout after ${timeoutMs / 1000} s` }), timeoutMs);
     req.on('error', (error: NodeJS.ErrnoException) => done({ status: null, error: describe(error) }));
+    req.setNoDelay(true);
     req.end(body);
   });
 }
