@@ -206,8 +206,8 @@ export async function deliveries(
 }
 
 /**
- * Takes deliveries for one attempt each: only those of the job's generation, only while PENDING,
- * and only those no other attempt holds (a lease past the attempts' timeout, so an instance that
+ * Takes deliveries for one attempt each: only those of the given generation, only while PENDING
+ * and due (a retry is not made early), and only those no other attempt holds (a lease past the attempts' timeout, so an instance that
  * died holding them frees them). Returns them, each with its endpoint (deleted ones included).
  */
 export async function claimDeliveries(
@@ -220,7 +220,8 @@ export async function claimDeliveries(
     `with d as (
        update webhook_delivery w set claimed_until = now() + make_interval(secs => $2)
          from jsonb_to_recordset($1::jsonb) as i(id uuid, generation int)
-        where w.id = i.id and w.generation = i.generation and w.status = 'PENDING' and (w.claimed_until is null or w.claimed_until < now())
+        where w.id = i.id and w.generation = i.generation and w.status = 'PENDING' and w.next_attempt_at <= now()
+          and (w.claimed_until is null or w.claimed_until < now())
         returning ${DELIVERY.split(', ').map((c) => `w.${c}`).join(', ')}
      )
      select d.*, (select to_jsonb(e) from webhook_endpoint e where e.id = d.endpoint_id) as endpoint from d`,

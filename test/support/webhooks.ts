@@ -50,13 +50,15 @@ export async function startReceiver(answer: (r: Received, n: number) => Answer |
       const flying = (inFlight.get(r.id) ?? 0) + 1;
       inFlight.set(r.id, flying);
       if (flying > 1) overlaps += 1;
+      // Over when answered, or when the sender went away (an instance killed mid-attempt).
+      res.once('close', () => inFlight.set(r.id, (inFlight.get(r.id) ?? 1) - 1));
       const status = await answer(r, n);
       if (status === 'hang') {
         hanging.add(res);
         return;
       }
       res.statusCode = status;
-      res.end('ok', () => inFlight.set(r.id, (inFlight.get(r.id) ?? 1) - 1));
+      res.end('ok');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
