@@ -17,7 +17,7 @@ const TYPES_REFRESH_MS = 2000;
 const RELAY_POLL_MS = 1000;
 const RELAY_BATCH = 200;
 /** After this instance commits an event, its relay waits this long for more (batches under load). */
-const RELAY_COALESCE_MS = 10;
+const RELAY_COALESCE_MS = 25;
 
 export interface EventSinks {
   outbox: Outbox;
