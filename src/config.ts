@@ -116,7 +116,7 @@ const schema = z
     WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
     // Webhook endpoints the organisation may register (deleted ones do not count).
     WEBHOOK_MAX_ENDPOINTS: int(1, 1000).default(50),
-    // Webhook deliveries in flight at once per instance, and of those per endpoint.
+    // Webhook slots per instance (each attempts up to 5 deliveries of one endpoint at once), and of those per endpoint.
     WEBHOOK_CONCURRENCY: int(1, 256).default(32),
     WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 256).default(4),
     // sendTestWebhook and replays per person or key, BURST:PER_MINUTE.
