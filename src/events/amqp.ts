@@ -34,7 +34,8 @@ export class AmqpStream {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     try {
-      const model = await amqp.connect(this.url, { timeout: 5000 });
+      // Named, so an operator (or a test) can tell this instance's connection apart.
+      const model = await amqp.connect(this.url, { timeout: 5000, clientProperties: { connection_name: `switchboard ${this.exchange} pid ${process.pid}` } });
       model.on('error', (error: Error) => this.logger.warn({ err: error }, 'AMQP connection error'));
       model.on('close', () => this.lost());
       const channel = await model.createConfirmChannel();
