@@ -78,7 +78,7 @@ describe('AMQP event stream', () => {
     expect(bodyOf(ofChat('message.created')[0]).data.message).toMatchObject({ seq: 1, body: 'Hello broker', author: 'VISITOR' });
   });
 
-  it('should lose nothing when the broker cuts the server's connection during a burst', async () => {
+  it("should lose nothing when the broker cuts the server's connection during a burst", async () => {
     const { session, visitor } = await buildActiveChat(t);
     const sent: number[] = [];
     const burst = (async () => {
