@@ -78,7 +78,12 @@ export class Outbox {
   }
 
   get active(): boolean {
-    return this.amqp || this.webhookTypes.size > 0;
+    return this.amqp || this.wantsWebhooks;
+  }
+
+  /** Some enabled endpoint exists (as this instance last read): the webhook relay and sweep run. */
+  get wantsWebhooks(): boolean {
+    return this.webhookTypes.size > 0;
   }
 
   /** Inside the change's transaction: its events, as its Effects and audit steps say. */

@@ -40,10 +40,11 @@ export async function startEventSinks(p: {
   const { config, fork, logger } = p;
   const outbox = new Outbox(Boolean(config.EVENTS_AMQP_URL), () => webhooks.wantedTypes(fork()), p.online, logger);
   await outbox.start(TYPES_REFRESH_MS);
-  const deliveries = new WebhookDeliveries(config, p.jobs, fork, logger);
+  // With no enabled endpoint neither the webhook relay nor the sweep queries anything.
+  const deliveries = new WebhookDeliveries(config, p.jobs, fork, logger, () => outbox.wantsWebhooks);
   await deliveries.start();
   const relays: Relay[] = [
-    new Relay('webhooks', fork, async (tem, rows) => deliveries.fanOut(tem, rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS }),
+    new Relay('webhooks', fork, async (tem, rows) => deliveries.fanOut(tem, rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS, ready: () => outbox.wantsWebhooks }),
   ];
   let stream: AmqpStream | null = null;
   if (config.EVENTS_AMQP_URL) {

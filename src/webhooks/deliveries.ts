@@ -64,6 +64,8 @@ export class WebhookDeliveries {
     private readonly jobs: Jobs,
     private readonly fork: () => EntityManager,
     private readonly logger: Logger,
+    /** Whether any endpoint is enabled: without, the sweep does not run. */
+    private readonly wanted: () => boolean,
   ) {}
 
   async start(): Promise<void> {
@@ -92,7 +94,8 @@ export class WebhookDeliveries {
       const payload = bodies.get(row.seq);
       if (!payload) continue;
       for (const endpoint of endpoints) {
-        if (wants(endpoint, row.type)) deliveries.push({ id: randomUUID(), endpointId: endpoint.id, event: row.type, eventId: row.id, payload });
+        // An endpoint hears of what happened after it was registered.
+        if (wants(endpoint, row.type) && endpoint.createdAt.getTime() <= Date.parse(row.at)) deliveries.push({ id: randomUUID(), endpointId: endpoint.id, event: row.type, eventId: row.id, payload });
       }
     }
     await webhooks.insertDeliveries(em, deliveries);
@@ -161,7 +164,7 @@ export class WebhookDeliveries {
 
   /** Claims what is due and unclaimed, as far as there are slots, and attempts it. */
   private async sweep(): Promise<void> {
-    if (this.sweeping || this.total >= this.config.WEBHOOK_CONCURRENCY) return;
+    if (this.sweeping || this.total >= this.config.WEBHOOK_CONCURRENCY || !this.wanted()) return;
     this.sweeping = true;
     try {
       const busy = [...this.inFlight].filter(([, n]) => n >= this.config.WEBHOOK_ENDPOINT_CONCURRENCY).map(([id]) => id);
