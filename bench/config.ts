@@ -30,7 +30,7 @@ export const cfg = {
   refIdleSteps: list('BENCH_REF_IDLE_STEPS', []),
   openSeconds: int('BENCH_OPEN_SECONDS', QUICK ? 2 : 4),
   targets: (env.BENCH_TARGETS ?? 'project,reference').split(',').map((t) => t.trim()) as Target[],
-  phases: new Set((env.BENCH_PHASES ?? 'closed,open,idle').split(',').map((p) => p.trim())),
+  phases: new Set((env.BENCH_PHASES ?? 'closed,open,idle,webhooks').split(',').map((p) => p.trim())),
   adminUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   profile: env.BENCH_PROFILE === '1',

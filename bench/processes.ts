@@ -18,7 +18,8 @@ export interface Server {
   stderr: string[];
 }
 
-export async function startServer(target: Target, db: string): Promise<Server> {
+/** `extra`: more environment for the project's server (a phase's own settings). */
+export async function startServer(target: Target, db: string, extra: Record<string, string> = {}): Promise<Server> {
   const port = await freePort();
   const common = { DATABASE_URL: dbUrl(db), REDIS_URL: cfg.redisUrl, PORT: String(port), HOST: '0.0.0.0', AUTH_SECRET: SECRET };
   let script: string;
@@ -27,7 +28,7 @@ export async function startServer(target: Target, db: string): Promise<Server> {
   if (target === 'project') {
     script = path.join(ROOT, 'dist', 'src', 'main.js');
     // Every load socket comes from this one address: the per-IP socket cap would stop the idle steps.
-    serverEnv = { ...common, NODE_ENV: 'production', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', REDIS_PREFIX: `sbb${RUN_ID}:`, WS_MAX_SOCKETS_PER_IP: '1000000' };
+    serverEnv = { ...common, NODE_ENV: 'production', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', REDIS_PREFIX: `sbb${RUN_ID}:`, WS_MAX_SOCKETS_PER_IP: '1000000', ...extra };
     if (cfg.profile) {
       fs.mkdirSync(PROFILES, { recursive: true });
       nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`];

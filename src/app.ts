@@ -27,6 +27,8 @@ import { Mailer } from './mail/mailer';
 import { AvailabilityService } from './services/availability';
 import { EmailService } from './services/email';
 import { Timers } from './services/timers';
+import { startEventSinks } from './events/sinks';
+import type { WebhookEndpoints } from './webhooks/endpoints';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -57,6 +59,8 @@ export interface App {
   email: EmailService;
   /** Where visitors' widgets are connected to their sessions. */
   widgets: Presence;
+  /** Partners: webhook endpoints and their deliveries (the outbox and its relays run beside). */
+  webhooks: WebhookEndpoints;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -98,6 +102,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     typing: config.RATE_TYPING,
     apiKey: config.RATE_API_KEY,
     emailTranscript: config.RATE_EMAIL_TRANSCRIPT,
+    webhookActions: config.RATE_WEBHOOK_ACTIONS,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
@@ -110,7 +115,8 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics, config.SKILL_FALLBACK_SECONDS);
-  const publisher = new Publisher(bus);
+  const sinks = await startEventSinks({ config, jobs, fork: () => orm.em.fork(), online: () => presence.onlineIds(), rateLimiter, logger });
+  const publisher = new Publisher(bus, sinks.outbox, () => orm.em.fork(), logger);
   const timers = new Timers(config, jobs, logger);
   publisher.onRecord(timers.arm);
   const tx = new Transactions(publisher, routing);
@@ -153,7 +159,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys, availability, email, widgets,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys, availability, email, widgets, webhooks: sinks.webhooks,
     async ready() {
       const checks = [db.ping()];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
@@ -165,6 +171,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     async close() {
       await sweep.stop();
       await email.stop();
+      await sinks.stop();
       await jobs.stop();
       mailer.close();
       await widgets.stop();

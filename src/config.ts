@@ -17,6 +17,12 @@ const rate = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// URL');
+const seconds = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'must be comma-separated seconds, e.g. 5,300,1800')
+  .transform((v) => v.split(',').map(Number))
+  .refine((list) => list.length <= 20 && list.every((n) => n >= 1 && n <= 7 * 24 * 3600), 'at most 20 delays, each 1 s to 7 days');
+const amqpUrl = z.string().regex(/^amqps?:\/\/.+/, 'must be an amqp:// URL');
 const origins = z
   .string()
   .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
@@ -126,10 +132,28 @@ const schema = z
     METRICS_PUBLIC: z.enum(['0', '1']).default('0'),
     // When set, GET /metrics (main port or METRICS_PORT) needs `Authorization: Bearer <token>`.
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // Webhooks: the delays between a delivery's attempts, seconds; after the last one it is FAILED.
+    WEBHOOK_RETRY_SCHEDULE: seconds.default([5, 300, 1800, 7200, 18000, 36000, 36000]),
+    // 1: let webhook URLs reach loopback, private and link-local addresses (development, tests).
+    WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+    // Webhook endpoints the organisation may register (deleted ones do not count).
+    WEBHOOK_MAX_ENDPOINTS: int(1, 1000).default(50),
+    // Webhook slots per instance (each attempts up to 5 deliveries of one endpoint at once), and of those per endpoint.
+    WEBHOOK_CONCURRENCY: int(1, 256).default(32),
+    WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 256).default(4),
+    // sendTestWebhook and replays per person or key, BURST:PER_MINUTE.
+    RATE_WEBHOOK_ACTIONS: rate.default({ burst: 20, perMinute: 60 }),
+    // RabbitMQ (AMQP 0-9-1): every event also to this broker; unset: none.
+    EVENTS_AMQP_URL: amqpUrl.optional(),
+    // The durable topic exchange events are published to (routing key: the event type).
+    EVENTS_AMQP_EXCHANGE: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/).default('switchboard.events'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when NODE_ENV=production' });
+    }
+    if (env.WEBHOOK_ENDPOINT_CONCURRENCY > env.WEBHOOK_CONCURRENCY) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ENDPOINT_CONCURRENCY'], message: 'must not exceed WEBHOOK_CONCURRENCY' });
     }
     if (Boolean(env.SUPERVISOR_EMAIL) !== Boolean(env.SUPERVISOR_PASSWORD)) {
       const missing = env.SUPERVISOR_EMAIL ? 'SUPERVISOR_PASSWORD' : 'SUPERVISOR_EMAIL';

@@ -13,7 +13,7 @@ export interface RateLimiter {
   consume(bucket: Bucket, key: string): Promise<void>;
 }
 
-export type Bucket = 'startChat' | 'sendMessage' | 'login' | 'loginIp' | 'typing' | 'apiKey' | 'emailTranscript';
+export type Bucket = 'startChat' | 'sendMessage' | 'login' | 'loginIp' | 'typing' | 'apiKey' | 'emailTranscript' | 'webhookActions';
 type Buckets = Record<Bucket, RateSetting>;
 
 const SCRIPT = `

@@ -3,6 +3,7 @@ import type { Author } from '../entities';
 import type { MessagePayload } from '../pubsub/topics';
 import { sql } from './execute';
 import { asDate } from './rows';
+import { pgArray } from './sql';
 
 /**
  * The `message` table: its columns, its one mapper, its statements. Raw SQL on purpose: sending
@@ -65,6 +66,20 @@ with s as (
 )
 select m.*, s.agent_id as session_agent_id from m, s`;
 
+/**
+ * The same, when some sink wants message.created (events/outbox.ts): the statement also writes
+ * the event's outbox rows, one per sink ($6), so the event commits with the message, in the same
+ * single statement (its data is read by the relay from the message it names).
+ */
+const SEND_WITH_EVENT = SEND.replace(
+  /\nselect m\.\*, s\.agent_id as session_agent_id from m, s$/,
+  `, o as (
+  insert into event_outbox (id, sink, type, message_id)
+  select e.id, k.sink, 'message.created', m.id from m cross join (select gen_random_uuid() as id) e cross join unnest($6::text[]) as k(sink)
+)
+select m.*, s.agent_id as session_agent_id from m, s`,
+);
+
 export interface Send {
   author: Author;
   authorId: string;
@@ -73,9 +88,13 @@ export interface Send {
   clientMessageId: string | null;
 }
 
-/** The stored message, or null when the guard refused it (or its clientMessageId is stored). */
-export async function insertGuarded(em: EntityManager, m: Send): Promise<MessagePayload | null> {
-  const rows = await sql(em, SEND, [m.author, m.sessionId, m.authorId, m.clientMessageId, m.body]);
+/**
+ * The stored message, or null when the guard refused it (or its clientMessageId is stored).
+ * `sinks`: the outbox sinks that want its message.created (none: the plain statement).
+ */
+export async function insertGuarded(em: EntityManager, m: Send, sinks: readonly string[] = []): Promise<MessagePayload | null> {
+  const values = [m.author, m.sessionId, m.authorId, m.clientMessageId, m.body];
+  const rows = sinks.length ? await sql(em, SEND_WITH_EVENT, [...values, pgArray(sinks)]) : await sql(em, SEND, values);
   return rows.length ? toLive(rows[0]) : null;
 }
 
@@ -89,6 +108,12 @@ export async function insertFirst(em: EntityManager, m: Omit<Send, 'author'>): P
     [m.sessionId, m.authorId, m.body, m.clientMessageId],
   );
   return toPayload(rows[0]);
+}
+
+/** Messages by id (the outbox's message.created rows name theirs). */
+export async function byIds(em: EntityManager, ids: readonly string[]): Promise<MessagePayload[]> {
+  const rows = await sql(em, `select ${COLUMNS} from message where id = any($1::uuid[])`, [pgArray(ids)]);
+  return rows.map(toPayload);
 }
 
 export async function byClientId(em: EntityManager, sessionId: string, clientMessageId: string): Promise<MessagePayload | null> {

@@ -20,6 +20,13 @@ export async function byId(em: EntityManager, id: string, lock = false): Promise
   return rows.length ? toSession(rows[0]) : null;
 }
 
+/** Several sessions at once (the events' snapshots). */
+export async function byIds(em: EntityManager, ids: readonly string[]): Promise<SessionRow[]> {
+  if (!ids.length) return [];
+  const rows = await em.execute<Array<Record<string, unknown>>>('select * from chat_session where id = any(?::uuid[])', [pgArray(ids)]);
+  return rows.map(toSession);
+}
+
 /** Newest first, cursor paged; `agentId` limits it to one agent's. */
 export async function page(
   em: EntityManager,

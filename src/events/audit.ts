@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../policies';
 import * as sessionEvents from '../db/session-events';
 import { EventKind } from '../entities';
+import type { Effects } from './effects';
 
 /**
  * The audit trail: every lifecycle step of a session (created, queued, assigned, transferred,
@@ -15,13 +16,19 @@ export type AuditStep = sessionEvents.SessionEventRow;
  * transaction (created, assigned) must keep their order, and an assignment made after waiting for
  * the routing lock happened when it was made.
  */
-export function record(em: EntityManager, step: AuditStep): Promise<void> {
+export function record(em: EntityManager, effects: Effects, step: AuditStep): Promise<void> {
+  effects.steps.push(step);
   return sessionEvents.insert(em, step);
 }
 
 /** Routing's assignments, one `assigned` step each, by the system, in the order they were made. */
-export function recordAssignments(em: EntityManager, sessionIds: readonly string[], data?: readonly Record<string, unknown>[]): Promise<void> {
-  return sessionEvents.insertAssignments(em, EventKind.ASSIGNED, sessionIds, data);
+export function recordAssignments(
+  em: EntityManager,
+  effects: Effects,
+  assignments: ReadonlyArray<{ sessionId: string; agentId: string; data?: Record<string, unknown> }>,
+): Promise<void> {
+  for (const a of assignments) effects.steps.push({ sessionId: a.sessionId, kind: EventKind.ASSIGNED, actorKind: 'system', agentId: a.agentId, data: a.data });
+  return sessionEvents.insertAssignments(em, EventKind.ASSIGNED, assignments.map((a) => a.sessionId), assignments.map((a) => a.data ?? {}));
 }
 
 /** Whether anyone ever took the chat (assigned or transferred to). */

@@ -1,3 +1,4 @@
+import type { SessionEventRow } from '../db/session-events';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
 
 /**
@@ -12,7 +13,11 @@ export class Effects {
   readonly typing: TypingPayload[] = [];
   /** Sessions that entered the queue (started without an agent, or put back): their timers arm. */
   readonly enqueued = new Set<string>();
+  /** The audit steps written (events/audit.ts): what the partners' events are derived from. */
+  readonly steps: SessionEventRow[] = [];
   queueChanged = false;
+  /** The outbox sinks this change wrote rows for (events/outbox.ts): their relays wake after commit. */
+  readonly outboxSinks = new Set<string>();
 
   static of(fill: (effects: Effects) => void): Effects {
     const effects = new Effects();

@@ -28,7 +28,9 @@ export type TeamAction =
   /** `businessHours`: anyone (desk). */
   | 'hours.read'
   /** `setBusinessHours` (desk). */
-  | 'hours.set';
+  | 'hours.set'
+  /** Webhook endpoints and their deliveries (partners: "Webhooks"). */
+  | 'webhooks.manage';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -58,6 +60,7 @@ const RULES: Record<TeamAction, TeamRule> = {
   'availability.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
   'hours.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
   'hours.set': { allow: ['supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only supervisors may do that.' },
+  'webhooks.manage': { allow: ['supervisor'], scope: 'WEBHOOKS_MANAGE', refusal: 'Only supervisors may do that.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

@@ -6,6 +6,7 @@ import { AvailabilityResolver } from '../resolvers/availability.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
+import { WebhookResolver } from '../resolvers/webhook.resolver';
 import { assertCleanText } from '../services/validate';
 import { DateTimeScalar } from './scalars';
 import './types';
@@ -56,6 +57,7 @@ export function buildAppSchema(): GraphQLSchema {
         LiveResolver,
         ApiKeyResolver,
         AvailabilityResolver,
+        WebhookResolver,
       ],
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false,

@@ -43,15 +43,21 @@ export class MessageService {
     const author = viewer.kind === 'visitor' ? Author.VISITOR : viewer.kind === 'agent' ? Author.AGENT : Author.SYSTEM;
     const sessionId = input.sessionId;
     let message: MessagePayload | null;
+    const sinks = this.tx.sinksFor('message.created');
     try {
-      message = await messages.insertGuarded(em, { author, authorId, sessionId, body, clientMessageId });
+      message = await messages.insertGuarded(em, { author, authorId, sessionId, body, clientMessageId }, sinks);
     } catch (error) {
       if (pgCode(error) !== PG.uniqueViolation || !clientMessageId) throw error;
       message = null;
     }
     if (message) {
       this.metrics.messages.inc({ author });
-      this.tx.committed(Effects.of((e) => e.messages.push(message)));
+      this.tx.committed(
+        Effects.of((e) => {
+          e.messages.push(message);
+          for (const sink of sinks) e.outboxSinks.add(sink);
+        }),
+      );
       return { message, created: true };
     }
     return { message: await this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId), created: false };

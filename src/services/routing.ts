@@ -109,7 +109,7 @@ export class Routing {
       if (candidates.every((c) => c.activeChats >= c.maxConcurrentChats)) break;
     }
     if (!assignments.length) return [];
-    await this.apply(em, assignments);
+    await this.apply(em, effects, assignments);
     this.metrics.routingDecisions.inc({ outcome: 'assigned' }, assignments.length);
     const assignedIds = new Set(assignments.map((a) => a.sessionId));
     for (const a of assignments) {
@@ -123,12 +123,12 @@ export class Routing {
     return assignments;
   }
 
-  private async apply(em: EntityManager, assignments: Assignment[]): Promise<void> {
+  private async apply(em: EntityManager, effects: Effects, assignments: Assignment[]): Promise<void> {
     await sessions.assign(em, assignments.map((a) => a.sessionId), assignments.map((a) => a.agentId));
     // last_assigned_at keeps the order of this pass (the agent assigned last is the newest), so
     // later tie-breaks see the same order this pass used.
     await agents.takeSlots(em, assignments.map((a) => a.agentId));
-    await audit.recordAssignments(em, assignments.map((a) => a.sessionId), assignments.map((a) => (a.fallback ? { reason: 'skill_fallback' } : {})));
+    await audit.recordAssignments(em, effects, assignments.map((a) => ({ sessionId: a.sessionId, agentId: a.agentId, data: a.fallback ? { reason: 'skill_fallback' } : undefined })));
   }
 
   /**

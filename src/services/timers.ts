@@ -87,8 +87,11 @@ export class Timers {
       await sessions.requeue(tem, sessionId, { queuedAt: new Date(head.getTime() - 1) });
       const missed = await agents.missedOne(tem, agentId);
       const away = this.config.AWAY_AFTER_MISSED > 0 && missed >= this.config.AWAY_AFTER_MISSED;
-      if (away) await agents.setAway(tem, agentId);
-      await audit.record(tem, {
+      if (away) {
+        await agents.setAway(tem, agentId);
+        effects.agents.add(agentId);
+      }
+      await audit.record(tem, effects, {
         sessionId,
         kind: EventKind.REASSIGNED,
         actorKind: 'system',

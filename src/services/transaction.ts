@@ -1,5 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Effects } from '../events/effects';
+import type { Sink } from '../db/outbox';
+import type { EventType } from '../events/outbox';
 import type { Publisher } from '../events/publisher';
 import type { Routing } from './routing';
 
@@ -35,6 +37,12 @@ export class Transactions {
    * pays for no transaction block), or that stores nothing (typing). Published now.
    */
   committed(effects: Effects): void {
+    this.publisher.recordCommitted(effects);
     this.publisher.publish(effects);
+  }
+
+  /** The outbox sinks that want an event of `type` (a one-statement change writes its own rows). */
+  sinksFor(type: EventType): Sink[] {
+    return this.publisher.sinksFor(type);
   }
 }
