@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Redis } from 'ioredis';
 import { MemoryRateLimiter, NoRateLimiter, RedisRateLimiter, type RateLimiter } from './auth/rate-limit';
 import { persistentSecret } from './auth/dev-secret';
 import { TokenService } from './auth/tokens';
@@ -8,6 +7,7 @@ import { openDatabase, type Database } from './db/database';
 import type { Logger } from './logger';
 import { createMetrics, type AppMetrics } from './metrics';
 import { Bus } from './pubsub/bus';
+import { connectRedis, type RedisClient } from './pubsub/redis';
 import { AgentService } from './services/agents';
 import { ChatService } from './services/chats';
 import { Semaphore } from './services/concurrency';
@@ -27,7 +27,8 @@ export interface App {
   logger: Logger;
   db: Database;
   orm: MikroORM;
-  redis: Redis | null;
+  /** The commands client: one Redis, or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisClient | null;
   bus: Bus;
   presence: Presence;
   tokens: TokenService;
@@ -51,24 +52,10 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const orm = db.orm;
   const jobs = new Jobs(db.url, logger);
   await jobs.start();
-  let redis: Redis | null = null;
-  let subscriber: Redis | null = null;
-  let bus: Bus;
-  if (config.REDIS_URL) {
-    // Reconnect every 50 ms more, at most every 2 s (ioredis 5's cadence; 6 backs off to 5 s), so
-    // pub/sub and presence come back within 2 s of a Redis restart.
-    const retryStrategy = (times: number) => Math.min(times * 50, 2000);
-    redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy });
-    subscriber = new Redis(config.REDIS_URL, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: null, retryStrategy });
-    for (const [name, client] of [['redis', redis], ['redis subscriber', subscriber]] as const) {
-      client.on('error', (error) => logger.warn({ err: error }, `${name} error`));
-    }
-    await Promise.all([redis.connect(), subscriber.connect()]);
-    bus = Bus.redis(redis, subscriber, config.REDIS_PREFIX, logger);
-  } else {
-    bus = Bus.inProcess(logger);
-    logger.warn('no REDIS_URL: in-process pub/sub, presence and rate limits; run one instance only');
-  }
+  const connections = await connectRedis(config, logger);
+  const redis = connections?.commands ?? null;
+  const bus = connections?.bus ?? Bus.inProcess(logger);
+  if (!connections) logger.warn('no REDIS_URL or REDIS_CLUSTER_NODES: in-process pub/sub, presence and rate limits; run one instance only');
   const metrics = createMetrics(async () => {
     const rows = await orm.em.fork().getConnection().execute<Array<{ n: number }>>(`select count(*)::int as n from chat_session where status = 'QUEUED'`);
     return rows[0].n;
@@ -86,13 +73,13 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
-    : redis
-      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
+    : connections
+      ? new RedisRateLimiter(connections.commands, buckets, connections.keys, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
       : new MemoryRateLimiter(buckets);
   const keepSecret = config.ephemeralSecret && db.embedded;
   const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
   const tokens = new TokenService(authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
-  const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
+  const store = connections ? new RedisPresenceStore(connections.commands, connections.keys) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
   const tx = new Transactions(new Publisher(bus), routing);
@@ -127,9 +114,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs,
     async ready() {
       const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
-      if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
-      // The subscriber connection too: while it reconnects, this instance's live streams are deaf.
-      if (subscriber) checks.push(Promise.resolve(subscriber.status === 'ready'));
+      if (connections) checks.push(connections.ready());
       const results = await Promise.all(checks.map((c) => withTimeout(c, 1000).catch(() => false)));
       return results.every(Boolean);
     },
@@ -138,8 +123,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       await jobs.stop();
       await presence.stop();
       await bus.close().catch(() => undefined);
-      redis?.disconnect();
-      subscriber?.disconnect();
+      connections?.close();
       await db.close();
     },
   };
