@@ -23,7 +23,7 @@ beforeAll(async () => {
   [a, b] = cluster.instances;
 });
 
-async function send(through: Instance, token: string, sessionId: string, body: string, clientMessageId = randomUUID()) {
+async function send(through: Instance, token: string, sessionId: string, body: string, clientMessageId: string = randomUUID()) {
   const result = await through.http.request(SendMessageDocument, { input: { sessionId, body, clientMessageId } }, token);
   const error = result.errors?.[0];
   return result.data?.sendMessage ? { ok: true as const, seq: result.data.sendMessage.seq } : { ok: false as const, code: error?.extensions?.code };
