@@ -356,7 +356,7 @@ async function idle(cmd: Extract<LoadCommand, { cmd: 'idle' }>) {
   });
   return { requested: cmd.sessionIds.length, live, failed: cmd.sessionIds.length - live, errorSamples: errors, seconds: (performance.now() - started) / 1000 };
 }
-process.on('message', (msg: LoadCommand) => {
+process.on('message', (msg: LoadCommand & { id?: number }) => {
   const run = async () => {
     switch (msg.cmd) {
       case 'setup':
@@ -378,8 +378,8 @@ process.on('message', (msg: LoadCommand) => {
     }
   };
   run().then(
-    (result) => process.send?.({ ok: true, result }),
-    (error: unknown) => process.send?.({ ok: false, error: (error as Error)?.stack ?? String(error) }),
+    (result) => process.send?.({ ok: true, result, id: msg.id }),
+    (error: unknown) => process.send?.({ ok: false, error: (error as Error)?.stack ?? String(error), id: msg.id }),
   );
 });
 process.on('disconnect', () => process.exit(0));
