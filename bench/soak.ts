@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { withClient } from '../test/support/env';
 import { sleep } from './common';
-import { ROOT, RUN_ID } from './config';
+import { envNumber, ROOT, RUN_ID } from './config';
 import { dbUrl } from './db';
 import { finalInvariants, Sampler, waitForCatchUp, type Invariant } from './soak-checks';
 import { Instances, Nginx, RedisServer, serverEnv, SUPERVISOR } from './soak-env';
@@ -23,13 +23,7 @@ import { SoakLoad } from './soak-load';
 
 const env = process.env;
 const CI = env.SOAK_SCALE === 'ci';
-const num = (name: string, dflt: number) => {
-  const v = env[name];
-  if (v === undefined || v === '') return dflt;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number`);
-  return n;
-};
+const num = envNumber;
 const cfg = {
   seconds: num('SOAK_SECONDS', 600),
   idle: num('SOAK_IDLE', CI ? 300 : 2000),

@@ -12,7 +12,7 @@
  *              the kill, and any gap, duplicate or message missing at the end.
  */
 import WebSocket from 'ws';
-import { MESSAGE_ADDED, sleep, START_CHAT, SEND_MESSAGE } from './common';
+import { MESSAGE_ADDED, SEND_MESSAGE, serveCommands, sleep, START_CHAT } from './common';
 
 interface Stream {
   sessionId: string;
@@ -196,43 +196,35 @@ type Command = { id?: number } & (
   | { cmd: 'exit' }
 );
 
-process.on('message', (msg: Command) => {
-  const run = async (): Promise<unknown> => {
-    switch (msg.cmd) {
-      case 'setup':
-        return setup(msg);
-      case 'consoles':
-        for (const token of msg.tokens) await connect(track({ sessionId: `console:${token.slice(-12)}`, token, kind: 'console', last: 0, ...blank }), msg.wsUrl);
-        return { consoles: msg.tokens.length };
-      case 'watch':
-        await pooled(msg.chats, 20, (c) => connect(track({ sessionId: c.sessionId, token: c.token, kind: 'agent', last: 0, ...blank }), msg.wsUrl));
-        return { watching: msg.chats.length };
-      case 'arm':
-        target = msg.wsUrl;
-        jitterMs = msg.jitterMs;
-        armed = true;
-        return { armed };
-      case 'send':
-        return send(msg);
-      case 'status':
-        return {
-          live: streams.filter((s) => s.live).length,
-          caughtUp: streams.filter((s) => s.caughtUpAt).length,
-          total: streams.length,
-          behind: streams.filter((s) => s.kind !== 'console' && s.last < (maxAcked.get(s.sessionId) ?? 0)).length,
-        };
-      case 'report':
-        return report(msg);
-      case 'exit':
-        for (const s of streams) s.ws?.terminate();
-        setTimeout(() => process.exit(0), 50);
-        return { bye: true };
-    }
-  };
-  run().then(
-    (result) => process.send?.({ ok: true, result, id: msg.id }),
-    (error: unknown) => process.send?.({ ok: false, error: (error as Error)?.stack ?? String(error), id: msg.id }),
-  );
+serveCommands(async (msg: Command): Promise<unknown> => {
+  switch (msg.cmd) {
+    case 'setup':
+      return setup(msg);
+    case 'consoles':
+      for (const token of msg.tokens) await connect(track({ sessionId: `console:${token.slice(-12)}`, token, kind: 'console', last: 0, ...blank }), msg.wsUrl);
+      return { consoles: msg.tokens.length };
+    case 'watch':
+      await pooled(msg.chats, 20, (c) => connect(track({ sessionId: c.sessionId, token: c.token, kind: 'agent', last: 0, ...blank }), msg.wsUrl));
+      return { watching: msg.chats.length };
+    case 'arm':
+      target = msg.wsUrl;
+      jitterMs = msg.jitterMs;
+      armed = true;
+      return { armed };
+    case 'send':
+      return send(msg);
+    case 'status':
+      return {
+        live: streams.filter((s) => s.live).length,
+        caughtUp: streams.filter((s) => s.caughtUpAt).length,
+        total: streams.length,
+        behind: streams.filter((s) => s.kind !== 'console' && s.last < (maxAcked.get(s.sessionId) ?? 0)).length,
+      };
+    case 'report':
+      return report(msg);
+    case 'exit':
+      for (const s of streams) s.ws?.terminate();
+      setTimeout(() => process.exit(0), 50);
+      return { bye: true };
+  }
 });
-process.on('disconnect', () => process.exit(0));
-process.send?.({ ok: true, result: { ready: true, pid: process.pid } });

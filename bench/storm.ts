@@ -14,12 +14,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cpuMicros, rssBytes, sleep, summarize } from './common';
-import { cfg as bench, log, ROOT, RUN_ID } from './config';
+import { cfg as bench, envNumber, log, ROOT, RUN_ID } from './config';
 import { dbUrl, withClient } from './db';
 import { StatementCounter } from './pg-count';
 import { spawnLoad, startServer, stopServer, type Load, type Server } from './processes';
 
-const num = (name: string, dflt: number) => (process.env[name] ? Number(process.env[name]) : dflt);
+const num = envNumber;
 const cfg = {
   widgets: num('STORM_WIDGETS', 5000),
   agents: num('STORM_AGENTS', 20),

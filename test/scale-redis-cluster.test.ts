@@ -35,6 +35,19 @@ function shardSubscribers(channel: string): number {
   return Number(reply[1] ?? 0);
 }
 
+/**
+ * An ACTIVE chat (agent on A, visitor on B) whose visitor follows it on B, once its sharded
+ * channel is subscribed. The session's topics are hash-tagged by its id: one channel, on the
+ * shard that owns the id.
+ */
+async function chatFollowedOnB() {
+  const chat = await buildActiveChat(a, { via: b });
+  const live = (await connect(b, chat.visitor)).subscribe(OnMessageAddedDocument, { sessionId: chat.session.id, afterSeq: 0 });
+  const channel = `${cluster.redisPrefix}message.created:{${chat.session.id}}`;
+  await waitFor(async () => shardSubscribers(channel) === 1, 10_000);
+  return { ...chat, live, channel };
+}
+
 describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   it('should refuse REDIS_URL and REDIS_CLUSTER_NODES together, and a node list that is not host:port', async () => {
     const both = await runUntilExit({ ...a.env, REDIS_URL: 'redis://127.0.0.1:6379' });
@@ -46,12 +59,7 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   });
 
   it('should deliver a message sent through one instance to a subscriber on the other, over its session shard', async () => {
-    const { agent, session, visitor } = await buildActiveChat(a, { via: b });
-    const live = (await connect(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
-    // The session's topics are hash-tagged by its id: one channel on the shard that owns the id.
-    const channel = `${cluster.redisPrefix}message.created:{${session.id}}`;
-    await waitFor(async () => shardSubscribers(channel) === 1, 10_000);
-
+    const { agent, session, visitor, live } = await chatFollowedOnB();
     expect(await send(a, agent.token, session.id, 'hello from A')).toEqual({ ok: true, seq: 1 });
     expect(await send(b, visitor, session.id, 'hi from B')).toEqual({ ok: true, seq: 2 });
     const got = (await live.take(2, 10_000)).map((m) => m.messageAdded);
@@ -82,10 +90,7 @@ describe('Redis Cluster (REDIS_CLUSTER_NODES)', () => {
   });
 
   it('should keep chats going through a master restart: nothing stored is lost, live streams resume in order', async () => {
-    const { agent, session, visitor } = await buildActiveChat(a, { via: b });
-    const live = (await connect(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
-    const channel = `${cluster.redisPrefix}message.created:{${session.id}}`;
-    await waitFor(async () => shardSubscribers(channel) === 1, 10_000);
+    const { agent, session, visitor, live, channel } = await chatFollowedOnB();
     expect(await send(a, agent.token, session.id, 'before')).toEqual({ ok: true, seq: 1 });
     expect((await live.next(10_000)).messageAdded.seq).toBe(1);
 
