@@ -37,6 +37,9 @@ export class Sampler {
   readonly leftWaiting: string[] = [];
   maxQueued = 0;
   maxWaitWithRoomMs = 0;
+  /** Samples in which an available agent had a free slot, and those of them with chats queued. */
+  withRoom = 0;
+  withRoomAndQueue = 0;
   private readonly waitingSince = new Map<string, number>();
   private readonly reported = new Set<string>();
   private timer?: NodeJS.Timeout;
@@ -99,6 +102,8 @@ export class Sampler {
         this.waitingSince.clear();
         return;
       }
+      this.withRoom++;
+      if (queued.length) this.withRoomAndQueue++;
       const now = Date.now();
       const ids = new Set(queued.map((q) => q.id));
       for (const id of this.waitingSince.keys()) if (!ids.has(id)) this.waitingSince.delete(id);
@@ -121,7 +126,7 @@ export class Sampler {
   invariants(): Invariant[] {
     return [
       violation('no agent above capacity (sampled every second)', this.overCapacity, `${this.samples} samples (${this.skipped} skipped during faults)`),
-      violation('every queued chat assigned once capacity appeared', this.leftWaiting, `longest wait with an available agent: ${(this.maxWaitWithRoomMs / 1000).toFixed(1)} s (grace ${QUEUE_GRACE_MS / 1000} s); queue peaked at ${this.maxQueued}`),
+      violation('every queued chat assigned once capacity appeared', this.leftWaiting, `${this.withRoom} samples with an available agent's slot free (${this.withRoomAndQueue} with chats queued); longest wait then ${(this.maxWaitWithRoomMs / 1000).toFixed(1)} s (grace ${QUEUE_GRACE_MS / 1000} s); queue peaked at ${this.maxQueued}`),
     ];
   }
 }

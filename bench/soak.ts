@@ -29,7 +29,7 @@ const cfg = {
   idle: num('SOAK_IDLE', CI ? 300 : 2000),
   chats: num('SOAK_CHATS', CI ? 30 : 200),
   agents: num('SOAK_AGENTS', CI ? 6 : 20),
-  capacity: num('SOAK_CAPACITY', CI ? 4 : 8),
+  capacity: num('SOAK_CAPACITY', CI ? 5 : 8),
   instances: num('SOAK_INSTANCES', 3),
   killEvery: num('SOAK_KILL_EVERY', 60),
   adminUrl: env.SOAK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
