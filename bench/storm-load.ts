@@ -67,7 +67,7 @@ function connect(s: Stream, url: string): Promise<void> {
     const ws = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
     s.ws = ws;
     s.live = false;
-    const timer = setTimeout(() => reject(new Error('not live within 60 s')), 60_000);
+    const timer = setTimeout(() => reject(new Error(`not live within 60 s (${ws.readyState === WebSocket.OPEN ? 'open' : 'not open'})`)), 60_000);
     const ready = () => {
       clearTimeout(timer);
       resolve();
@@ -82,7 +82,11 @@ function connect(s: Stream, url: string): Promise<void> {
       } else if (frame.type === 'next' && frame.payload?.data?.messageAdded) {
         onMessage(s, frame.payload.data.messageAdded.seq);
         ready();
-      } else if ((frame.type === 'next' && s.kind !== 'console') || frame.type === 'error') note(`subscription error: ${JSON.stringify(frame.payload)}`);
+      } else if ((frame.type === 'next' && s.kind !== 'console') || frame.type === 'error') {
+        note(`subscription error: ${JSON.stringify(frame.payload)}`);
+        clearTimeout(timer);
+        reject(new Error(`subscription error: ${JSON.stringify(frame.payload).slice(0, 200)}`));
+      }
       else if (frame.type === 'ping') ws.send('{"type":"pong"}');
     });
     ws.on('error', () => undefined);
@@ -136,7 +140,18 @@ async function setup(cmd: { url: string; wsUrl: string; count: number; tag: stri
     maxAcked.set(startChat.session.id, 1);
     created.push(track({ sessionId: startChat.session.id, token: startChat.visitorToken, kind: 'widget', last: 0, ...blank }));
   });
-  await pooled(created, 50, (s) => connect(s, cmd.wsUrl));
+  // A busy machine can make one fail; a widget tries three times (its failures are reported).
+  await pooled(created, 50, async (s) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await connect(s, cmd.wsUrl);
+      } catch (error) {
+        s.ws?.terminate();
+        if (attempt === 3) throw error;
+        note(`setup attempt ${attempt}: ${(error as Error).message}`);
+      }
+    }
+  });
   return { widgets: created.length };
 }
 
