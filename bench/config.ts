@@ -6,13 +6,15 @@ import type { Target } from './common';
 export const ROOT = path.resolve(__dirname, '../..');
 export const env = process.env;
 export const QUICK = env.BENCH_QUICK === '1';
-const int = (name: string, dflt: number) => {
+/** A non-negative number from the environment (the benchmark's, the storm's and the soak's knobs). */
+export const envNumber = (name: string, dflt: number) => {
   const v = env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number`);
   return n;
 };
+const int = envNumber;
 const list = (name: string, dflt: number[]) => (env[name] ? env[name]!.split(',').map((x) => Number(x.trim())).filter((x) => x > 0) : dflt);
 
 export const cfg = {

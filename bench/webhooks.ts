@@ -66,7 +66,7 @@ async function drained(arrivals: ReadonlyArray<{ at: number }>, n: number, ms: n
 
 export async function webhookPhase(db: string): Promise<WebhookBench> {
   const receiver = await startReceiver();
-  const server = await startServer('project', db, { WEBHOOK_ALLOW_PRIVATE: '1', SUPERVISOR_EMAIL: SUPERVISOR.email, SUPERVISOR_PASSWORD: SUPERVISOR.password });
+  const server = await startServer('project', db, { env: { WEBHOOK_ALLOW_PRIVATE: '1', SUPERVISOR_EMAIL: SUPERVISOR.email, SUPERVISOR_PASSWORD: SUPERVISOR.password } });
   try {
     const { login } = await gql<{ login: { token: string } }>(server, 'mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }', { e: SUPERVISOR.email, p: SUPERVISOR.password });
     const token = login.token;

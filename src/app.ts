@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Redis } from 'ioredis';
 import { MemoryRateLimiter, NoRateLimiter, RedisRateLimiter, type RateLimiter } from './auth/rate-limit';
 import { persistentSecret } from './auth/dev-secret';
 import { TokenService } from './auth/tokens';
@@ -9,6 +8,8 @@ import * as sessions from './db/sessions';
 import type { Logger } from './logger';
 import { createMetrics, type AppMetrics } from './metrics';
 import { Bus } from './pubsub/bus';
+import { RedisKeys } from './pubsub/keys';
+import { connectRedis, type RedisClient } from './pubsub/redis';
 import { AgentService } from './services/agents';
 import { ChatService } from './services/chats';
 import { Semaphore } from './services/concurrency';
@@ -36,7 +37,8 @@ export interface App {
   logger: Logger;
   db: Database;
   orm: MikroORM;
-  redis: Redis | null;
+  /** The commands client: one Redis, or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisClient | null;
   bus: Bus;
   presence: Presence;
   tokens: TokenService;
@@ -71,24 +73,10 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const orm = db.orm;
   const jobs = new Jobs(db.url, logger);
   await jobs.start();
-  let redis: Redis | null = null;
-  let subscriber: Redis | null = null;
-  let bus: Bus;
-  if (config.REDIS_URL) {
-    // Reconnect every 50 ms more, at most every 2 s (ioredis 5's cadence; 6 backs off to 5 s), so
-    // pub/sub and presence come back within 2 s of a Redis restart.
-    const retryStrategy = (times: number) => Math.min(times * 50, 2000);
-    redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy });
-    subscriber = new Redis(config.REDIS_URL, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: null, retryStrategy });
-    for (const [name, client] of [['redis', redis], ['redis subscriber', subscriber]] as const) {
-      client.on('error', (error) => logger.warn({ err: error }, `${name} error`));
-    }
-    await Promise.all([redis.connect(), subscriber.connect()]);
-    bus = Bus.redis(redis, subscriber, config.REDIS_PREFIX, logger);
-  } else {
-    bus = Bus.inProcess(logger);
-    logger.warn('no REDIS_URL: in-process pub/sub, presence and rate limits; run one instance only');
-  }
+  const connections = await connectRedis(config, logger);
+  const redis = connections?.commands ?? null;
+  const bus = connections?.bus ?? Bus.inProcess(logger);
+  if (!connections) logger.warn('no REDIS_URL or REDIS_CLUSTER_NODES: in-process pub/sub, presence and rate limits; run one instance only');
   const metrics = createMetrics(() => sessions.queueDepth(orm.em.fork()));
   bus.onFeed = (feed) => {
     metrics.subscriptions.inc();
@@ -106,13 +94,13 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
-    : redis
-      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
+    : connections
+      ? new RedisRateLimiter(connections.commands, buckets, connections.keys, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
       : new MemoryRateLimiter(buckets);
   const keepSecret = config.ephemeralSecret && db.embedded;
   const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
   const tokens = new TokenService(authSecret, config.AGENT_TOKEN_TTL_SECONDS, config.VISITOR_TOKEN_TTL_SECONDS);
-  const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
+  const store = connections ? new RedisPresenceStore(connections.commands, connections.keys) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics, config.SKILL_FALLBACK_SECONDS);
   const sinks = await startEventSinks({ config, jobs, fork: () => orm.em.fork(), online: () => presence.onlineIds(), rateLimiter, logger });
@@ -130,7 +118,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
   const reads = new Reads(messages);
-  const widgetStore = redis ? new RedisPresenceStore(redis, `${config.REDIS_PREFIX}widget-`) : new MemoryPresenceStore();
+  const widgetStore = connections ? new RedisPresenceStore(connections.commands, new RedisKeys(`${config.REDIS_PREFIX}widget-`, connections.keys.cluster)) : new MemoryPresenceStore();
   const widgets = new Presence(widgetStore, config.PRESENCE_TTL_SECONDS * 1000, config.EMAIL_NOTIFY_DELAY_SECONDS * 1000, logger, false);
   const live = new LiveService(bus, messages, reads, widgets);
   presence.start();
@@ -162,9 +150,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys, availability, email, widgets, webhooks: sinks.webhooks,
     async ready() {
       const checks = [db.ping()];
-      if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
-      // The subscriber connection too: while it reconnects, this instance's live streams are deaf.
-      if (subscriber) checks.push(Promise.resolve(subscriber.status === 'ready'));
+      if (connections) checks.push(connections.ready());
       const results = await Promise.all(checks.map((c) => withTimeout(c, 1000).catch(() => false)));
       return results.every(Boolean);
     },
@@ -178,8 +164,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       await presence.stop();
       revocations.stop();
       await bus.close().catch(() => undefined);
-      redis?.disconnect();
-      subscriber?.disconnect();
+      connections?.close();
       await db.close();
     },
   };

@@ -23,6 +23,11 @@ const seconds = z
   .transform((v) => v.split(',').map(Number))
   .refine((list) => list.length <= 20 && list.every((n) => n >= 1 && n <= 7 * 24 * 3600), 'at most 20 delays, each 1 s to 7 days');
 const amqpUrl = z.string().regex(/^amqps?:\/\/.+/, 'must be an amqp:// URL');
+const clusterNodes = z
+  .string()
+  .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((n) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(n) && Number(n.split(':')[1]) <= 65535), 'must be a comma-separated list of host:port')
+  .transform((list) => list.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })));
 const origins = z
   .string()
   .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
@@ -40,6 +45,8 @@ const schema = z
     DATABASE_URL: postgresUrl.optional(),
     // Redis; unset: in-process pub/sub, presence and rate limits (one instance only).
     REDIS_URL: redisUrl.optional(),
+    // A Redis Cluster instead (host:port of some of its masters, comma-separated): sharded pub/sub.
+    REDIS_CLUSTER_NODES: clusterNodes.optional(),
     // Prefix of every Redis key and channel, so several deployments can share one Redis.
     REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/).default('sb:'),
     // Signs tokens; at least 32 characters. Required in production; every instance needs the same one.
@@ -158,6 +165,9 @@ const schema = z
     if (Boolean(env.SUPERVISOR_EMAIL) !== Boolean(env.SUPERVISOR_PASSWORD)) {
       const missing = env.SUPERVISOR_EMAIL ? 'SUPERVISOR_PASSWORD' : 'SUPERVISOR_EMAIL';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required with the other SUPERVISOR_ variable' });
+    }
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'cannot be set together with REDIS_URL (one Redis or one Redis Cluster)' });
     }
     // Run even when other variables are bad, so that the one message names every bad variable.
   }, { when: () => true });

@@ -75,6 +75,32 @@ describe('Redis restarting mid-chat', () => {
     expect(stored?.messages.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
+  it('should publish a retried send again: a stream that missed it live gets it without waiting for another message', async () => {
+    const skill = uniqueSkill();
+    const agent: TestAgent = await buildOnlineAgent(a, { skills: [skill] });
+    const { session, token: visitor } = await startChat(b, { skill });
+    const live = (await connect(b, visitor)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await trySend(a, agent.token, session.id, 'before', randomUUID())).toEqual({ ok: true, seq: 1 });
+    expect((await live.next(10_000)).messageAdded.seq).toBe(1);
+
+    // Stored while Redis is away: its publish is lost (as when an instance dies right after the commit).
+    await redis.stop();
+    await waitFor(async () => (await a.get('/readyz')).status === 503, 10_000);
+    expect(await trySend(a, agent.token, session.id, 'unheard', 'unheard-1')).toEqual({ ok: true, seq: 2 });
+    // Long enough for ioredis to give up on the queued publish (maxRetriesPerRequest), so it is gone.
+    await new Promise((r) => setTimeout(r, 3000));
+    await redis.start();
+    for (const instance of [a, b]) await waitFor(async () => (await instance.get('/readyz')).status === 200, 15_000);
+    await live.expectQuiet(1000);
+
+    // The console never saw its answer and sends again with the same key: stored once, heard now.
+    expect(await trySend(a, agent.token, session.id, 'unheard', 'unheard-1')).toEqual({ ok: true, seq: 2 });
+    const heard = await live.next(10_000);
+    expect([heard.messageAdded.seq, heard.messageAdded.body]).toEqual([2, 'unheard']);
+    await live.expectQuiet(500);
+  });
+
   it('should route a chat that was queued during the outage to an agent that stayed connected, once Redis is back', async () => {
     const skill = uniqueSkill();
     const agent: TestAgent = await buildOnlineAgent(a, { skills: [skill] });

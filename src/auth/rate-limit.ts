@@ -1,10 +1,12 @@
-import type { Redis } from 'ioredis';
 import type { RateSetting } from '../config';
 import { RateLimitedError } from '../errors';
+import type { RedisKeys } from '../pubsub/keys';
+import type { RedisClient } from '../pubsub/redis';
 
 /**
  * Token buckets: BURST tokens, refilled at PER_MINUTE per minute. With Redis the bucket is one
- * hash updated by one atomic script (Redis' own clock), so every instance shares it; without
+ * hash updated by one atomic script (Redis' own clock), so every instance shares it (on a Redis
+ * Cluster the key is hash-tagged and the script runs on the one shard that owns it); without
  * Redis the same arithmetic runs in memory. rate-limiter-flexible was considered: it offers fixed
  * windows, not the token buckets the contract names, so this is the one small script instead.
  */
@@ -41,9 +43,9 @@ export class RedisRateLimiter implements RateLimiter {
   private readonly fallback: MemoryRateLimiter;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly buckets: Buckets,
-    private readonly prefix: string,
+    private readonly keys: RedisKeys,
     private readonly onRedisError: (error: unknown) => void = () => undefined,
   ) {
     redis.defineCommand('sbTakeToken', { numberOfKeys: 1, lua: SCRIPT });
@@ -55,7 +57,7 @@ export class RedisRateLimiter implements RateLimiter {
     const take = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).sbTakeToken;
     let waitMs: number;
     try {
-      waitMs = await take.call(this.redis, `${this.prefix}rate:${bucket}:${key}`, burst, perMinute / 60_000);
+      waitMs = await take.call(this.redis, this.keys.rate(bucket, key), burst, perMinute / 60_000);
     } catch (error) {
       this.onRedisError(error);
       return this.fallback.consume(bucket, key);

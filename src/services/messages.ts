@@ -63,11 +63,17 @@ export class MessageService {
     return { message: await this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId), created: false };
   }
 
-  /** Nothing was written: a retry (return the first message), or a refusal to explain. */
+  /** Nothing was written: a retry (return the first message, and publish it again), or a refusal to explain. */
   private async explainRefusal(em: EntityManager, viewer: Actor, sessionId: string, clientMessageId: string | null): Promise<MessagePayload> {
     const { session, role } = await authorizeSession(em, viewer, sessionId, 'message.send');
     const existing = clientMessageId ? await messages.byClientId(em, sessionId, clientMessageId) : null;
-    if (existing) return existing;
+    if (existing) {
+      // Published again: its first publish may be what failed (the instance died after the commit,
+      // or Redis was away), and a stream must not wait for a later message to get it. Streams skip
+      // a seq they have; tagged with the session's agent now, as a live message is.
+      this.tx.committed(Effects.of((e) => e.messages.push({ ...existing, agentId: session.agentId ?? null })));
+      return existing;
+    }
     refuseState('message.send', session, role);
     throw new ConflictError('This chat is not active.'); // it changed since the statement ran
   }

@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
+import type { RedisKeys } from '../pubsub/keys';
+import type { RedisClient } from '../pubsub/redis';
 
 /**
  * Where agents' live sockets are. Each entry is (agent, instance) with an expiry time:
@@ -41,8 +42,8 @@ export class MemoryPresenceStore implements PresenceStore {
 
 export class RedisPresenceStore implements PresenceStore {
   private readonly key: string;
-  constructor(private readonly redis: Redis, prefix: string) {
-    this.key = `${prefix}presence`;
+  constructor(private readonly redis: RedisClient, keys: RedisKeys) {
+    this.key = keys.presence();
   }
   async set(member: string, expiresAt: number) {
     return (await this.redis.zadd(this.key, expiresAt, member)) === 1;
