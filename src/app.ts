@@ -85,7 +85,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
     : redis
-      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
+      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX, everyTenSeconds((error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets')))
       : new MemoryRateLimiter(buckets);
   const keepSecret = config.ephemeralSecret && db.embedded;
   const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
@@ -140,6 +140,16 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       subscriber?.disconnect();
       await db.close();
     },
+  };
+}
+
+/** `log`, at most once every ten seconds (an outage would otherwise log once per request). */
+function everyTenSeconds(log: (error: unknown) => void): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 10_000) return;
+    last = Date.now();
+    log(error);
   };
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { Pool, type PoolConfig } from 'pg';
+import { pgCode } from './sql';
 
 /**
  * The one way the table modules (`db/<table>.ts`) run SQL: `$1…` placeholders, rows back.
@@ -25,7 +26,7 @@ export function openStatementPool(orm: MikroORM, options: PoolConfig): Pool {
 export async function sql<T = Record<string, unknown>>(em: EntityManager, text: string, values: readonly unknown[] = []): Promise<T[]> {
   if (!em.isInTransaction()) {
     const pool = pools.get(em.getConnection());
-    if (pool) return (await pool.query(text, values as unknown[])).rows as T[];
+    if (pool) return (await onThePool(pool, text, values)).rows as T[];
   }
   const bindings: unknown[] = [];
   const knexSql = text.replace(/\$(\d+)/g, (_, n: string) => {
@@ -33,6 +34,26 @@ export async function sql<T = Record<string, unknown>>(em: EntityManager, text: 
     return '?';
   });
   return em.execute<T[]>(knexSql, bindings);
+}
+
+/**
+ * Postgres refusing a new connection (at max_connections, or starting up) refuses before the
+ * statement ran, so it is tried again, a few times within a second: by then a pooled connection is
+ * usually free, and a burst (every send held up by something, let through at once) no longer fails
+ * because the pool had to grow at the moment the server had no connection to spare.
+ */
+const REFUSED_CONNECTION = new Set(['53300', '57P03']); // too_many_connections, cannot_connect_now
+const RETRY_DELAYS_MS = [20, 50, 100, 200, 400];
+
+async function onThePool(pool: Pool, text: string, values: readonly unknown[]) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await pool.query(text, values as unknown[]);
+    } catch (error) {
+      if (attempt >= RETRY_DELAYS_MS.length || !REFUSED_CONNECTION.has(pgCode(error) ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+    }
+  }
 }
 
 /** The pool answers a statement. */
