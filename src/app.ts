@@ -11,7 +11,7 @@ import { createMetrics, type AppMetrics } from './metrics';
 import { Bus } from './pubsub/bus';
 import { AgentService } from './services/agents';
 import { ChatService } from './services/chats';
-import { Semaphore } from './services/concurrency';
+import { Semaphore, within } from './services/concurrency';
 import { LiveService } from './services/live';
 import { MessageService } from './services/messages';
 import { startDisconnectSweep } from './services/disconnected';
@@ -128,7 +128,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
       // The subscriber connection too: while it reconnects, this instance's live streams are deaf.
       if (subscriber) checks.push(Promise.resolve(subscriber.status === 'ready'));
-      const results = await Promise.all(checks.map((c) => withTimeout(c, 1000).catch(() => false)));
+      const results = await Promise.all(checks.map((c) => within(c, 1000, 'a readiness check').catch(() => false)));
       return results.every(Boolean);
     },
     async close() {
@@ -151,8 +151,4 @@ function everyTenSeconds(log: (error: unknown) => void): (error: unknown) => voi
     last = Date.now();
     log(error);
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { RateSetting } from '../config';
 import { RateLimitedError } from '../errors';
+import { within } from '../services/concurrency';
 
 /**
  * Token buckets: BURST tokens, refilled at PER_MINUTE per minute. With Redis the bucket is one
@@ -66,22 +67,13 @@ export class RedisRateLimiter implements RateLimiter {
     let waitMs: number;
     try {
       if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
-      waitMs = await withinMs(take.call(this.redis, `${this.prefix}rate:${bucket}:${key}`, burst, perMinute / 60_000), REDIS_TOKEN_WAIT_MS);
+      waitMs = await within(take.call(this.redis, `${this.prefix}rate:${bucket}:${key}`, burst, perMinute / 60_000), REDIS_TOKEN_WAIT_MS, 'Redis');
     } catch (error) {
       this.onRedisError(error);
       return this.fallback.consume(bucket, key);
     }
     if (waitMs > 0) throw new RateLimitedError(Math.ceil(waitMs / 1000));
   }
-}
-
-function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  promise.catch(() => undefined); // answered after the deadline: nobody is waiting for it
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 export class MemoryRateLimiter implements RateLimiter {
