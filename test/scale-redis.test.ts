@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { OnMessageAddedDocument, SendMessageDocument, SessionDocument, TranscriptDocument } from './generated/graphql';
 import { RedisServer, startCluster, type Cluster, type Instance } from './support/cluster';
 import { buildOnlineAgent, connect, startChat, waitFor, type TestAgent, uniqueSkill } from './support/factories';
+import { limitedDatabase } from './support/faults';
 
 /**
  * Redis restarting mid-chat, under two real instances. The test runs its own redis-server (no
@@ -116,8 +117,13 @@ describe('Redis restarting mid-chat', () => {
  * The restart looped, with sends in flight: SCALE_REDIS_LOOPS restarts (a short default here;
  * set it higher to hunt a rare failure), each with several chats sending without pause through
  * two instances with rate limits on (every send asks Redis for a token), during the outage and
- * right after Redis is back. No send may fail, none may be stored twice, and both sides' live
- * streams see every message once, in order.
+ * right after Redis is back, with Postgres at its connection limit. No send may fail, none may be
+ * stored twice, and both sides' live streams see every message once, in order.
+ *
+ * What failed here: when Redis came back, the sends the outage had held up (waiting in ioredis'
+ * queue for a rate-limit token) and every stream's gap fill reached Postgres at once; the
+ * statement pool grew to serve them, and Postgres, with no connection to spare, refused the new
+ * ones ("too many clients"): a send failed, or a stream ended.
  */
 describe('Redis restarting again and again with sends in flight', () => {
   const loops = Number(process.env.SCALE_REDIS_LOOPS ?? 3);
@@ -125,7 +131,11 @@ describe('Redis restarting again and again with sends in flight', () => {
 
   it(`should accept every send and deliver every message once, in order, through ${loops} restarts`, async () => {
     const limits = { RATE_LIMITS: 'on', RATE_SEND_MESSAGE: '100000:100000', RATE_START_CHAT: '1000:1000', RATE_LOGIN: '1000:1000', RATE_LOGIN_IP: '1000:1000' };
-    const [agents, visitors] = await Promise.all([cluster.add(limits), cluster.add(limits)]);
+    // On a database of their own whose role Postgres lets open no more connections than it holds
+    // once the chats are going: Postgres at its connection limit, as a busy one is.
+    const database = await limitedDatabase();
+    const env = { ...limits, DATABASE_URL: database.url };
+    const [agents, visitors] = await Promise.all([cluster.add(env), cluster.add(env)]);
     const chats = await Promise.all(
       Array.from({ length: CHATS }, async () => {
         const skill = uniqueSkill();
@@ -149,6 +159,8 @@ describe('Redis restarting again and again with sends in flight', () => {
       }
     });
     const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await pause(1000);
+    await database.limitToOpen();
     // Outages and quiet spells of varying length, so the restart lands at different points of
     // ioredis' reconnect cycle (between retries, during the ready check, with commands queued).
     const random = (min: number, max: number) => min + Math.floor(Math.random() * (max - min));
@@ -162,6 +174,8 @@ describe('Redis restarting again and again with sends in flight', () => {
     }
     stopped = true;
     await Promise.all(senders);
+    await database.unlimit();
+    await Promise.all([agents.kill(), visitors.kill()]); // before their database and role are dropped
 
     // A failed send is shown with what the servers logged about it (the cause, not just a code).
     const logged = [agents, visitors].flatMap((i) => i.logs.filter((l) => /backing service unavailable|unexpected error/.test(String(l.msg))));
