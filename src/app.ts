@@ -21,6 +21,8 @@ import { Routing } from './services/routing';
 import { Transactions } from './services/transaction';
 import { Publisher } from './events/publisher';
 import { Jobs } from './jobs/queue';
+import { Revocations } from './auth/revocation';
+import { ApiKeyService } from './services/api-keys';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -40,6 +42,9 @@ export interface App {
   agents: AgentService;
   reads: Reads;
   live: LiveService;
+  /** Withdrawn credentials (API keys, agents' tokens), heard on every instance. */
+  revocations: Revocations;
+  apiKeys: ApiKeyService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
   jobs: Jobs;
   /** Postgres and Redis (if configured) answer. */
@@ -81,6 +86,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     login: config.RATE_LOGIN,
     loginIp: config.RATE_LOGIN_IP,
     typing: config.RATE_TYPING,
+    apiKey: config.RATE_API_KEY,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
@@ -94,6 +100,9 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
   const tx = new Transactions(new Publisher(bus), routing);
+  const revocations = new Revocations(bus, logger);
+  await revocations.start();
+  const apiKeys = new ApiKeyService(tx, revocations, logger);
   const messages = new MessageService(tx, metrics, rateLimiter);
   const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
@@ -122,7 +131,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys,
     async ready() {
       const checks = [db.ping()];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
@@ -135,6 +144,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
       await sweep.stop();
       await jobs.stop();
       await presence.stop();
+      revocations.stop();
       await bus.close().catch(() => undefined);
       redis?.disconnect();
       subscriber?.disconnect();

@@ -55,6 +55,8 @@ const schema = z
     RATE_START_CHAT: rate.default({ burst: 10, perMinute: 10 }),
     RATE_SEND_MESSAGE: rate.default({ burst: 20, perMinute: 60 }),
     RATE_LOGIN: rate.default({ burst: 5, perMinute: 5 }),
+    // Requests per API key (GraphQL over HTTP, WebSocket operations, REST), BURST:PER_MINUTE.
+    RATE_API_KEY: rate.default({ burst: 600, perMinute: 600 }),
     // off: no rate limits.
     RATE_LIMITS: onOff.default('on'),
     // An agent whose last socket closed stays online this long.

@@ -1,13 +1,13 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import type { Viewer } from './auth/tokens';
+import type { Actor } from './policies';
 import type { App } from './app';
 import * as customers from './db/customers';
 import type { Agent, Customer } from './entities';
 
 /** Who is calling and with what: built per HTTP request, and per operation on a WebSocket. */
 export interface Context {
-  viewer: Viewer;
+  viewer: Actor;
   app: App;
   /** HTTP: one fork per request (made on first use). WebSocket: a fresh fork on every access (events are long apart). */
   readonly em: EntityManager;
@@ -54,16 +54,16 @@ export function createLoaders(app: App, em: () => EntityManager, cache: boolean)
  * none), loaders caching for the request. WebSocket: a fresh fork on every access and loaders
  * that do not cache, since a subscription's events are long apart.
  */
-export function httpContext(app: App, viewer: Viewer, ip: string): Context {
+export function httpContext(app: App, viewer: Actor, ip: string): Context {
   let em: EntityManager | undefined;
   return buildContext(app, viewer, ip, () => (em ??= app.orm.em.fork() as EntityManager), true);
 }
 
-export function wsContext(app: App, viewer: Viewer, ip: string, onSlowConsumer?: () => void): Context {
+export function wsContext(app: App, viewer: Actor, ip: string, onSlowConsumer?: () => void): Context {
   return Object.assign(buildContext(app, viewer, ip, () => app.orm.em.fork() as EntityManager, false), { onSlowConsumer });
 }
 
-function buildContext(app: App, viewer: Viewer, ip: string, fork: () => EntityManager, cache: boolean): Context {
+function buildContext(app: App, viewer: Actor, ip: string, fork: () => EntityManager, cache: boolean): Context {
   let loaders: Loaders | undefined;
   return {
     viewer,

@@ -22,7 +22,7 @@ export function createMetrics(queueLength: () => Promise<number>) {
     }),
     operations: new Counter({
       name: 'switchboard_graphql_operations_total',
-      help: 'GraphQL operations admitted to run, by path (direct: HTTP on graphql-js; apollo: HTTP through Apollo; ws: graphql-ws) and type',
+      help: 'GraphQL operations admitted to run, by path (direct: HTTP on graphql-js; apollo: HTTP through Apollo; ws: graphql-ws; rest: a REST route under /api/v1) and type',
       labelNames: ['path', 'type'],
       registers: [registry],
     }),

@@ -1,10 +1,10 @@
-import type { Viewer } from '../src/auth/tokens';
 import * as messages from '../src/db/messages';
 import { Author } from '../src/entities';
 import { AppError } from '../src/errors';
-import { authorizeOn, authorize, can, refuseState, type Actor, type ApiScope } from '../src/policies';
+import { authorizeOn, authorize, can, personId, refuseState, requireScope, type Actor, type ApiScope, type SignedIn } from '../src/policies';
 import { CloseChatDocument, SendMessageDocument, TransferChatDocument } from './generated/graphql';
 import { buildActiveChat, buildOnlineAgent, loginSupervisor, startChat, uniqueSkill, type TestAgent } from './support/factories';
+import { buildApiKey } from './support/keys';
 import { startTestServer, type TestServer } from './support/server';
 import type { WsClient } from './support/ws';
 
@@ -23,9 +23,18 @@ describe('policy: API keys (scopes)', () => {
   const key = (...scopes: ApiScope[]): Actor => ({ kind: 'apiKey', keyId: 'k', name: 'CRM', scopes });
   const session = { customerId: 'c', agentId: 'a', status: 'ACTIVE' } as const;
 
-  it('should let a key see every session with CHATS_READ, and none without it', () => {
+  it('should let a key see every session with CHATS_READ, and refuse it naming the scope without it', () => {
     expect(can(key('CHATS_READ'), 'session.read', session as never)).toBe(true);
-    expect(decision(() => authorizeOn(key('AGENTS_READ'), 'session.read', session as never))).toBe('NOT_FOUND');
+    expect(can(key('AGENTS_READ'), 'session.read', session as never)).toBe(false);
+    expect(() => authorizeOn(key('AGENTS_READ'), 'session.read', session as never)).toThrow(/lacks the scope CHATS_READ/);
+    expect(decision(() => authorizeOn(key('CHATS_READ'), 'session.read', null))).toBe('NOT_FOUND');
+  });
+
+  it('should let a key act with the action’s scope alone, as the organisation', () => {
+    expect(decision(() => authorizeOn(key('CHATS_WRITE'), 'session.close', session as never))).toBe('ok');
+    expect(decision(() => authorizeOn(key('CHATS_WRITE'), 'message.send', session as never))).toBe('ok');
+    expect(decision(() => authorizeOn(key('CHATS_READ'), 'message.send', session as never))).toBe('FORBIDDEN');
+    expect(decision(() => refuseState('message.send', { ...session, status: 'CLOSED' } as never, 'apiKey'))).toBe('CONFLICT');
   });
 
   it('should refuse a key what its scopes do not allow, naming the scope', () => {
@@ -104,6 +113,8 @@ describe('policy: message.send and the send statement', () => {
     const chats = await states();
     const stranger = (await buildActiveChat(t)).visitor;
     const supervisor = await loginSupervisor(t);
+    const writer = (await buildApiKey(t, ['CHATS_WRITE'], 'writer', supervisor)).secret;
+    const reader = (await buildApiKey(t, ['CHATS_READ'], 'reader', supervisor)).secret;
     const table: string[] = [];
     const mismatches: string[] = [];
     for (const [state, chat] of Object.entries(chats)) {
@@ -114,19 +125,25 @@ describe('policy: message.send and the send statement', () => {
         'agent B': b.token,
         'a supervisor': supervisor,
         'the assigned supervisor': lead.token,
+        'a CHATS_WRITE key': writer,
+        'a CHATS_READ key': reader,
       };
       for (const [who, token] of Object.entries(viewers)) {
-        const viewer = (await t.app.tokens.verify(token)) as Exclude<Viewer, { kind: 'anonymous' }>;
+        const viewer = (token.startsWith('sbk_') ? await t.app.apiKeys.verify(t.app.orm.em.fork(), token) : await t.app.tokens.verify(token)) as SignedIn;
         const session = (await t.app.reads.session(t.app.orm.em.fork(), chat.id))!;
         const policy = decision(() => refuseState('message.send', session, authorizeOn(viewer, 'message.send', session)));
         expect(can(viewer, 'message.send', session)).toBe(policy === 'ok');
-        const stored = await messages.insertGuarded(t.app.orm.em.fork(), {
-          author: viewer.kind === 'visitor' ? Author.VISITOR : Author.AGENT,
-          authorId: viewer.kind === 'visitor' ? viewer.customerId : viewer.agentId,
-          sessionId: chat.id,
-          body: 'straight to the statement',
-          clientMessageId: null,
-        });
+        // A key's scope is checked before the statement (requireScope): a key without it never reaches it.
+        const scoped = decision(() => requireScope(viewer, 'message.send')) === 'ok';
+        const stored = !scoped
+          ? null
+          : await messages.insertGuarded(t.app.orm.em.fork(), {
+              author: viewer.kind === 'visitor' ? Author.VISITOR : viewer.kind === 'agent' ? Author.AGENT : Author.SYSTEM,
+              authorId: personId(viewer)!,
+              sessionId: chat.id,
+              body: 'straight to the statement',
+              clientMessageId: null,
+            });
         const api = await t.http.request(SendMessageDocument, { input: { sessionId: chat.id, body: 'through the API' } }, token);
         const answered = api.errors?.length ? (api.errors[0].extensions?.code as string) : 'ok';
         table.push(`${state} / ${who}: ${policy}`);
@@ -146,5 +163,8 @@ describe('policy: message.send and the send statement', () => {
     expect(table).toContain('ACTIVE with A / agent B: NOT_FOUND');
     expect(table).toContain('QUEUED / its visitor: ok');
     expect(table).toContain('ACTIVE with a supervisor / the assigned supervisor: ok');
+    expect(table).toContain('QUEUED / a CHATS_WRITE key: ok');
+    expect(table).toContain('CLOSED with A / a CHATS_WRITE key: CONFLICT');
+    expect(table).toContain('ACTIVE with A / a CHATS_READ key: FORBIDDEN');
   });
 });

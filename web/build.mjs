@@ -75,6 +75,12 @@ const pages = [
 ];
 for (const [from, to] of pages) fs.copyFileSync(path.join(web, from), path.join(out, to));
 
+// /api/docs: Scalar's standalone bundle from npm, served from here (nothing from other hosts).
+fs.mkdirSync(path.join(out, 'api-docs'), { recursive: true });
+fs.copyFileSync(path.join(web, 'api-docs/index.html'), path.join(out, 'api-docs/index.html'));
+fs.copyFileSync(path.join(web, 'api-docs/init.js'), path.join(out, 'api-docs/init.js'));
+fs.copyFileSync(path.join(root, 'node_modules/@scalar/api-reference/dist/browser/standalone.js'), path.join(out, 'api-docs/scalar.js'));
+
 sizes.sort((a, b) => a.file.localeCompare(b.file));
 for (const s of sizes) console.log(`  ${s.file.padEnd(36)} ${(s.bytes / 1024).toFixed(1).padStart(8)} KB  ${(s.gzip / 1024).toFixed(1).padStart(7)} KB gzip`);
 fs.writeFileSync(path.join(out, 'sizes.json'), JSON.stringify(sizes, null, 2));

@@ -14,7 +14,7 @@ export interface RateLimiter {
   consume(bucket: Bucket, key: string): Promise<void>;
 }
 
-export type Bucket = 'startChat' | 'sendMessage' | 'login' | 'loginIp' | 'typing';
+export type Bucket = 'startChat' | 'sendMessage' | 'login' | 'loginIp' | 'typing' | 'apiKey';
 type Buckets = Record<Bucket, RateSetting>;
 
 const SCRIPT = `

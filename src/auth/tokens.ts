@@ -13,6 +13,15 @@ export class InvalidTokenError extends Error {}
 
 const ISSUER = 'switchboard';
 
+/** The token of a `Bearer <token>` value; null when there is none; InvalidTokenError when malformed. */
+export function bearerToken(header: unknown): string | null {
+  if (header === undefined || header === null || header === '') return null;
+  if (typeof header !== 'string') throw new InvalidTokenError('authorization must be a string');
+  const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
+  if (!match) throw new InvalidTokenError('authorization must be "Bearer <token>"');
+  return match[1];
+}
+
 /** Verified tokens remembered (bounded): a widget sends the same token with every message. */
 const VERIFIED_CACHE_SIZE = 5000;
 
@@ -43,11 +52,8 @@ export class TokenService {
 
   /** The viewer a `Bearer <token>` header (or connectionParams value) stands for. */
   async fromAuthorization(header: unknown): Promise<Viewer> {
-    if (header === undefined || header === null || header === '') return ANONYMOUS;
-    if (typeof header !== 'string') throw new InvalidTokenError('authorization must be a string');
-    const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
-    if (!match) throw new InvalidTokenError('authorization must be "Bearer <token>"');
-    return this.verify(match[1]);
+    const token = bearerToken(header);
+    return token === null ? ANONYMOUS : this.verify(token);
   }
 
   async verify(token: string): Promise<Viewer> {

@@ -37,7 +37,9 @@ function toLive(row: Record<string, unknown>): MessagePayload {
  * whole statement back, seq included.
  *
  * Its guard repeats the policy's `message.send` (policies/session.ts) in SQL, for speed; the
- * table in test/policy.test.ts proves they agree on every (viewer, session state) pair.
+ * table in test/policy.test.ts proves they agree on every (viewer, session state) pair. SYSTEM
+ * is an API key's message (its scope checked before, by `requireScope`): any open session, the
+ * key's name as authorName.
  */
 const SEND = `
 with s as (
@@ -45,13 +47,15 @@ with s as (
      set last_seq = last_seq + 1,
          first_response_at = case when $1::text = 'AGENT' then coalesce(first_response_at, now()) else first_response_at end
    where id = $2::uuid and status <> 'CLOSED'
-     and case when $1::text = 'VISITOR' then customer_id = $3::uuid else agent_id = $3::uuid and status = 'ACTIVE' end
+     and case $1::text when 'VISITOR' then customer_id = $3::uuid when 'AGENT' then agent_id = $3::uuid and status = 'ACTIVE' else true end
      and ($4::text is null or not exists (select 1 from message m where m.session_id = $2::uuid and m.client_message_id = $4::text))
   returning id, last_seq, agent_id
 ), m as (
   insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
   select gen_random_uuid(), s.id, s.last_seq, $1::text, $3::uuid,
-         case when $1::text = 'VISITOR' then (select name from customer where id = $3::uuid) else (select name from agent where id = $3::uuid) end,
+         case $1::text when 'VISITOR' then (select name from customer where id = $3::uuid)
+                       when 'AGENT' then (select name from agent where id = $3::uuid)
+                       else (select name from api_key where id = $3::uuid) end,
          $5::text, $4::text, now()
     from s
   returning ${COLUMNS}

@@ -8,7 +8,7 @@ import { pgArray } from './sql';
 export interface SessionEventRow {
   sessionId: string;
   kind: EventKind;
-  actorKind: 'visitor' | 'agent' | 'system';
+  actorKind: 'visitor' | 'agent' | 'system' | 'apiKey';
   actorId?: string | null;
   agentId?: string | null;
   data?: Record<string, unknown>;

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from '../auth/tokens';
+import type { Actor } from '../policies';
 import * as sessionEvents from '../db/session-events';
 import { EventKind } from '../entities';
 
@@ -30,8 +30,9 @@ export function everAssigned(em: EntityManager, sessionId: string): Promise<bool
 }
 
 /** Who did it, as the trail records it. */
-export function actorOf(viewer: Viewer): Pick<AuditStep, 'actorKind' | 'actorId'> {
+export function actorOf(viewer: Actor): Pick<AuditStep, 'actorKind' | 'actorId'> {
   if (viewer.kind === 'agent') return { actorKind: 'agent', actorId: viewer.agentId };
   if (viewer.kind === 'visitor') return { actorKind: 'visitor', actorId: viewer.customerId };
+  if (viewer.kind === 'apiKey') return { actorKind: 'apiKey', actorId: viewer.keyId };
   return { actorKind: 'system', actorId: null };
 }

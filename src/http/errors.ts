@@ -19,7 +19,11 @@ export function createErrorFormatter(logger: Logger, production: boolean) {
     // the error in a GraphQLError with no path and no location: judge, and log, the one inside.
     if (original instanceof GraphQLError && !original.path && !original.nodes?.length && original.originalError) original = original.originalError;
     const base = { locations: formatted.locations, path: formatted.path };
-    if (original instanceof AppError) return { ...base, message: original.message, extensions: { ...original.extensions, code: original.code } };
+    if (original instanceof AppError) {
+      const extensions: Record<string, unknown> = { ...original.extensions };
+      delete extensions.http; // a status for the transport, not for the client
+      return { ...base, message: original.message, extensions: { ...extensions, code: original.code } };
+    }
     if (original instanceof GraphQLError && (!original.path || original.originalError instanceof GraphQLError)) {
       const code = original.extensions?.code ?? (original.originalError as GraphQLError | undefined)?.extensions?.code;
       const message = production ? formatted.message.replace(/\s*Did you mean .*$/s, '') : formatted.message;

@@ -1,8 +1,12 @@
+import { HeaderMap } from '@apollo/server';
 import cors from 'cors';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, type OperationTypeNode } from 'graphql';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { App } from '../app';
-import { ANONYMOUS, InvalidTokenError, type Viewer } from '../auth/tokens';
+import { ANONYMOUS, bearerToken, InvalidTokenError } from '../auth/tokens';
+import { RateLimitedError } from '../errors';
+import type { Actor } from '../policies';
+import { isApiKeySecret } from '../services/api-keys';
 import { httpContext, wsContext, type Context } from '../context';
 import { buildAppSchema } from '../schema/build';
 import { DocumentGate, type Verdict } from './documents';
@@ -10,7 +14,7 @@ import { createErrorFormatter } from './errors';
 import { clientIp } from './ip';
 
 /** How an operation reached the server: HTTP straight to graphql-js, HTTP through Apollo, or graphql-ws. */
-export type OperationPath = 'direct' | 'apollo' | 'ws';
+export type OperationPath = 'direct' | 'apollo' | 'ws' | 'rest';
 
 export const SUBSCRIPTION_OVER_HTTP = 'subscriptions are served over WebSocket at /graphql';
 
@@ -44,25 +48,50 @@ export class GraphQLPipeline {
     return this.gate.check(source, hash);
   }
 
-  /** Who is calling, from an `Authorization` value: a bad or expired token throws InvalidTokenError. */
-  async viewer(authorization: unknown): Promise<Viewer> {
-    return (await this.app.tokens.fromAuthorization(authorization)) ?? ANONYMOUS;
+  /**
+   * Who is calling, from an `Authorization` value: an agent's or visitor's token, or an API key
+   * (`sbk_…`). A bad, expired, unknown or revoked one throws InvalidTokenError.
+   */
+  async viewer(authorization: unknown): Promise<Actor> {
+    const token = bearerToken(authorization);
+    if (token === null) return ANONYMOUS;
+    if (isApiKeySecret(token)) return this.app.apiKeys.verify(this.app.orm.em as Context['em'], token);
+    return this.app.tokens.verify(token);
   }
 
-  /** An HTTP request's context; a bad token is a 401 UNAUTHENTICATED (`http` sets the status and is not sent). */
+  /**
+   * The viewer of one request (HTTP, REST) or WebSocket operation: a key's requests are counted
+   * against its own bucket (RATE_API_KEY) here, whatever they ask.
+   */
+  async admitViewer(authorization: unknown): Promise<Actor> {
+    const viewer = await this.viewer(authorization);
+    if (viewer.kind === 'apiKey') await this.app.rateLimiter.consume('apiKey', viewer.keyId);
+    return viewer;
+  }
+
+  /**
+   * An HTTP request's context; a bad token is a 401 UNAUTHENTICATED, a key over its rate 429
+   * RATE_LIMITED with Retry-After (`http` sets the status and headers and is not sent).
+   */
   async httpContext(req: IncomingMessage): Promise<Context> {
     try {
-      return httpContext(this.app, await this.viewer(req.headers.authorization), clientIp(req, this.app.config.trustProxy));
+      return httpContext(this.app, await this.admitViewer(req.headers.authorization), clientIp(req, this.app.config.trustProxy));
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         throw new GraphQLError('The token is invalid or expired.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+      }
+      if (error instanceof RateLimitedError) {
+        // Thrown as it is: the formatter keeps retryAfterSeconds (and never shows `http`).
+        const seconds = error.extensions.retryAfterSeconds as number;
+        (error.extensions as Record<string, unknown>).http = { status: 429, headers: new HeaderMap([['retry-after', String(seconds)]]) };
+        throw error;
       }
       throw error;
     }
   }
 
   /** A WebSocket operation's context, for the viewer its connection_init proved. */
-  wsContext(request: IncomingMessage, viewer: Viewer | undefined, onSlowConsumer?: () => void): Context {
+  wsContext(request: IncomingMessage, viewer: Actor | undefined, onSlowConsumer?: () => void): Context {
     return wsContext(this.app, viewer ?? ANONYMOUS, clientIp(request, this.app.config.trustProxy), onSlowConsumer);
   }
 

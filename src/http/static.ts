@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
  */
 export function mountFrontends(app: Express, logger: Pick<Logger, 'warn'>, dir = findWebDir()): void {
   if (!dir) {
-    logger.warn('frontends not built (npm run build): /, /widget.js, /console and /playground are not served');
+    logger.warn('frontends not built (npm run build): /, /widget.js, /console, /playground and /api/docs are not served');
     return;
   }
   const page = (file: string) => (req: Request, res: Response, next: NextFunction) => {
@@ -31,6 +31,7 @@ export function mountFrontends(app: Express, logger: Pick<Logger, 'warn'>, dir =
   app.get('/', page('index.html'));
   app.get('/console', page('console/index.html'));
   app.get('/playground', page('playground/index.html'));
+  app.get('/api/docs', page('api-docs/index.html')); // the REST API's reference (Scalar, bundled)
   app.use(
     express.static(dir, {
       index: false,

@@ -2,8 +2,9 @@ import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { CloseCode, type Context as WsServerContext } from 'graphql-ws';
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { App } from '../app';
-import type { Viewer } from '../auth/tokens';
+import type { Credential } from '../auth/revocation';
 import { BadInputError, RateLimitedError, UnavailableError } from '../errors';
+import type { Actor } from '../policies';
 import { SlowConsumerError } from '../pubsub/feed';
 import { selectOperation } from './documents';
 import { formatGraphQLErrors } from './errors';
@@ -33,7 +34,9 @@ export const MAX_SOCKET_BUFFERED_BYTES = 1024 * 1024;
 const SLOW_CONSUMER = 1013;
 
 type Extra = WsExtra & {
-  viewer?: Viewer;
+  viewer?: Actor;
+  /** What the socket was opened with, if it can be revoked (an API key, an agent's token). */
+  credential?: Credential;
   expiry?: NodeJS.Timeout;
   present?: boolean;
   /** The subscribe-frame bucket (WS_SUBSCRIBE_RATE). */
@@ -42,6 +45,53 @@ type Extra = WsExtra & {
   idle?: NodeJS.Timeout;
   lastActive?: number;
 };
+
+/** The credential behind a viewer, as revocations name it; null for visitors and the anonymous. */
+const credentialOf = (viewer: Actor): Credential | null =>
+  viewer.kind === 'apiKey' ? { kind: 'apiKey', id: viewer.keyId } : viewer.kind === 'agent' ? { kind: 'agent', id: viewer.agentId } : null;
+const credentialKey = (c: Credential) => `${c.kind}:${c.id}`;
+
+/**
+ * The open sockets by credential: when a credential is revoked (on any instance: auth/revocation.ts)
+ * its sockets here are closed with 4403 Forbidden. After a bus outage (revocations may have gone
+ * unheard) the keys of open sockets are checked against Postgres again.
+ */
+export class SocketRegistry {
+  private readonly byCredential = new Map<string, Set<WebSocket>>();
+
+  constructor(private readonly app: App) {
+    app.revocations.onRevoked((credential) => this.close(credential));
+    app.revocations.onResync(() => void this.recheck());
+  }
+
+  add(credential: Credential, socket: WebSocket): void {
+    const key = credentialKey(credential);
+    let set = this.byCredential.get(key);
+    if (!set) this.byCredential.set(key, (set = new Set()));
+    set.add(socket);
+  }
+
+  remove(credential: Credential, socket: WebSocket): void {
+    const key = credentialKey(credential);
+    const set = this.byCredential.get(key);
+    set?.delete(socket);
+    if (set?.size === 0) this.byCredential.delete(key);
+  }
+
+  /** Closes every socket opened with the credential (4403, as for an expired token). */
+  close(credential: Credential): void {
+    for (const socket of this.byCredential.get(credentialKey(credential)) ?? []) socket.close(CloseCode.Forbidden, 'Forbidden');
+  }
+
+  private async recheck(): Promise<void> {
+    const keyIds = [...this.byCredential.keys()].filter((k) => k.startsWith('apiKey:')).map((k) => k.slice('apiKey:'.length));
+    try {
+      for (const id of await this.app.apiKeys.revokedAmong(this.app.orm.em as never, keyIds)) this.close({ kind: 'apiKey', id });
+    } catch (error) {
+      this.app.logger.warn({ err: error }, 'open API-key sockets not re-checked');
+    }
+  }
+}
 
 /** Operations (subscriptions, and queries or mutations in flight) the socket holds now. */
 const held = (ctx: WsServerContext<Record<string, unknown> | undefined, Extra>) => Object.keys(ctx.subscriptions).length;
@@ -87,6 +137,7 @@ function takeToken(extra: Extra, burst: number, perMinute: number): number {
 export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQLPipeline) {
   const { format, schema } = pipeline;
   const { WS_MAX_SUBSCRIPTIONS: maxSubscriptions, WS_SUBSCRIBE_RATE: subscribeRate } = app.config;
+  const registry = new SocketRegistry(app);
   wss.on('connection', (socket) => {
     app.metrics.socketsOpen.inc();
     socket.once('close', () => app.metrics.socketsOpen.dec());
@@ -107,15 +158,22 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
       connectionInitWaitTimeout: 3000,
       context: (ctx) => pipeline.wsContext(ctx.extra.request, ctx.extra.viewer),
       onConnect: async (ctx) => {
-        let viewer: Viewer;
+        let viewer: Actor;
         try {
-          viewer = await pipeline.viewer(ctx.connectionParams?.authorization);
+          viewer = await pipeline.admitViewer(ctx.connectionParams?.authorization);
         } catch {
-          return false;
+          return false; // a bad, revoked or over-its-rate credential: 4403
         }
         ctx.extra.viewer = viewer;
         watchIdle(ctx, app.config.WS_IDLE_SECONDS * 1000, () => app.metrics.connectionsRejected.inc({ reason: 'ws_idle' }));
-        if (viewer.kind !== 'anonymous') closeAtExpiry(ctx.extra, viewer.expiresAt);
+        if (viewer.kind === 'agent' || viewer.kind === 'visitor') closeAtExpiry(ctx.extra, viewer.expiresAt);
+        const credential = credentialOf(viewer);
+        if (credential) {
+          ctx.extra.credential = credential;
+          registry.add(credential, ctx.extra.socket);
+          // Revoked between its check and now: the registry missed the news.
+          if (viewer.kind === 'apiKey' && app.apiKeys.heardRevoked(viewer.keyId)) return false;
+        }
         if (viewer.kind === 'agent') {
           ctx.extra.present = true;
           await app.presence.connect(viewer.agentId).catch((error: unknown) => app.logger.warn({ err: error }, 'presence connect failed'));
@@ -125,18 +183,26 @@ export function attachWebSocket(app: App, wss: WebSocketServer, pipeline: GraphQ
       onClose: async (ctx) => {
         clearTimeout(ctx.extra.expiry);
         clearTimeout(ctx.extra.idle);
+        if (ctx.extra.credential) registry.remove(ctx.extra.credential, ctx.extra.socket);
         if (ctx.extra.present && ctx.extra.viewer?.kind === 'agent') {
           ctx.extra.present = false;
           await app.presence.disconnect(ctx.extra.viewer.agentId).catch((error: unknown) => app.logger.warn({ err: error }, 'presence disconnect failed'));
         }
       },
-      onSubscribe: (ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
+      onSubscribe: async (ctx, _id, payload): Promise<ExecutionArgs | readonly GraphQLError[]> => {
         ctx.extra.lastActive = Date.now();
         // Cheap refusals first: the frame rate, then the count (this operation included), then
         // the document (the gate's LRU: widgets all send the same few, parsed and validated once,
         // the AST shared; graphql-js never mutates it).
         const wait = takeToken(ctx.extra, subscribeRate.burst, subscribeRate.perMinute);
         if (wait > 0) return [new RateLimitedError(Math.ceil(wait / 1000))];
+        const viewer = ctx.extra.viewer;
+        if (viewer?.kind === 'apiKey') {
+          // Every operation of a key counts against its bucket (RATE_API_KEY), as on HTTP.
+          const limited = await app.rateLimiter.consume('apiKey', viewer.keyId).then(() => null, (error: unknown) => error);
+          if (limited instanceof RateLimitedError) return [limited];
+          if (limited) throw limited;
+        }
         if (held(ctx) > maxSubscriptions) {
           return [new BadInputError(`This socket already holds ${maxSubscriptions} subscriptions (WS_MAX_SUBSCRIPTIONS); complete some first.`)];
         }

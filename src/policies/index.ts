@@ -1,7 +1,7 @@
 import { ConflictError, ForbiddenError, NotFoundError, UnauthenticatedError } from '../errors';
 import { canOnSession, refusalMessage, roleFor, scopeOf, stateRefusal, type Role, type SessionAction, type SessionResource } from './session';
 import { AGENTS_ONLY, canOnTeam, needsAgent, teamRule, type TeamAction } from './team';
-import { isSupervisor, type Actor, type AgentViewer, type ApiKeyViewer, type ApiScope } from './viewer';
+import { hasScope, isSupervisor, type Actor, type AgentViewer, type ApiKeyViewer, type ApiScope } from './viewer';
 
 /**
  * The one access decision (in the spirit of Outline's `server/policies/`): who may do what, for
@@ -27,10 +27,25 @@ const lacksScope = (scope: ApiScope | undefined) => new ForbiddenError(scope ? `
  */
 export function authorizeOn(actor: Actor, action: SessionAction, session: SessionResource | null): Role {
   if (actor.kind === 'anonymous') throw new UnauthenticatedError();
-  if (!session || !roleFor(actor, 'session.read', session)) throw new NotFoundError();
+  requireScope(actor, action);
+  if (!session || !roleFor(actor, 'session.read', session)) {
+    // A key acts as the organisation: with the action's scope every session exists for it.
+    if (session && actor.kind === 'apiKey') return 'apiKey';
+    throw new NotFoundError();
+  }
   const role = roleFor(actor, action, session);
   if (role) return role;
-  throw actor.kind === 'apiKey' ? lacksScope(scopeOf(action)) : new ForbiddenError(refusalMessage(action));
+  throw new ForbiddenError(refusalMessage(action));
+}
+
+/**
+ * A key without the scope of `action` is refused before anything is read (FORBIDDEN naming the
+ * scope); with it, the action's other rules (the session's state) still apply. Others: no-op.
+ */
+export function requireScope(actor: Actor, action: SessionAction): void {
+  if (actor.kind !== 'apiKey') return;
+  const scope = scopeOf(action);
+  if (!scope || !hasScope(actor, scope)) throw lacksScope(scope);
 }
 
 /** CONFLICT when the session's state refuses the action to that part (a closed chat, say). */
@@ -43,6 +58,8 @@ export function refuseState(action: SessionAction, session: SessionResource, rol
 export function authorize(actor: Actor, action: 'agent.update' | 'metrics.read', target: string | null): asserts actor is AgentViewer | ApiKeyViewer;
 export function authorize(actor: Actor, action: 'sessions.mine'): asserts actor is Extract<Actor, { kind: 'visitor' }>;
 export function authorize(actor: Actor, action: 'chat.start'): void;
+/** Actions no key may take (no scope grants them): whoever passes is an agent. */
+export function authorize(actor: Actor, action: 'apiKeys.manage' | 'status.set' | 'assigned.watch'): asserts actor is AgentViewer;
 export function authorize(actor: Actor, action: Exclude<TeamAction, 'agent.update' | 'metrics.read' | 'sessions.mine' | 'chat.start'>): asserts actor is AgentViewer | ApiKeyViewer;
 export function authorize(actor: Actor, action: TeamAction, target?: string | null): void {
   if (canOnTeam(actor, action, target)) return;

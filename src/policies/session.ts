@@ -43,7 +43,8 @@ const sendable = (s: SessionResource, role: Role): string | null =>
 const RULES: Record<SessionAction, SessionRule> = {
   'session.read': { roles: ['customer', 'agent', 'supervisor', 'apiKey', 'teammate'], scope: 'CHATS_READ' },
   'session.watch': { roles: ['customer', 'agent', 'supervisor', 'apiKey'], scope: 'CHATS_READ' },
-  'message.send': { roles: ['customer', 'agent'], state: sendable },
+  // A key's message is stored as SYSTEM, with the key's name (partners: CHATS_WRITE).
+  'message.send': { roles: ['customer', 'agent', 'apiKey'], scope: 'CHATS_WRITE', state: sendable },
   'session.close': { roles: ['customer', 'agent', 'supervisor', 'apiKey'], scope: 'CHATS_WRITE' },
   'session.rate': { roles: ['customer'] },
   'session.transfer': { roles: ['agent', 'supervisor', 'apiKey'], scope: 'CHATS_WRITE' },

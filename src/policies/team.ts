@@ -20,7 +20,9 @@ export type TeamAction =
   /** `updateAgent` of `target`. */
   | 'agent.update'
   /** `agentMetrics` of `target` (null: the team). */
-  | 'metrics.read';
+  | 'metrics.read'
+  /** `apiKeys`, `createApiKey`, `revokeApiKey`: supervisors only; keys never manage keys. */
+  | 'apiKeys.manage';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -46,6 +48,7 @@ const RULES: Record<TeamAction, TeamRule> = {
   'status.set': { allow: ['agent'], refusal: AGENTS_ONLY },
   'agent.update': { allow: ['self', 'supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only the agent itself or a supervisor may change an agent.' },
   'metrics.read': { allow: ['self', 'supervisor'], scope: 'METRICS_READ', refusal: 'Agents see their own metrics only.' },
+  'apiKeys.manage': { allow: ['supervisor'], refusal: 'Only supervisors may manage API keys.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

@@ -6,7 +6,7 @@ export type ApiScope = 'CHATS_READ' | 'CHATS_WRITE' | 'AGENTS_READ' | 'AGENTS_WR
 
 /**
  * An API key acts as the organisation: it sees every session, like a supervisor, but may do only
- * what its scopes allow. Not issued yet (the partners extension); the policy already decides for it.
+ * what its scopes allow (partners extension; issued by services/api-keys.ts).
  */
 export interface ApiKeyViewer {
   kind: 'apiKey';
@@ -25,7 +25,16 @@ export const isSupervisor = (actor: Actor): boolean => actor.kind === 'agent' &&
 
 export const hasScope = (actor: Actor, scope: ApiScope): boolean => actor.kind === 'apiKey' && actor.scopes.includes(scope);
 
-/** The person behind a viewer (rate-limit keys, authorship), or null for the anonymous. */
-export function personId(viewer: Viewer): string | null {
-  return viewer.kind === 'visitor' ? viewer.customerId : viewer.kind === 'agent' ? viewer.agentId : null;
+/** Who is behind a viewer (rate-limit keys, authorship): the customer, the agent, the key; null for the anonymous. */
+export function personId(viewer: Actor): string | null {
+  switch (viewer.kind) {
+    case 'visitor':
+      return viewer.customerId;
+    case 'agent':
+      return viewer.agentId;
+    case 'apiKey':
+      return viewer.keyId;
+    default:
+      return null;
+  }
 }

@@ -15,6 +15,7 @@ export class Bus {
     private readonly prefix: string,
     private readonly logger: Logger,
     private readonly closeEngine: () => Promise<void>,
+    private readonly subscriber: Redis | null = null,
   ) {}
 
   static inProcess(logger: Logger): Bus {
@@ -23,7 +24,48 @@ export class Bus {
 
   static redis(publisher: Redis, subscriber: Redis, prefix: string, logger: Logger): Bus {
     const engine = new RedisPubSub({ publisher, subscriber });
-    return new Bus(engine, prefix, logger, () => engine.close().then(() => undefined));
+    return new Bus(engine, prefix, logger, () => engine.close().then(() => undefined), subscriber);
+  }
+
+  /**
+   * Whether this instance hears what others publish now: false while the Redis subscriber
+   * reconnects (what was published meanwhile is lost to it). In process: always.
+   */
+  hearing(): boolean {
+    return this.subscriber === null || this.subscriber.status === 'ready';
+  }
+
+  /**
+   * Calls `listener` each time the subscriber comes back after losing Redis (its subscriptions
+   * are renewed, but what was published while it was away never arrives). Returns the unsubscribe.
+   */
+  onReconnect(listener: () => void): () => void {
+    const subscriber = this.subscriber;
+    if (!subscriber) return () => undefined;
+    let lost = false;
+    const down = () => (lost = true);
+    const up = () => {
+      if (!lost) return;
+      lost = false;
+      listener();
+    };
+    subscriber.on('close', down);
+    subscriber.on('ready', up);
+    return () => {
+      subscriber.off('close', down);
+      subscriber.off('ready', up);
+    };
+  }
+
+  /** A publish that resolves once Redis took it (or rejects): for what must not be lost silently. */
+  async send<K extends TopicName>(name: K, scope: string | null, payload: TopicPayloads[K]): Promise<void> {
+    await this.engine.publish(this.channel(name, scope), payload);
+  }
+
+  /** A callback on every event of a topic, for the life of the process (no feed, no buffer). Returns the unsubscribe. */
+  async listen<K extends TopicName>(name: K, scope: string | null, handler: (payload: TopicPayloads[K]) => void): Promise<() => void> {
+    const id = await this.engine.subscribe(this.channel(name, scope), handler as (p: unknown) => void, {});
+    return () => this.engine.unsubscribe(id);
   }
 
   channel(name: TopicName, scope?: string | null): string {

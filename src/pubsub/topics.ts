@@ -38,6 +38,8 @@ export interface TopicPayloads {
   'queue.updated': { id: string; at: string };
   'agent.updated': { agentId: string };
   'typing.changed': TypingPayload;
+  /** A credential no longer holds (auth/revocation.ts): every instance drops what it cached and closes its sockets. */
+  'credentials.revoked': { kind: 'apiKey' | 'agent'; id: string };
 }
 
 export type TopicName = keyof TopicPayloads;

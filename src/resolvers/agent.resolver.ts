@@ -59,7 +59,8 @@ export class AgentResolver {
 
   @FieldResolver(() => String, { nullable: true, description: 'Null unless the viewer is an agent.' })
   email(@Root() agent: Agent, @Ctx() ctx: Context): string | null {
-    return ctx.viewer.kind === 'agent' ? agent.email : null;
+    // Agents, and keys (the organisation: partners, AGENTS_READ "emails included").
+    return ctx.viewer.kind === 'agent' || ctx.viewer.kind === 'apiKey' ? agent.email : null;
   }
 
   @FieldResolver(() => Boolean, { description: 'True while the agent has at least one live console connection.' })

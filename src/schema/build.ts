@@ -1,6 +1,7 @@
 import { printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { AgentResolver } from '../resolvers/agent.resolver';
+import { ApiKeyResolver } from '../resolvers/api-key.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
@@ -47,7 +48,7 @@ let cached: GraphQLSchema | undefined;
 export function buildAppSchema(): GraphQLSchema {
   cached ??= checkRootArguments(
     buildSchemaSync({
-      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver],
+      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver, ApiKeyResolver],
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false,
       pubSub: topicsNotUsed,

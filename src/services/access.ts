@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from '../auth/tokens';
 import * as sessions from '../db/sessions';
-import { authorizeOn, requireSignedIn, type Role, type SessionAction } from '../policies';
+import { authorizeOn, requireSignedIn, type Role, type SessionAction, type Actor } from '../policies';
 
 /**
  * Loads a session and asks the policy whether the viewer may do `action` on it: NOT_FOUND when
@@ -11,7 +10,7 @@ import { authorizeOn, requireSignedIn, type Role, type SessionAction } from '../
  */
 export async function authorizeSession(
   em: EntityManager,
-  viewer: Viewer,
+  viewer: Actor,
   sessionId: string,
   action: SessionAction,
   lock = false,

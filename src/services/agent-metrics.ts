@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from '../auth/tokens';
 import * as agents from '../db/agents';
 import * as metrics from '../db/metrics';
 import { isUuid } from '../db/sql';
 import { BadInputError, NotFoundError } from '../errors';
-import { authorize, can } from '../policies';
+import { authorize, can, type Actor } from '../policies';
 
 export interface AgentMetricsResult {
   agentId: string | null;
@@ -43,7 +42,7 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
  */
 export async function agentMetrics(
   em: EntityManager,
-  viewer: Viewer,
+  viewer: Actor,
   args: { agentId?: string | null; from?: Date | null; to?: Date | null },
 ): Promise<AgentMetricsResult> {
   let agentId = args.agentId ?? null;

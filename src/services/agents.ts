@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { decoyHash, hashPassword, verifyPassword } from '../auth/passwords';
-import type { TokenService, Viewer } from '../auth/tokens';
+import type { TokenService } from '../auth/tokens';
 import { isUuid, pgCode, PG } from '../db/sql';
 import * as agents from '../db/agents';
 import * as sessions from '../db/sessions';
@@ -9,7 +9,7 @@ import { AgentRole, AgentStatus, EventKind } from '../entities';
 import { BadInputError, ConflictError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
-import { authorize } from '../policies';
+import { authorize, type Actor } from '../policies';
 import { RecentlyRefused, type Semaphore } from './concurrency';
 import * as audit from '../events/audit';
 import { Effects } from '../events/effects';
@@ -66,7 +66,7 @@ export class AgentService {
     return { token: await this.tokens.issueAgent(agent.id, agent.role), agentId: agent.id };
   }
 
-  async create(em: EntityManager, viewer: Viewer, input: CreateAgentInput): Promise<string> {
+  async create(em: EntityManager, viewer: Actor, input: CreateAgentInput): Promise<string> {
     authorize(viewer, 'agent.create');
     const id = randomUUID();
     await this.insert(em, id, input);
@@ -91,14 +91,14 @@ export class AgentService {
   }
 
   /** `setStatus`: the signed-in agent's own availability. Returns its id. */
-  async setStatus(em: EntityManager, viewer: Viewer, status: AgentStatus): Promise<string> {
+  async setStatus(em: EntityManager, viewer: Actor, status: AgentStatus): Promise<string> {
     authorize(viewer, 'status.set');
     await this.update(em, viewer, viewer.agentId, { status });
     return viewer.agentId;
   }
 
   /** The agent itself or a supervisor. Capacity that appears drains the queue; OFFLINE requeues. */
-  async update(em: EntityManager, viewer: Viewer, agentId: string, input: UpdateAgentInput): Promise<void> {
+  async update(em: EntityManager, viewer: Actor, agentId: string, input: UpdateAgentInput): Promise<void> {
     authorize(viewer, 'agent.update', agentId); // before the transaction and the routing lock
     if (!isUuid(agentId)) throw new NotFoundError('Agent');
     const name = validate.name(input.name);
@@ -112,7 +112,7 @@ export class AgentService {
       if (capacity !== null && capacity < agent.activeChats && !goingOffline) {
         throw new ConflictError(`The agent has ${agent.activeChats} active chats; close or transfer some before lowering capacity below that.`);
       }
-      if (goingOffline) await this.requeueAll(tem, agentId, effects, { reason: 'offline', actorId: viewer.agentId });
+      if (goingOffline) await this.requeueAll(tem, agentId, effects, { reason: 'offline', actor: audit.actorOf(viewer) });
       if (name) agent.name = name;
       if (input.status) agent.status = input.status;
       if (skills !== null) agent.skills = skills;
@@ -132,12 +132,12 @@ export class AgentService {
     em: EntityManager,
     agentId: string,
     effects: Effects,
-    why: { reason: 'offline'; actorId: string } | { reason: 'disconnected' },
+    why: { reason: 'offline'; actor: ReturnType<typeof audit.actorOf> } | { reason: 'disconnected' },
   ): Promise<number> {
     const active = await sessions.activeOf(em, agentId);
     if (!active.length) return 0;
     const headMs = (await sessions.queueHead(em)).getTime();
-    const actor = why.reason === 'offline' ? { actorKind: 'agent' as const, actorId: why.actorId } : { actorKind: 'system' as const };
+    const actor = why.reason === 'offline' ? why.actor : { actorKind: 'system' as const };
     for (const [i, id] of active.entries()) {
       await sessions.requeue(em, id, { queuedAt: new Date(headMs - (active.length - i)) });
       await audit.record(em, { sessionId: id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });

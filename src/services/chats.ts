@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
 import { verifyIdentityHash } from '../auth/identity';
-import type { Viewer } from '../auth/tokens';
 import type { Config } from '../config';
 import * as agents from '../db/agents';
 import * as customers from '../db/customers';
@@ -12,7 +11,7 @@ import { Author, EventKind, SessionStatus } from '../entities';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
 import type { RateLimiter } from '../auth/rate-limit';
-import { authorize, personId, refuseState, requireSignedIn } from '../policies';
+import { authorize, personId, refuseState, requireSignedIn, type Actor } from '../policies';
 import { authorizeSession } from './access';
 import * as audit from '../events/audit';
 import { Effects } from '../events/effects';
@@ -47,7 +46,7 @@ export class ChatService {
     private readonly rateLimiter: RateLimiter,
   ) {}
 
-  async startChat(em: EntityManager, viewer: Viewer, input: StartChatInput): Promise<{ sessionId: string; customerId: string }> {
+  async startChat(em: EntityManager, viewer: Actor, input: StartChatInput): Promise<{ sessionId: string; customerId: string }> {
     authorize(viewer, 'chat.start');
     const name = validate.name(input.name);
     const email = validate.email(input.email);
@@ -92,7 +91,7 @@ export class ChatService {
 
   private async resolveCustomer(
     em: EntityManager,
-    viewer: Viewer,
+    viewer: Actor,
     p: { name: string | null; email: string | null; externalId: string | null; verified: boolean },
   ): Promise<string> {
     const details = { name: p.name, email: p.email, externalId: p.externalId };
@@ -103,7 +102,7 @@ export class ChatService {
   }
 
   /** Its customer, its agent or a supervisor. Frees the agent's slot and drains the queue. */
-  async close(em: EntityManager, viewer: Viewer, sessionId: string): Promise<void> {
+  async close(em: EntityManager, viewer: Actor, sessionId: string): Promise<void> {
     // Authorised before the transaction and the routing lock (a stranger holds neither), and
     // again under the row lock, where the decision is made.
     await authorizeSession(em, viewer, sessionId, 'session.close');
@@ -123,7 +122,7 @@ export class ChatService {
   }
 
   /** Its customer, once CLOSED; once. */
-  async rate(em: EntityManager, viewer: Viewer, sessionId: string, rating: number, comment: string | null | undefined): Promise<void> {
+  async rate(em: EntityManager, viewer: Actor, sessionId: string, rating: number, comment: string | null | undefined): Promise<void> {
     const value = validate.rating(rating);
     const text = validate.optionalText(comment, 'comment', validate.LIMITS.commentMax);
     await authorizeSession(em, viewer, sessionId, 'session.rate'); // before the transaction, then under the lock
@@ -144,7 +143,7 @@ export class ChatService {
    * queue (optionally for another skill). A supervisor may also take a QUEUED chat straight to a
    * named agent, ahead of the queue (contract, desk: "Supervisors assign by hand").
    */
-  async transfer(em: EntityManager, viewer: Viewer, sessionId: string, toAgentId: string | null | undefined, skillArg: string | null | undefined): Promise<void> {
+  async transfer(em: EntityManager, viewer: Actor, sessionId: string, toAgentId: string | null | undefined, skillArg: string | null | undefined): Promise<void> {
     const skill = validate.skill(skillArg);
     if (toAgentId !== undefined && toAgentId !== null && !isUuid(toAgentId)) throw new NotFoundError('Agent');
     await authorizeSession(em, viewer, sessionId, 'session.transfer'); // before the transaction and lock, then under them
@@ -180,7 +179,7 @@ export class ChatService {
   }
 
   /** A supervisor puts a QUEUED chat with a named agent: event `assigned`, by that supervisor. */
-  private async assignByHand(em: EntityManager, viewer: Viewer, effects: Effects, sessionId: string, agentId: string, skill: string | null): Promise<void> {
+  private async assignByHand(em: EntityManager, viewer: Actor, effects: Effects, sessionId: string, agentId: string, skill: string | null): Promise<void> {
     await this.routing.takeSlot(em, agentId);
     const at = await sessions.assignTo(em, sessionId, agentId, skill);
     await audit.record(em, { sessionId, kind: EventKind.ASSIGNED, ...audit.actorOf(viewer), agentId, data: { byHand: true }, at });
@@ -192,7 +191,7 @@ export class ChatService {
   }
 
   /** Raises the caller's side's read seq (never lowers it; never past the last message). */
-  async markRead(em: EntityManager, viewer: Viewer, sessionId: string, seq: number): Promise<void> {
+  async markRead(em: EntityManager, viewer: Actor, sessionId: string, seq: number): Promise<void> {
     const value = validate.seq(seq, 'seq') as number;
     const { role: party } = await authorizeSession(em, viewer, sessionId, 'session.markRead');
     if (await sessions.markRead(em, sessionId, party === 'customer' ? 'visitor' : 'agent', value)) this.tx.committed(Effects.of((e) => e.sessions.add(sessionId)));
@@ -205,7 +204,7 @@ export class ChatService {
    * when the window ends if it differs. At most two events a window reach the other side,
    * however many setTyping arrive; the indicator still ends in the sender's last state.
    */
-  async setTyping(em: EntityManager, viewer: Viewer, sessionId: string, typing: boolean): Promise<void> {
+  async setTyping(em: EntityManager, viewer: Actor, sessionId: string, typing: boolean): Promise<void> {
     requireSignedIn(viewer);
     const id = personId(viewer);
     await this.rateLimiter.consume('typing', `${id}:${sessionId.slice(0, 64)}`);

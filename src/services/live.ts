@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from '../auth/tokens';
 import * as agents from '../db/agents';
 import { Author, type Agent } from '../entities';
 import type { Bus } from '../pubsub/bus';
 import { END, linked, SKIP, transform, type Closable, type OverflowHandler } from '../pubsub/feed';
 import { inSeqOrder } from '../pubsub/ordering';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
-import { authorize, can, sightFollowsAssignment, type SessionResource } from '../policies';
+import { authorize, can, sightFollowsAssignment, type SessionResource, type Actor } from '../policies';
 import { authorizeSession } from './access';
 import { KeyedSemaphore } from './concurrency';
 import type { MessageService } from './messages';
@@ -22,11 +21,11 @@ import * as validate from './validate';
 const REPLAY_BATCH = 50;
 const REPLAYS_PER_VIEWER = 2;
 
-const viewerKey = (viewer: Viewer) => (viewer.kind === 'visitor' ? `c:${viewer.customerId}` : viewer.kind === 'agent' ? `a:${viewer.agentId}` : 'anonymous');
+const viewerKey = (viewer: Actor) => (viewer.kind === 'visitor' ? `c:${viewer.customerId}` : viewer.kind === 'agent' ? `a:${viewer.agentId}` : 'anonymous');
 
 /** Who listens, and how: a subscription's viewer, its EntityManager, and its socket's overflow handler. */
 export interface Listener {
-  viewer: Viewer;
+  viewer: Actor;
   em: () => EntityManager;
   /** Called when one of its feeds overflows: the WebSocket closes the socket as a slow consumer. */
   onOverflow?: OverflowHandler;

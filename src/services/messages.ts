@@ -1,17 +1,18 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RateLimiter } from '../auth/rate-limit';
-import type { Viewer } from '../auth/tokens';
 import * as messages from '../db/messages';
 import { isUuid, pgCode, PG } from '../db/sql';
 import { Author } from '../entities';
 import { ConflictError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
-import { personId, refuseState, requireSignedIn } from '../policies';
+import { personId, refuseState, requireScope, requireSignedIn, type Actor } from '../policies';
 import { Effects } from '../events/effects';
 import type { MessagePayload } from '../pubsub/topics';
 import { authorizeSession } from './access';
 import type { Transactions } from './transaction';
 import * as validate from './validate';
+
+type SendInput = { sessionId: string; body: string; clientMessageId?: string | null };
 
 /**
  * Sending (design: "The hot path"): one guarded statement (`db/messages.ts`), published only
@@ -25,14 +26,21 @@ export class MessageService {
   ) {}
 
   /** Rate-limited per sender (RATE_SEND_MESSAGE) before anything is read or written. */
-  async send(em: EntityManager, viewer: Viewer, input: { sessionId: string; body: string; clientMessageId?: string | null }): Promise<MessagePayload> {
+  async send(em: EntityManager, viewer: Actor, input: SendInput): Promise<MessagePayload> {
+    return (await this.sendOrReplay(em, viewer, input)).message;
+  }
+
+  /** `send`, telling whether the message was stored now or is the first one of its clientMessageId (REST: 201 or 200). */
+  async sendOrReplay(em: EntityManager, viewer: Actor, input: SendInput): Promise<{ message: MessagePayload; created: boolean }> {
     requireSignedIn(viewer);
+    requireScope(viewer, 'message.send'); // a key's scope: the statement below cannot check it
     const authorId = personId(viewer) as string;
-    await this.rateLimiter.consume('sendMessage', authorId);
+    // A key's requests are counted once, at the edge (RATE_API_KEY), sends included.
+    if (viewer.kind !== 'apiKey') await this.rateLimiter.consume('sendMessage', authorId);
     const body = validate.body(input.body);
     const clientMessageId = validate.clientMessageId(input.clientMessageId);
     if (!isUuid(input.sessionId)) throw new NotFoundError();
-    const author = viewer.kind === 'visitor' ? Author.VISITOR : Author.AGENT;
+    const author = viewer.kind === 'visitor' ? Author.VISITOR : viewer.kind === 'agent' ? Author.AGENT : Author.SYSTEM;
     const sessionId = input.sessionId;
     let message: MessagePayload | null;
     try {
@@ -44,13 +52,13 @@ export class MessageService {
     if (message) {
       this.metrics.messages.inc({ author });
       this.tx.committed(Effects.of((e) => e.messages.push(message)));
-      return message;
+      return { message, created: true };
     }
-    return this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId);
+    return { message: await this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId), created: false };
   }
 
   /** Nothing was written: a retry (return the first message), or a refusal to explain. */
-  private async explainRefusal(em: EntityManager, viewer: Viewer, sessionId: string, clientMessageId: string | null): Promise<MessagePayload> {
+  private async explainRefusal(em: EntityManager, viewer: Actor, sessionId: string, clientMessageId: string | null): Promise<MessagePayload> {
     const { session, role } = await authorizeSession(em, viewer, sessionId, 'message.send');
     const existing = clientMessageId ? await messages.byClientId(em, sessionId, clientMessageId) : null;
     if (existing) return existing;

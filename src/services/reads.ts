@@ -1,12 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { Viewer } from '../auth/tokens';
 import * as agents from '../db/agents';
 import * as sessions from '../db/sessions';
 import { isUuid } from '../db/sql';
 import { AgentStatus, SessionStatus, type Agent, type ChatSession } from '../entities';
 import { BadInputError } from '../errors';
 import type { MessagePayload } from '../pubsub/topics';
-import { authorize, can, requireSignedIn } from '../policies';
+import { authorize, can, requireScope, requireSignedIn, type Actor } from '../policies';
 import type { MessageService } from './messages';
 import * as validate from './validate';
 
@@ -21,19 +20,20 @@ export class Reads {
     return sessions.byId(em, id);
   }
 
-  /** `session(id)`: null when the viewer may not see it (UNAUTHENTICATED for the anonymous). */
-  async visibleSession(em: EntityManager, viewer: Viewer, id: string): Promise<SessionRow | null> {
+  /** `session(id)`: null when the viewer may not see it (UNAUTHENTICATED for the anonymous, FORBIDDEN for a key without CHATS_READ). */
+  async visibleSession(em: EntityManager, viewer: Actor, id: string): Promise<SessionRow | null> {
     requireSignedIn(viewer);
+    requireScope(viewer, 'session.read');
     const session = await this.session(em, id);
     return session && can(viewer, 'session.read', session) ? session : null;
   }
 
   /** Agents: sessions assigned to me (supervisors: all), newest first, cursor paged. */
-  async sessions(em: EntityManager, viewer: Viewer, args: { status?: SessionStatus | null; first: number; after?: string | null }) {
+  async sessions(em: EntityManager, viewer: Actor, args: { status?: SessionStatus | null; first: number; after?: string | null }) {
     authorize(viewer, 'sessions.list');
     const first = validate.limit(args.first, 'first');
     const rows = await sessions.page(em, {
-      agentId: can(viewer, 'sessions.all') ? undefined : viewer.agentId,
+      agentId: can(viewer, 'sessions.all') || viewer.kind !== 'agent' ? undefined : viewer.agentId,
       status: args.status,
       before: args.after ? decodeCursor(args.after) : undefined,
       limit: first + 1,
@@ -43,13 +43,13 @@ export class Reads {
     return { sessions: list, endCursor: rows.length > first && last ? encodeCursor(last) : null };
   }
 
-  async mySessions(em: EntityManager, viewer: Viewer): Promise<SessionRow[]> {
+  async mySessions(em: EntityManager, viewer: Actor): Promise<SessionRow[]> {
     authorize(viewer, 'sessions.mine');
     return sessions.ofCustomer(em, viewer.customerId);
   }
 
   /** `queue`: agents (and keys that read chats). */
-  async queueFor(em: EntityManager, viewer: Viewer): Promise<SessionRow[]> {
+  async queueFor(em: EntityManager, viewer: Actor): Promise<SessionRow[]> {
     authorize(viewer, 'queue.read');
     return this.queue(em);
   }
@@ -81,7 +81,7 @@ export class Reads {
     return { messages: page.slice(page.length > limit ? 1 : 0), hasMore: page.length > limit };
   }
 
-  async agents(em: EntityManager, viewer: Viewer, status?: AgentStatus | null): Promise<Agent[]> {
+  async agents(em: EntityManager, viewer: Actor, status?: AgentStatus | null): Promise<Agent[]> {
     authorize(viewer, 'agents.read');
     return agents.list(em, status);
   }

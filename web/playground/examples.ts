@@ -12,7 +12,8 @@ export const examples: Example[] = [
 #
 # Anyone may call startChat and login. Everything else needs a token in the
 # Headers editor below: {"Authorization": "Bearer <token>"} with the
-# visitorToken from startChat (a visitor) or the token from login (an agent).
+# visitorToken from startChat (a visitor), the token from login (an agent), or
+# a partner's API key (sbk_…, from a supervisor's createApiKey: see the "API key" tab).
 # Paste it once, in any tab: every tab without an Authorization of its own
 # uses the last one sent. It authorises subscriptions too (graphql-ws).
 #
@@ -97,6 +98,22 @@ query Metrics($agentId: ID) {
     avgRating
     messagesSent
   }
+}
+`,
+  },
+  {
+    query: `# Partners: an API key (sbk_…) acts as the organisation, with its scopes only.
+# A supervisor creates one (below, signed in as the supervisor; the secret is shown once):
+#   mutation { createApiKey(name: "CRM", scopes: [CHATS_READ, AGENTS_READ]) { secret apiKey { prefix } } }
+# then paste it into the Headers editor: {"Authorization": "Bearer sbk_…"} and run this.
+# A scope the key lacks is refused with FORBIDDEN naming it; a revoked key, UNAUTHENTICATED.
+query AsApiKey {
+  sessions(status: ACTIVE, first: 5) {
+    sessions { id status customer { name } agent { name email } lastSeq }
+    endCursor
+  }
+  queue { id queuePosition skill }
+  agents { id name email status online activeChats }
 }
 `,
   },
