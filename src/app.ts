@@ -12,7 +12,7 @@ import { RedisKeys } from './pubsub/keys';
 import { connectRedis, type RedisClient } from './pubsub/redis';
 import { AgentService } from './services/agents';
 import { ChatService } from './services/chats';
-import { Semaphore } from './services/concurrency';
+import { Semaphore, within } from './services/concurrency';
 import { LiveService } from './services/live';
 import { MessageService } from './services/messages';
 import { startDisconnectSweep } from './services/disconnected';
@@ -95,7 +95,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
     : connections
-      ? new RedisRateLimiter(connections.commands, buckets, connections.keys, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
+      ? new RedisRateLimiter(connections.commands, buckets, connections.keys, everyTenSeconds((error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets')))
       : new MemoryRateLimiter(buckets);
   const keepSecret = config.ephemeralSecret && db.embedded;
   const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
@@ -151,7 +151,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     async ready() {
       const checks = [db.ping()];
       if (connections) checks.push(connections.ready());
-      const results = await Promise.all(checks.map((c) => withTimeout(c, 1000).catch(() => false)));
+      const results = await Promise.all(checks.map((c) => within(c, 1000, 'a readiness check').catch(() => false)));
       return results.every(Boolean);
     },
     async close() {
@@ -170,6 +170,12 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+/** `log`, at most once every ten seconds (an outage would otherwise log once per request). */
+function everyTenSeconds(log: (error: unknown) => void): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 10_000) return;
+    last = Date.now();
+    log(error);
+  };
 }

@@ -2,6 +2,7 @@ import type { RateSetting } from '../config';
 import { RateLimitedError } from '../errors';
 import type { RedisKeys } from '../pubsub/keys';
 import type { RedisClient } from '../pubsub/redis';
+import { within } from '../services/concurrency';
 
 /**
  * Token buckets: BURST tokens, refilled at PER_MINUTE per minute. With Redis the bucket is one
@@ -38,6 +39,9 @@ export class NoRateLimiter implements RateLimiter {
   async consume(): Promise<void> {}
 }
 
+/** How long a send waits for Redis' answer before it takes a token from this instance's buckets. */
+export const REDIS_TOKEN_WAIT_MS = 250;
+
 export class RedisRateLimiter implements RateLimiter {
   /** Insurance while Redis fails: the same buckets, per instance, rather than a 500 for the user. */
   private readonly fallback: MemoryRateLimiter;
@@ -52,12 +56,20 @@ export class RedisRateLimiter implements RateLimiter {
     this.fallback = new MemoryRateLimiter(buckets);
   }
 
+  /**
+   * Never waits on a Redis that is not there: while ioredis reconnects, a command waits in its
+   * offline queue (or, sent just before the connection dropped, until it is back), which held
+   * every send for the length of the outage and then let them all through at once. Not ready, or
+   * no answer within REDIS_TOKEN_WAIT_MS: this instance's buckets decide (a late token taken in
+   * Redis costs the sender one token, nothing more).
+   */
   async consume(bucket: keyof Buckets, key: string): Promise<void> {
     const { burst, perMinute } = this.buckets[bucket];
     const take = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).sbTakeToken;
     let waitMs: number;
     try {
-      waitMs = await take.call(this.redis, this.keys.rate(bucket, key), burst, perMinute / 60_000);
+      if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
+      waitMs = await within(take.call(this.redis, this.keys.rate(bucket, key), burst, perMinute / 60_000), REDIS_TOKEN_WAIT_MS, 'Redis');
     } catch (error) {
       this.onRedisError(error);
       return this.fallback.consume(bucket, key);

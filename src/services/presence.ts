@@ -2,6 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
 import type { RedisKeys } from '../pubsub/keys';
 import type { RedisClient } from '../pubsub/redis';
+import { within } from './concurrency';
+
+/** How long routing waits for Redis' list of online agents before it uses this instance's own. */
+const PRESENCE_WAIT_MS = 500;
 
 /**
  * Where agents' live sockets are. Each entry is (agent, instance) with an expiry time:
@@ -52,8 +56,9 @@ export class RedisPresenceStore implements PresenceStore {
     // Routing asks this under its lock: while Redis is down, fail at once (the caller falls back
     // to this instance's own sockets) rather than wait out ioredis' reconnect attempts, which
     // held the lock for seconds per chat and stalled routing everywhere.
+    // A command sent just before the connection dropped waits until Redis is back: bounded too.
     if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
-    const members = await this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
+    const members = await within(this.redis.zrangebyscore(this.key, `(${now}`, '+inf'), PRESENCE_WAIT_MS, 'Redis');
     if (Math.random() < 0.05) void this.redis.zremrangebyscore(this.key, '-inf', now - 60_000).catch(() => undefined);
     return new Set(members.map((m) => m.split('|')[0]));
   }

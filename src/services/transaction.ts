@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { whenConnected } from '../db/execute';
 import { Effects } from '../events/effects';
 import type { Sink } from '../db/outbox';
 import type { EventType } from '../events/outbox';
@@ -22,12 +23,15 @@ export class Transactions {
 
   async run<T>(em: EntityManager, options: ChangeOptions, work: (tem: EntityManager, effects: Effects) => Promise<T>): Promise<T> {
     const effects = new Effects();
-    const result = await em.transactional(async (tem) => {
-      if (options.routing) await this.routing.lock(tem);
-      const value = await work(tem, effects);
-      await this.publisher.record(tem, effects);
-      return value;
-    });
+    // A connection Postgres refused is tried again (db/execute.ts): nothing of `work` ran yet.
+    const result = await whenConnected(() =>
+      em.transactional(async (tem) => {
+        if (options.routing) await this.routing.lock(tem);
+        const value = await work(tem, effects);
+        await this.publisher.record(tem, effects);
+        return value;
+      }),
+    );
     this.publisher.publish(effects);
     return result;
   }
