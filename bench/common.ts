@@ -136,3 +136,15 @@ export interface LoadResult {
   subscribersEnded: number;
   subscribersEndedSamples: string[];
 }
+
+/** A load generator's side of the IPC: says it is ready, then answers each command with its call's id. */
+export function serveCommands<C extends { cmd: string; id?: number }>(handle: (msg: C) => Promise<unknown>): void {
+  process.on('message', (msg: C) => {
+    handle(msg).then(
+      (result) => process.send?.({ ok: true, result, id: msg.id }),
+      (error: unknown) => process.send?.({ ok: false, error: (error as Error)?.stack ?? String(error), id: msg.id }),
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+  process.send?.({ ok: true, result: { ready: true, pid: process.pid } });
+}

@@ -6,13 +6,15 @@ import type { Target } from './common';
 export const ROOT = path.resolve(__dirname, '../..');
 export const env = process.env;
 export const QUICK = env.BENCH_QUICK === '1';
-const int = (name: string, dflt: number) => {
+/** A non-negative number from the environment (the benchmark's, the storm's and the soak's knobs). */
+export const envNumber = (name: string, dflt: number) => {
   const v = env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number`);
   return n;
 };
+const int = envNumber;
 const list = (name: string, dflt: number[]) => (env[name] ? env[name]!.split(',').map((x) => Number(x.trim())).filter((x) => x > 0) : dflt);
 
 export const cfg = {
@@ -30,7 +32,7 @@ export const cfg = {
   refIdleSteps: list('BENCH_REF_IDLE_STEPS', []),
   openSeconds: int('BENCH_OPEN_SECONDS', QUICK ? 2 : 4),
   targets: (env.BENCH_TARGETS ?? 'project,reference').split(',').map((t) => t.trim()) as Target[],
-  phases: new Set((env.BENCH_PHASES ?? 'closed,open,idle').split(',').map((p) => p.trim())),
+  phases: new Set((env.BENCH_PHASES ?? 'closed,open,idle,webhooks').split(',').map((p) => p.trim())),
   adminUrl: env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   redisUrl: env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   profile: env.BENCH_PROFILE === '1',

@@ -23,19 +23,20 @@ export async function applyMigrations(url: string): Promise<void> {
     }
   });
 }
-/** Idle widgets: `count` sessions of one customer, each with one stored message (seq 1). */
-export async function seedIdleSessions(url: string, customerId: string, count: number): Promise<string[]> {
+/** Idle widgets: `count` sessions of one customer, each with one stored message (seq 1); CLOSED ones are never routed. */
+export async function seedIdleSessions(url: string, customerId: string, count: number, status: 'QUEUED' | 'CLOSED' = 'QUEUED'): Promise<string[]> {
   return withClient(url, async (c) => {
     const { rows } = await c.query(
       `with s as (
-         insert into chat_session (id, customer_id, status, queued_at, created_at, last_seq)
-         select gen_random_uuid(), $1, 'QUEUED', clock_timestamp(), now(), 1 from generate_series(1, $2)
+         insert into chat_session (id, customer_id, status, queued_at, created_at, closed_at, last_seq)
+         select gen_random_uuid(), $1, $3::text, case when $3 = 'QUEUED' then clock_timestamp() end, now(), case when $3 = 'CLOSED' then now() end, 1
+           from generate_series(1, $2)
          returning id
        )
        insert into message (id, session_id, seq, author, author_id, author_name, body, client_message_id, created_at)
        select gen_random_uuid(), s.id, 1, 'VISITOR', $1, 'Idle', 'hello', null, now() from s
        returning session_id`,
-      [customerId, count],
+      [customerId, count, status],
     );
     return rows.map((r) => r.session_id as string);
   });

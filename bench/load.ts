@@ -16,6 +16,7 @@ import {
   machineTicks,
   MESSAGE_ADDED,
   SEND_MESSAGE,
+  serveCommands,
   sleep,
   START_CHAT,
   summarize,
@@ -356,31 +357,23 @@ async function idle(cmd: Extract<LoadCommand, { cmd: 'idle' }>) {
   });
   return { requested: cmd.sessionIds.length, live, failed: cmd.sessionIds.length - live, errorSamples: errors, seconds: (performance.now() - started) / 1000 };
 }
-process.on('message', (msg: LoadCommand) => {
-  const run = async () => {
-    switch (msg.cmd) {
-      case 'setup':
-        return setup(msg);
-      case 'closed':
-        return closedLoop(msg);
-      case 'open':
-        return openLoop(msg);
-      case 'idle':
-        return idle(msg);
-      case 'status':
-        return { idleOpen: idleSockets.filter((s) => s.readyState === WebSocket.OPEN).length, idleClosed, idleCloseSamples, failedIdle };
-      case 'exit':
-        for (const s of sessions) s.ws?.terminate();
-        for (const ws of idleSockets) ws.terminate();
-        agent?.destroy();
-        setTimeout(() => process.exit(0), 50);
-        return { bye: true };
-    }
-  };
-  run().then(
-    (result) => process.send?.({ ok: true, result }),
-    (error: unknown) => process.send?.({ ok: false, error: (error as Error)?.stack ?? String(error) }),
-  );
+serveCommands(async (msg: LoadCommand & { id?: number }) => {
+  switch (msg.cmd) {
+    case 'setup':
+      return setup(msg);
+    case 'closed':
+      return closedLoop(msg);
+    case 'open':
+      return openLoop(msg);
+    case 'idle':
+      return idle(msg);
+    case 'status':
+      return { idleOpen: idleSockets.filter((s) => s.readyState === WebSocket.OPEN).length, idleClosed, idleCloseSamples, failedIdle };
+    case 'exit':
+      for (const s of sessions) s.ws?.terminate();
+      for (const ws of idleSockets) ws.terminate();
+      agent?.destroy();
+      setTimeout(() => process.exit(0), 50);
+      return { bye: true };
+  }
 });
-process.on('disconnect', () => process.exit(0));
-process.send?.({ ok: true, result: { ready: true, pid: process.pid } });

@@ -18,16 +18,17 @@ export interface Server {
   stderr: string[];
 }
 
-export async function startServer(target: Target, db: string): Promise<Server> {
+/** `options.env` adds to (or overrides) the environment; `options.databaseUrl` replaces the database's URL (a proxy in front of it). */
+export async function startServer(target: Target, db: string, options: { env?: Record<string, string>; databaseUrl?: string } = {}): Promise<Server> {
   const port = await freePort();
-  const common = { DATABASE_URL: dbUrl(db), REDIS_URL: cfg.redisUrl, PORT: String(port), HOST: '0.0.0.0', AUTH_SECRET: SECRET };
+  const common = { DATABASE_URL: options.databaseUrl ?? dbUrl(db), REDIS_URL: cfg.redisUrl, PORT: String(port), HOST: '0.0.0.0', AUTH_SECRET: SECRET };
   let script: string;
   let nodeArgs: string[] = [];
   let serverEnv: NodeJS.ProcessEnv;
   if (target === 'project') {
     script = path.join(ROOT, 'dist', 'src', 'main.js');
     // Every load socket comes from this one address: the per-IP socket cap would stop the idle steps.
-    serverEnv = { ...common, NODE_ENV: 'production', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', REDIS_PREFIX: `sbb${RUN_ID}:`, WS_MAX_SOCKETS_PER_IP: '1000000' };
+    serverEnv = { ...common, NODE_ENV: 'production', RATE_LIMITS: 'off', LOG_LEVEL: 'warn', REDIS_PREFIX: `sbb${RUN_ID}:`, WS_MAX_SOCKETS_PER_IP: '1000000', ...options.env };
     if (cfg.profile) {
       fs.mkdirSync(PROFILES, { recursive: true });
       nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${PROFILES}`];
@@ -45,7 +46,7 @@ export async function startServer(target: Target, db: string): Promise<Server> {
   const command = `${ULIMIT}; exec "${process.execPath}" ${nodeArgs.join(' ')} "${script}"`;
   const child = spawn('sh', ['-c', command], {
     cwd: cfg.perf ? PROFILES : ROOT,
-    env: { PATH: env.PATH, HOME: env.HOME, ...serverEnv },
+    env: { PATH: env.PATH, HOME: env.HOME, ...serverEnv, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stderr: string[] = [];
@@ -72,7 +73,7 @@ export async function startServer(target: Target, db: string): Promise<Server> {
 }
 
 export async function stopServer(s: Server): Promise<void> {
-  if (s.child.exitCode !== null) return;
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => s.child.once('exit', () => resolve()));
   s.child.kill('SIGTERM');
   const timer = setTimeout(() => s.child.kill('SIGKILL'), 12_000);
@@ -82,38 +83,44 @@ export async function stopServer(s: Server): Promise<void> {
 
 export interface Load {
   pid: number;
-  call<T = unknown>(cmd: LoadCommand): Promise<T>;
+  call<T = unknown>(cmd: LoadCommand | { cmd: string; [key: string]: unknown }): Promise<T>;
   exit(): Promise<void>;
 }
 
-export async function spawnLoad(): Promise<Load> {
-  const script = path.join(ROOT, 'dist-bench', 'bench', 'load.js');
+/** A load generator child process: bench/load.ts, or another script of bench/ that speaks the same IPC. */
+export async function spawnLoad(name = 'load'): Promise<Load> {
+  const script = path.join(ROOT, 'dist-bench', 'bench', `${name}.js`);
   const child = spawn('sh', ['-c', `${ULIMIT}; exec "${process.execPath}" "${script}"`], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const waiting: Array<{ resolve: (v: unknown) => void; reject: (e: Error) => void }> = [];
+  // Calls may overlap (a storm's `send` runs while `arm` and `status` come and go): answers carry the call's id.
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
   let ready: (v: unknown) => void = () => undefined;
   const readyP = new Promise((r) => (ready = r));
   let first = true;
-  child.on('message', (msg: { ok: boolean; result?: unknown; error?: string }) => {
+  child.on('message', (msg: { ok: boolean; result?: unknown; error?: string; id?: number }) => {
     if (first) {
       first = false;
       ready(msg.result);
       return;
     }
-    const w = waiting.shift();
+    const w = msg.id === undefined ? undefined : waiting.get(msg.id);
     if (!w) return;
+    waiting.delete(msg.id!);
     if (msg.ok) w.resolve(msg.result);
     else w.reject(new Error(`load generator: ${msg.error}`));
   });
   child.on('exit', (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`load generator exited (${code})`));
+    for (const w of waiting.values()) w.reject(new Error(`load generator exited (${code})`));
+    waiting.clear();
   });
   await readyP;
   return {
     pid: child.pid as number,
-    call<T>(cmd: LoadCommand) {
+    call<T>(cmd: LoadCommand | { cmd: string }) {
       return new Promise<T>((resolve, reject) => {
-        waiting.push({ resolve: resolve as (v: unknown) => void, reject });
-        child.send(cmd);
+        const id = ++nextId;
+        waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+        child.send({ ...cmd, id });
       });
     },
     async exit() {

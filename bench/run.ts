@@ -8,7 +8,7 @@
  * RSS-per-socket figure), BENCH_IDLE_STEPS (1000,5000,10000,20000), BENCH_RATES
  * (250,500,1000,2000), BENCH_OPEN_SECONDS (4), BENCH_REF_IDLE_STEPS (default: the steps up to
  * BENCH_IDLE), BENCH_TARGETS (project,reference),
- * BENCH_PHASES (closed,open,idle), BENCH_DATABASE_URL (admin URL of the local Postgres),
+ * BENCH_PHASES (closed,open,idle,webhooks), BENCH_WEBHOOK_RATE (200: the webhook phase's open-loop rate), BENCH_DATABASE_URL (admin URL of the local Postgres),
  * BENCH_REDIS_URL, BENCH_PROFILE=1 (project runs with --cpu-prof into dist-bench/profiles),
  * BENCH_PERF=1 (both run with --perf-prof, in dist-bench/profiles/, and each measured round is
  * recorded with `perf record -k mono -e cpu-clock -g` into <target>-round<n>.perf.data there;
@@ -29,6 +29,7 @@ import { closedRound, idleCurve, openCurve, type Closed, type IdleCurve, type Op
 import { startServer, stopServer, type Server } from './processes';
 import { curveTable, fmt, idleTable, summarizeRounds, table, updateReadme, type Summary } from './report';
 import { mainRows, ratios, tableRows, targetsJson, type Measured } from './targets';
+import { webhookPhase, webhookTable, type WebhookBench } from './webhooks';
 
 /** Warm-up, then `cfg.rounds` measured rounds per target, alternating which goes first. */
 async function closedPhase(servers: Partial<Record<Target, Server>>): Promise<Record<Target, Closed[]>> {
@@ -61,7 +62,7 @@ function machine(): string {
 
 const notesOf = (idle: Measured['idle']) => cfg.targets.flatMap((t) => (idle[t]?.note ? [`${t}: ${idle[t]!.note}`] : []));
 
-function report(startedAt: Date, seconds: number, m: Measured): string {
+function report(startedAt: Date, seconds: number, m: Measured, webhooks: WebhookBench | null): string {
   const settings = `S=${cfg.sessions} sessions, C=${cfg.senders} senders, T=${cfg.seconds} s x ${cfg.rounds} rounds (alternating, medians), warm-up ${cfg.warmupSeconds} s + ${cfg.roundWarmupSeconds} s per round, open loop ${cfg.openSeconds} s/step, idle steps ${cfg.idleSteps.join('/')}`;
   const notes = notesOf(m.idle);
   return [
@@ -74,6 +75,7 @@ function report(startedAt: Date, seconds: number, m: Measured): string {
     table(curveTable(m.open)),
     '',
     table(idleTable(m.idle)),
+    ...(webhooks ? ['', table(webhookTable(webhooks))] : []),
     ...(notes.length ? ['', ...notes.map((n) => `* ${n}`)] : []),
     '',
     `Run took ${seconds.toFixed(0)} s.`,
@@ -105,12 +107,13 @@ async function main() {
     }
     const idle: Partial<Record<Target, IdleCurve>> = {};
     if (cfg.phases.has('idle')) for (const t of cfg.targets) idle[t] = await idleCurve(t, dbs[t]);
+    const webhooks = cfg.phases.has('webhooks') && cfg.targets.includes('project') ? await webhookPhase(dbs.project) : null;
 
     const sum: Partial<Record<Target, Summary>> = {};
     for (const t of cfg.targets) if (closed[t].length) sum[t] = summarizeRounds(closed[t]);
     const measured: Measured = { sum, open, idle };
     const seconds = (Date.now() - t0) / 1000;
-    const text = report(startedAt, seconds, measured);
+    const text = report(startedAt, seconds, measured, webhooks);
     console.log(text);
 
     const results = {
@@ -123,6 +126,7 @@ async function main() {
       closed,
       open,
       idle,
+      webhooks,
       notes: notesOf(idle),
       table: text,
       seconds,

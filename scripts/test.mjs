@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 /** One at a time: Chromium, several server processes, timing and load, the process itself. */
-const SERIAL = '/test/(browser|scale-|security-dos|operations|soak)';
+const SERIAL = '/test/(browser|scale-|security-dos|operations|soak|email-outage)';
 /** Left out of --fast. */
-const SLOW = '/test/(browser|scale-|soak)';
+const SLOW = '/test/(browser|scale-|soak|email-outage)';
 
 const args = process.argv.slice(2);
 const fast = args[0] === '--fast';

@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Redis } from 'ioredis';
 import { MemoryRateLimiter, NoRateLimiter, RedisRateLimiter, type RateLimiter } from './auth/rate-limit';
 import { persistentSecret } from './auth/dev-secret';
 import { TokenService } from './auth/tokens';
@@ -11,9 +10,11 @@ import * as sessions from './db/sessions';
 import type { Logger } from './logger';
 import { createMetrics, type AppMetrics } from './metrics';
 import { Bus } from './pubsub/bus';
+import { RedisKeys } from './pubsub/keys';
+import { connectRedis, type RedisClient } from './pubsub/redis';
 import { AgentService } from './services/agents';
 import { ChatService } from './services/chats';
-import { Semaphore } from './services/concurrency';
+import { Semaphore, within } from './services/concurrency';
 import { LiveService } from './services/live';
 import { MessageService } from './services/messages';
 import { startDisconnectSweep } from './services/disconnected';
@@ -28,6 +29,12 @@ import { ErasureService } from './services/erasure';
 import { TeamService } from './services/team';
 import { Revocations } from './auth/revocation';
 import { ApiKeyService } from './services/api-keys';
+import { Mailer } from './mail/mailer';
+import { AvailabilityService } from './services/availability';
+import { EmailService } from './services/email';
+import { Timers } from './services/timers';
+import { startEventSinks } from './events/sinks';
+import type { WebhookEndpoints } from './webhooks/endpoints';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -35,7 +42,8 @@ export interface App {
   logger: Logger;
   db: Database;
   orm: MikroORM;
-  redis: Redis | null;
+  /** The commands client: one Redis, or a Redis Cluster (REDIS_CLUSTER_NODES). */
+  redis: RedisClient | null;
   bus: Bus;
   presence: Presence;
   tokens: TokenService;
@@ -54,6 +62,14 @@ export interface App {
   apiKeys: ApiKeyService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
   jobs: Jobs;
+  /** Desk: availability and business hours. */
+  availability: AvailabilityService;
+  /** Desk: the unread-reply email and emailTranscript. */
+  email: EmailService;
+  /** Where visitors' widgets are connected to their sessions. */
+  widgets: Presence;
+  /** Partners: webhook endpoints and their deliveries (the outbox and its relays run beside). */
+  webhooks: WebhookEndpoints;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -64,24 +80,10 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const orm = db.orm;
   const jobs = new Jobs(db.url, logger);
   await jobs.start();
-  let redis: Redis | null = null;
-  let subscriber: Redis | null = null;
-  let bus: Bus;
-  if (config.REDIS_URL) {
-    // Reconnect every 50 ms more, at most every 2 s (ioredis 5's cadence; 6 backs off to 5 s), so
-    // pub/sub and presence come back within 2 s of a Redis restart.
-    const retryStrategy = (times: number) => Math.min(times * 50, 2000);
-    redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, retryStrategy });
-    subscriber = new Redis(config.REDIS_URL, { lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: null, retryStrategy });
-    for (const [name, client] of [['redis', redis], ['redis subscriber', subscriber]] as const) {
-      client.on('error', (error) => logger.warn({ err: error }, `${name} error`));
-    }
-    await Promise.all([redis.connect(), subscriber.connect()]);
-    bus = Bus.redis(redis, subscriber, config.REDIS_PREFIX, logger);
-  } else {
-    bus = Bus.inProcess(logger);
-    logger.warn('no REDIS_URL: in-process pub/sub, presence and rate limits; run one instance only');
-  }
+  const connections = await connectRedis(config, logger);
+  const redis = connections?.commands ?? null;
+  const bus = connections?.bus ?? Bus.inProcess(logger);
+  if (!connections) logger.warn('no REDIS_URL or REDIS_CLUSTER_NODES: in-process pub/sub, presence and rate limits; run one instance only');
   const metrics = createMetrics(() => sessions.queueDepth(orm.em.fork()));
   bus.onFeed = (feed) => {
     metrics.subscriptions.inc();
@@ -95,11 +97,13 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     typing: config.RATE_TYPING,
     export: config.RATE_EXPORT,
     apiKey: config.RATE_API_KEY,
+    emailTranscript: config.RATE_EMAIL_TRANSCRIPT,
+    webhookActions: config.RATE_WEBHOOK_ACTIONS,
   };
   const rateLimiter: RateLimiter = !config.rateLimits
     ? new NoRateLimiter()
-    : redis
-      ? new RedisRateLimiter(redis, buckets, config.REDIS_PREFIX, (error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets'))
+    : connections
+      ? new RedisRateLimiter(connections.commands, buckets, connections.keys, everyTenSeconds((error) => logger.warn({ err: error }, 'rate limits: Redis failed, using this instance\'s own buckets')))
       : new MemoryRateLimiter(buckets);
   const keepSecret = config.ephemeralSecret && db.embedded;
   const authSecret = keepSecret ? persistentSecret(config.DATA_DIR) : config.authSecret;
@@ -113,10 +117,14 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   );
   revocations.onRevoked((credential) => tokens.forget(credential));
   revocations.onResync(() => tokens.reset());
-  const store = redis ? new RedisPresenceStore(redis, config.REDIS_PREFIX) : new MemoryPresenceStore();
+  const store = connections ? new RedisPresenceStore(connections.commands, connections.keys) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
-  const routing = new Routing(presence, metrics);
-  const tx = new Transactions(new Publisher(bus, revocations), routing);
+  const routing = new Routing(presence, metrics, config.SKILL_FALLBACK_SECONDS);
+  const sinks = await startEventSinks({ config, jobs, fork: () => orm.em.fork(), online: () => presence.onlineIds(), rateLimiter, logger });
+  const publisher = new Publisher(bus, sinks.outbox, () => orm.em.fork(), logger, revocations);
+  const timers = new Timers(config, jobs, logger);
+  publisher.onRecord(timers.arm);
+  const tx = new Transactions(publisher, routing);
   const apiKeys = new ApiKeyService(tx, revocations, logger);
   const messages = new MessageService(tx, metrics, rateLimiter);
   const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
@@ -128,8 +136,16 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
   const reads = new Reads(messages);
-  const live = new LiveService(bus, messages, reads);
+  const widgetStore = connections ? new RedisPresenceStore(connections.commands, new RedisKeys(`${config.REDIS_PREFIX}widget-`, connections.keys.cluster)) : new MemoryPresenceStore();
+  const widgets = new Presence(widgetStore, config.PRESENCE_TTL_SECONDS * 1000, config.EMAIL_NOTIFY_DELAY_SECONDS * 1000, logger, false);
+  const live = new LiveService(bus, messages, reads, widgets);
   presence.start();
+  widgets.start();
+  const availability = new AvailabilityService(routing);
+  const mailer = new Mailer(config.SMTP_URL, config.EMAIL_FROM, logger);
+  const email = new EmailService(config, jobs, tx, mailer, tokens, widgets, rateLimiter, logger);
+  await timers.start({ tx, routing, metrics, em: () => orm.em.fork() });
+  await email.start(() => orm.em.fork());
   const sweep = startDisconnectSweep({ agents, em: () => orm.em.fork(), afterSeconds: config.REQUEUE_DISCONNECTED_SECONDS, logger });
 
   if (config.SUPERVISOR_EMAIL && config.SUPERVISOR_PASSWORD) {
@@ -149,28 +165,35 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, team, erasure, reads, live, jobs, revocations, apiKeys,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, team, erasure, reads, live, jobs, revocations, apiKeys, availability, email, widgets, webhooks: sinks.webhooks,
     async ready() {
       const checks = [db.ping()];
-      if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
-      // The subscriber connection too: while it reconnects, this instance's live streams are deaf.
-      if (subscriber) checks.push(Promise.resolve(subscriber.status === 'ready'));
-      const results = await Promise.all(checks.map((c) => withTimeout(c, 1000).catch(() => false)));
+      if (connections) checks.push(connections.ready());
+      const results = await Promise.all(checks.map((c) => within(c, 1000, 'a readiness check').catch(() => false)));
       return results.every(Boolean);
     },
     async close() {
       await sweep.stop();
+      await email.stop();
+      await sinks.stop();
       await jobs.stop();
+      mailer.close();
+      await widgets.stop();
       await presence.stop();
       revocations.stop();
       await bus.close().catch(() => undefined);
-      redis?.disconnect();
-      subscriber?.disconnect();
+      connections?.close();
       await db.close();
     },
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+/** `log`, at most once every ten seconds (an outage would otherwise log once per request). */
+function everyTenSeconds(log: (error: unknown) => void): (error: unknown) => void {
+  let last = 0;
+  return (error) => {
+    if (Date.now() - last < 10_000) return;
+    last = Date.now();
+    log(error);
+  };
 }

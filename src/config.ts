@@ -17,6 +17,17 @@ const rate = z
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const postgresUrl = z.string().regex(/^postgres(ql)?:\/\/.+/, 'must be a postgres:// URL');
 const redisUrl = z.string().regex(/^rediss?:\/\/.+/, 'must be a redis:// URL');
+const seconds = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'must be comma-separated seconds, e.g. 5,300,1800')
+  .transform((v) => v.split(',').map(Number))
+  .refine((list) => list.length <= 20 && list.every((n) => n >= 1 && n <= 7 * 24 * 3600), 'at most 20 delays, each 1 s to 7 days');
+const amqpUrl = z.string().regex(/^amqps?:\/\/.+/, 'must be an amqp:// URL');
+const clusterNodes = z
+  .string()
+  .transform((v) => v.split(',').map((n) => n.trim()).filter(Boolean))
+  .refine((list) => list.length > 0 && list.every((n) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(n) && Number(n.split(':')[1]) <= 65535), 'must be a comma-separated list of host:port')
+  .transform((list) => list.map((n) => ({ host: n.slice(0, n.lastIndexOf(':')), port: Number(n.slice(n.lastIndexOf(':') + 1)) })));
 const origins = z
   .string()
   .transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean))
@@ -34,6 +45,8 @@ const schema = z
     DATABASE_URL: postgresUrl.optional(),
     // Redis; unset: in-process pub/sub, presence and rate limits (one instance only).
     REDIS_URL: redisUrl.optional(),
+    // A Redis Cluster instead (host:port of some of its masters, comma-separated): sharded pub/sub.
+    REDIS_CLUSTER_NODES: clusterNodes.optional(),
     // Prefix of every Redis key and channel, so several deployments can share one Redis.
     REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,40}$/).default('sb:'),
     // Signs tokens; at least 32 characters. Required in production; every instance needs the same one.
@@ -100,12 +113,47 @@ const schema = z
     RATE_TYPING: rate.default({ burst: 10, perMinute: 120 }),
     // A typing state already published for a session and side is not published again within this.
     TYPING_COALESCE_MS: int(0, 60000).default(1000),
+    // Outgoing email: smtp://user:pass@host:port (smtps:// for TLS); unset: emails are written to the log.
+    SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s/]+(:\d+)?\/?$/, 'must be smtp://user:pass@host:port or smtps://…').optional(),
+    // The From of every email, an address or "Name <address>".
+    EMAIL_FROM: z.string().regex(/^([^<>]{0,100}<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, 'must be an address or "Name <address>"').default('Switchboard <no-reply@localhost>'),
+    // Where visitors reach this server (the continue link in emails); unset: http://localhost:PORT.
+    PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, 'must be an http(s) URL').optional(),
+    // An agent message unread, with no widget connected, this long: the visitor gets an email.
+    EMAIL_NOTIFY_DELAY_SECONDS: int(1, 7 * 24 * 3600).default(120),
+    // First retry of an email that could not be sent; doubling up to EMAIL_RETRY_MAX_SECONDS, for 24 h.
+    EMAIL_RETRY_SECONDS: int(1, 3600).default(30),
+    // The longest wait between two attempts at an email.
+    EMAIL_RETRY_MAX_SECONDS: int(1, 6 * 3600).default(3600),
+    // emailTranscript per customer, BURST:PER_MINUTE.
+    RATE_EMAIL_TRANSCRIPT: rate.default({ burst: 3, perMinute: 3 }),
+    // An ACTIVE chat whose agent sent nothing this long after its assignment is taken back; 0: off.
+    REASSIGN_AFTER_SECONDS: int(0, 24 * 3600).default(0),
+    // An agent that misses this many chats in a row is set AWAY; 0: off.
+    AWAY_AFTER_MISSED: int(0, 1000).default(0),
+    // A chat QUEUED for a skill this long may go to any available agent; 0: off.
+    SKILL_FALLBACK_SECONDS: int(0, 7 * 24 * 3600).default(0),
     // A separate port for GET /metrics (on HOST); unset: none.
     METRICS_PORT: int(0, 65535).optional(),
     // 1: also serve GET /metrics on the main port to anyone (default 0: not there, unless METRICS_TOKEN).
     METRICS_PUBLIC: z.enum(['0', '1']).default('0'),
     // When set, GET /metrics (main port or METRICS_PORT) needs `Authorization: Bearer <token>`.
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // Webhooks: the delays between a delivery's attempts, seconds; after the last one it is FAILED.
+    WEBHOOK_RETRY_SCHEDULE: seconds.default([5, 300, 1800, 7200, 18000, 36000, 36000]),
+    // 1: let webhook URLs reach loopback, private and link-local addresses (development, tests).
+    WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1']).default('0'),
+    // Webhook endpoints the organisation may register (deleted ones do not count).
+    WEBHOOK_MAX_ENDPOINTS: int(1, 1000).default(50),
+    // Webhook slots per instance (each attempts up to 5 deliveries of one endpoint at once), and of those per endpoint.
+    WEBHOOK_CONCURRENCY: int(1, 256).default(32),
+    WEBHOOK_ENDPOINT_CONCURRENCY: int(1, 256).default(4),
+    // sendTestWebhook and replays per person or key, BURST:PER_MINUTE.
+    RATE_WEBHOOK_ACTIONS: rate.default({ burst: 20, perMinute: 60 }),
+    // RabbitMQ (AMQP 0-9-1): every event also to this broker; unset: none.
+    EVENTS_AMQP_URL: amqpUrl.optional(),
+    // The durable topic exchange events are published to (routing key: the event type).
+    EVENTS_AMQP_EXCHANGE: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/).default('switchboard.events'),
     // Sessions closed more than this many days ago are erased, once a day; unset: kept for ever.
     RETENTION_DAYS: int(1, 36500).optional(),
     // CSV exports per caller (supervisor or key), BURST:PER_MINUTE.
@@ -115,9 +163,15 @@ const schema = z
     if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {
       ctx.addIssue({ code: 'custom', path: ['AUTH_SECRET'], message: 'is required when NODE_ENV=production' });
     }
+    if (env.WEBHOOK_ENDPOINT_CONCURRENCY > env.WEBHOOK_CONCURRENCY) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_ENDPOINT_CONCURRENCY'], message: 'must not exceed WEBHOOK_CONCURRENCY' });
+    }
     if (Boolean(env.SUPERVISOR_EMAIL) !== Boolean(env.SUPERVISOR_PASSWORD)) {
       const missing = env.SUPERVISOR_EMAIL ? 'SUPERVISOR_PASSWORD' : 'SUPERVISOR_EMAIL';
       ctx.addIssue({ code: 'custom', path: [missing], message: 'is required with the other SUPERVISOR_ variable' });
+    }
+    if (env.REDIS_URL && env.REDIS_CLUSTER_NODES) {
+      ctx.addIssue({ code: 'custom', path: ['REDIS_CLUSTER_NODES'], message: 'cannot be set together with REDIS_URL (one Redis or one Redis Cluster)' });
     }
     // Run even when other variables are bad, so that the one message names every bad variable.
   }, { when: () => true });
@@ -133,6 +187,8 @@ export interface Config extends Parsed {
   /** True when AUTH_SECRET was not given and a random one is used (tokens die with the process). */
   ephemeralSecret: boolean;
   authSecret: string;
+  /** PUBLIC_URL without a trailing slash, or http://localhost:PORT. */
+  publicUrl: string;
 }
 
 export class ConfigError extends Error {
@@ -176,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     trustProxy: parsed.TRUST_PROXY === '1',
     ephemeralSecret: !parsed.AUTH_SECRET,
     authSecret,
+    publicUrl: (parsed.PUBLIC_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
   });
 }
 

@@ -29,7 +29,7 @@ export function createMetrics(queueLength: () => Promise<number>) {
     messages: new Counter({ name: 'switchboard_messages_total', help: 'Messages stored', labelNames: ['author'], registers: [registry] }),
     routingDecisions: new Counter({
       name: 'switchboard_routing_decisions_total',
-      help: 'Routing outcomes: assigned, queued, requeued, transferred',
+      help: 'Routing outcomes: assigned, queued, requeued, transferred, reassigned',
       labelNames: ['outcome'],
       registers: [registry],
     }),

@@ -11,7 +11,7 @@ import {
   type CreateAgentInput,
 } from './generated/graphql';
 import { sql, SUPERVISOR, uniqueName } from './support/env';
-import { buildAgent, buildOnlineAgent, connect, startChat, waitFor } from './support/factories';
+import { buildAgent, buildOnlineAgent, connect, startChat, uniqueSkill, waitFor } from './support/factories';
 import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 
 /** Every chat here asks for a skill of its own, so no test's agents route another test's chats. */
@@ -20,7 +20,6 @@ let supervisor: string;
 
 beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
-const newSkill = () => uniqueName('sk').toLowerCase();
 const newEmail = () => `${uniqueName('agent')}@example.com`;
 
 const me = async (token: string) => (await t.http.ok(MeDocument, {}, token)).me;
@@ -110,7 +109,7 @@ describe('Query.me', () => {
   });
 
   it('should return null for a visitor', async () => {
-    const { token } = await startChat(t, { skill: newSkill() });
+    const { token } = await startChat(t, { skill: uniqueSkill() });
     expect(await me(token)).toBeNull();
   });
 });
@@ -121,7 +120,7 @@ describe('Query.agents', () => {
   });
 
   it('should refuse a customer with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: newSkill() });
+    const { token } = await startChat(t, { skill: uniqueSkill() });
     expect((await t.http.fail(AgentsDocument, {}, token)).code).toBe('FORBIDDEN');
   });
 
@@ -185,7 +184,7 @@ describe('Mutation.createAgent', () => {
   });
 
   it('should refuse customers and agents with FORBIDDEN', async () => {
-    const { token: visitor } = await startChat(t, { skill: newSkill() });
+    const { token: visitor } = await startChat(t, { skill: uniqueSkill() });
     const agent = await buildAgent(t);
     const before = await agentCount();
     for (const token of [visitor, agent.token]) {
@@ -277,7 +276,7 @@ describe('Mutation.updateAgent', () => {
 
   it('should refuse a customer with FORBIDDEN', async () => {
     const agent = await buildAgent(t, { name: 'Unchanged' });
-    const { token } = await startChat(t, { skill: newSkill() });
+    const { token } = await startChat(t, { skill: uniqueSkill() });
     expect((await t.http.fail(UpdateAgentDocument, { id: agent.id, input: { name: 'Hacked' } }, token)).code).toBe('FORBIDDEN');
     expect((await me(agent.token))?.name).toBe('Unchanged');
   });
@@ -329,8 +328,8 @@ describe('Mutation.updateAgent', () => {
   });
 
   it('should assign a waiting chat to an agent that gains its skill or capacity', async () => {
-    const skill = newSkill();
-    const agent = await buildOnlineAgent(t, { skills: [newSkill()], maxConcurrentChats: 1 });
+    const skill = uniqueSkill();
+    const agent = await buildOnlineAgent(t, { skills: [uniqueSkill()], maxConcurrentChats: 1 });
     const waiting = await startChat(t, { skill });
     expect(waiting.session.status).toBe('QUEUED');
     await t.http.ok(UpdateAgentDocument, { id: agent.id, input: { skills: [skill] } }, supervisor);
@@ -351,7 +350,7 @@ describe('Mutation.setStatus', () => {
   });
 
   it('should refuse a customer with FORBIDDEN', async () => {
-    const { token } = await startChat(t, { skill: newSkill() });
+    const { token } = await startChat(t, { skill: uniqueSkill() });
     expect((await t.http.fail(SetStatusDocument, { status: 'ONLINE' }, token)).code).toBe('FORBIDDEN');
   });
 
@@ -365,7 +364,7 @@ describe('Mutation.setStatus', () => {
   });
 
   it('should keep chats but take no new ones while AWAY, and hand chats back to the queue when OFFLINE', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill] });
     const first = await startChat(t, { skill });
     expect(first.session.agent?.id).toBe(agent.id);
@@ -390,7 +389,7 @@ describe('Mutation.setStatus', () => {
 
 describe('Agent.email', () => {
   it('should be hidden from customers and shown to agents', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill], name: 'Private' });
     const { session, token } = await startChat(t, { skill });
     expect(session.agent).toEqual({ id: agent.id, name: 'Private', email: null });

@@ -46,6 +46,8 @@ describe('the widget on a phone (375×700)', () => {
     expect(panel).toEqual({ x: 0, y: 0, width: PHONE.width, height: PHONE.height });
     expect(await fontSize(page, 'sb-name')).toBeGreaterThanOrEqual(16);
     await page.getByTestId('sb-name').fill('Pia Phone');
+    // Nobody is online: the offline form needs the email (desk extension).
+    await page.getByTestId('sb-email').fill('pia@example.com');
     await page.getByTestId('sb-start').click();
     await page.getByTestId('sb-input').waitFor();
     expect(await fontSize(page, 'sb-input')).toBeGreaterThanOrEqual(16);

@@ -73,15 +73,17 @@ describe('the widget, the console and the playground in a browser', () => {
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('sb-email');
     await page.keyboard.type('vera@example.com');
+    // Nobody is online yet: the offline form (desk extension) asks for the message too.
+    await page.keyboard.press('Tab');
+    expect(await focused(page)).toBe('sb-offline-message');
+    await page.keyboard.type('Hello, my order #1234 has not arrived. <b>Help</b>?');
     await page.keyboard.press('Tab');
     expect(await focused(page)).toBe('sb-start');
     await page.keyboard.press('Enter');
-    // Nobody is online yet: the visitor is queued and told where.
-    await until(async () => /number 1 in the queue/.test(await text(page, 'sb-status')), 'queue position shown');
+    // The visitor is queued and told where, and that the answer may come by email.
+    await until(async () => /number 1 in the queue.*vera@example\.com/.test(await text(page, 'sb-status')), 'queue position shown');
     await page.getByTestId('sb-input').waitFor();
     expect(await focused(page)).toBe('sb-input');
-    await page.keyboard.type('Hello, my order #1234 has not arrived. <b>Help</b>?');
-    await page.keyboard.press('Enter');
     await until(async () => (await transcript(page)).some(([seq, author]) => seq === '1' && author === 'VISITOR'), 'first message confirmed');
 
     const rows = await transcript(page);

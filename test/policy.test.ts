@@ -44,6 +44,16 @@ describe('policy: API keys (scopes)', () => {
     expect(decision(() => authorize(key('METRICS_READ'), 'metrics.read', null))).toBe('ok');
   });
 
+  it('should let supervisors and WEBHOOKS_MANAGE keys manage webhooks, and nobody else', () => {
+    const viewer = (v: Record<string, unknown>) => v as unknown as Actor;
+    expect(decision(() => authorize(key('WEBHOOKS_MANAGE'), 'webhooks.manage'))).toBe('ok');
+    expect(() => authorize(key('CHATS_READ', 'AGENTS_WRITE'), 'webhooks.manage')).toThrow(/WEBHOOKS_MANAGE/);
+    expect(decision(() => authorize(viewer({ kind: 'agent', agentId: 'a', role: 'SUPERVISOR' }), 'webhooks.manage'))).toBe('ok');
+    expect(decision(() => authorize(viewer({ kind: 'agent', agentId: 'a', role: 'AGENT' }), 'webhooks.manage'))).toBe('FORBIDDEN');
+    expect(decision(() => authorize(viewer({ kind: 'visitor', customerId: 'c' }), 'webhooks.manage'))).toBe('FORBIDDEN');
+    expect(decision(() => authorize(viewer({ kind: 'anonymous' }), 'webhooks.manage'))).toBe('UNAUTHENTICATED');
+  });
+
   it('should never route to, or rate for, a key', () => {
     const all = key('CHATS_READ', 'CHATS_WRITE', 'AGENTS_READ', 'AGENTS_WRITE', 'METRICS_READ', 'WEBHOOKS_MANAGE');
     expect(decision(() => authorize(all, 'assigned.watch'))).toBe('FORBIDDEN');

@@ -78,25 +78,17 @@ describe('schema.graphql', () => {
 
   describe('extension partners', () => {
     const partners = extendSchema(contract, parse(read('docs/contract/extensions/partners.graphql')));
-    /**
-     * The webhook part of the extension is built on another branch (issue 13's webhooks): until it
-     * lands, its names may be missing here, but nothing else may, and whatever is there must match.
-     */
-    const PENDING = /^(Webhook|CreateWebhookEndpoint|UpdateWebhookEndpoint|Query\.webhook|Mutation\.(create|update|delete)WebhookEndpoint|Mutation\.rotateWebhookSecret|Mutation\.sendTestWebhook|Mutation\.replay)/;
 
     it('should break nothing in the core plus the extension', () => {
-      const breaking = findBreakingChanges(partners, emitted).filter((c) => !PENDING.test(c.description.split(/ was | has /)[0]));
-      expect(breaking).toEqual([]);
+      expect(findBreakingChanges(partners, emitted)).toEqual([]);
     });
 
-    it('should contain the API keys part exactly, and mark only the webhook part as still missing', () => {
+    it('should contain every name, type, nullability, default and enum value of the extension exactly', () => {
       const expected = signatures(partners);
       const actual = signatures(emitted, partners);
-      const missing = [...expected.keys()].filter((k) => !actual.has(k));
-      expect(missing.filter((k) => !PENDING.test(k))).toEqual([]);
-      for (const [k, v] of actual) expect(`${k}: ${v}`).toBe(`${k}: ${expected.get(k)}`);
-      for (const k of ['ApiScope', 'ApiKey.scopes', 'ApiKey.createdBy', 'CreateApiKeyPayload.secret', 'Query.apiKeys', 'Mutation.createApiKey(scopes)', 'Mutation.revokeApiKey(id)']) {
-        expect(actual.get(k)).toBe(expected.get(k));
+      expect(Object.fromEntries(actual)).toEqual(Object.fromEntries(expected));
+      for (const k of ['ApiScope', 'ApiKey.scopes', 'CreateApiKeyPayload.secret', 'Mutation.createApiKey(scopes)', 'Query.webhookDeliveries', 'Mutation.sendTestWebhook']) {
+        expect(expected.has(k) || [...expected.keys()].some((key) => key.startsWith(k))).toBe(true);
       }
     });
   });
@@ -122,5 +114,28 @@ describe('schema.graphql', () => {
     } finally {
       files.forEach((f, i) => fs.writeFileSync(f, before[i]));
     }
+  });
+});
+
+/**
+ * Desk extension (docs/contract/extensions/desk.graphql, applied with extendSchema over the core):
+ * the part issue 14 built ("Never lose a visitor", "Routing additions") must be in the emitted
+ * schema exactly. The rest of desk.graphql (files, notes, tags, …) is another branch's; once both
+ * have landed, the whole extension can be checked as the core is.
+ */
+describe('schema.graphql and the desk extension', () => {
+  const desk = extendSchema(contract, parse(read('docs/contract/extensions/desk.graphql')));
+  const OURS = [
+    /^(Weekday|OpeningInterval|BusinessHours|Availability|OpeningIntervalInput|BusinessHoursInput)(\.|$)/,
+    /^Query\.(availability|businessHours)(\(|$)/,
+    /^Mutation\.(setBusinessHours|emailTranscript)(\(|$)/,
+    /^AgentMetrics\.chatsMissed$/,
+  ];
+  const ours = (m: Map<string, string>) => Object.fromEntries([...m].filter(([key]) => OURS.some((re) => re.test(key))));
+
+  it('should contain availability, business hours, emailTranscript and chatsMissed exactly as the contract says', () => {
+    const expected = ours(signatures(desk));
+    expect(Object.keys(expected).length).toBe(27); // the 6 types (the enum, 18 fields), 4 root fields and their 3 arguments, chatsMissed
+    expect(ours(signatures(emitted, desk))).toEqual(expected);
   });
 });

@@ -19,7 +19,7 @@ import {
   type StartChatInput,
 } from './generated/graphql';
 import { sql, uniqueName } from './support/env';
-import { buildActiveChat, buildAgent, buildOnlineAgent, startChat, waitFor, type TestAgent } from './support/factories';
+import { buildActiveChat, buildAgent, buildOnlineAgent, startChat, uniqueSkill, waitFor, type TestAgent } from './support/factories';
 import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
 import { WsClient } from './support/ws';
 
@@ -32,10 +32,9 @@ let supervisor: string;
 
 beforeAll(async () => ({ t, supervisor } = await startWithSupervisor()));
 
-const newSkill = () => uniqueName('sk').toLowerCase();
 
 /** A chat with a skill of its own unless the test names one. */
-const chat = (input: StartChatInput = {}, token?: string) => startChat(t, { skill: newSkill(), ...input }, token);
+const chat = (input: StartChatInput = {}, token?: string) => startChat(t, { skill: uniqueSkill(), ...input }, token);
 
 /** The refusals an agents-only query starts with: no token, then a customer's. */
 function agentsOnly(document: TypedDocumentNode<unknown, Record<string, never>>) {
@@ -65,7 +64,7 @@ const viewSession = async (id: string, token: string) => (await t.http.ok(Sessio
 
 describe('Mutation.startChat', () => {
   it('should give an anonymous caller a visitor token that opens its own session', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const { startChat: result } = await t.http.ok(StartChatDocument, { input: { name: 'Vera', email: 'vera@example.com', skill } });
     expect(result.visitorToken).toEqual(expect.any(String));
     expect(result.session).toMatchObject({
@@ -112,14 +111,14 @@ describe('Mutation.startChat', () => {
     ['a clientMessageId over 100 characters', { message: 'hi', clientMessageId: 'c'.repeat(101) }],
   ])('should refuse %s with BAD_USER_INPUT and store nothing', async (_, input) => {
     const before = await counts();
-    const { code } = await t.http.fail(StartChatDocument, { input: { name: 'Visitor', skill: newSkill(), ...input } });
+    const { code } = await t.http.fail(StartChatDocument, { input: { name: 'Visitor', skill: uniqueSkill(), ...input } });
     expect(code).toBe('BAD_USER_INPUT');
     expect(await counts()).toEqual(before);
   });
 
   it('should accept input at the limits', async () => {
     const name = 'n'.repeat(200);
-    const skill = `${newSkill()}_`.padEnd(50, 'x');
+    const skill = `${uniqueSkill()}_`.padEnd(50, 'x');
     const message = 'm'.repeat(4000);
     const { session, token } = await chat({ name, skill, message, email: 'edge@example.com' });
     expect(session).toMatchObject({ skill, lastSeq: 1, customer: { name, email: 'edge@example.com' } });
@@ -144,7 +143,7 @@ describe('Mutation.startChat', () => {
     const agent = await buildAgent(t);
     const before = await counts();
     for (const token of [agent.token, supervisor]) {
-      const { code } = await t.http.fail(StartChatDocument, { input: { name: 'Agent pretending', skill: newSkill() } }, token);
+      const { code } = await t.http.fail(StartChatDocument, { input: { name: 'Agent pretending', skill: uniqueSkill() } }, token);
       expect(code).toBe('FORBIDDEN');
     }
     expect(await counts()).toEqual(before);
@@ -231,8 +230,8 @@ describe('Query.session', () => {
   });
 
   it("should show an agent its assigned and the queued sessions, but not another agent's", async () => {
-    const skillA = newSkill();
-    const skillB = newSkill();
+    const skillA = uniqueSkill();
+    const skillB = uniqueSkill();
     const a = await buildOnlineAgent(t, { skills: [skillA] });
     const b = await buildOnlineAgent(t, { skills: [skillB] });
     const withA = await chat({ skill: skillA });
@@ -249,7 +248,7 @@ describe('Query.session', () => {
   });
 
   it('should show a supervisor any session', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill] });
     const active = await chat({ skill });
     const queued = await chat();
@@ -300,7 +299,7 @@ describe('Query.sessions', () => {
   const created: string[] = [];
 
   beforeAll(async () => {
-    skill = newSkill();
+    skill = uniqueSkill();
     agent = await buildOnlineAgent(t, { skills: [skill], maxConcurrentChats: 10 });
     for (let i = 0; i < 7; i++) {
       const { session } = await chat({ skill, name: `Pager ${i}` });
@@ -312,7 +311,7 @@ describe('Query.sessions', () => {
   agentsOnly(SessionsDocument);
 
   it('should list only the sessions assigned to the agent, newest first', async () => {
-    const otherSkill = newSkill();
+    const otherSkill = uniqueSkill();
     const other = await buildOnlineAgent(t, { skills: [otherSkill] });
     const notMine = await chat({ skill: otherSkill });
     expect(notMine.session.agent?.id).toBe(other.id);
@@ -389,9 +388,9 @@ describe('Query.queue', () => {
 
   it('should list the queued sessions first in line first, with their place in their skill line', async () => {
     const agent = await buildAgent(t);
-    const skillX = newSkill();
-    const skillY = newSkill();
-    const activeSkill = newSkill();
+    const skillX = uniqueSkill();
+    const skillY = uniqueSkill();
+    const activeSkill = uniqueSkill();
     await buildOnlineAgent(t, { skills: [activeSkill] });
     const active = await chat({ skill: activeSkill });
     expect(active.session.status).toBe('ACTIVE');
@@ -434,7 +433,7 @@ describe('Mutation.closeChat', () => {
   });
 
   it('should let the agent close its chat and free its capacity for the next in line', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill], maxConcurrentChats: 1 });
     const first = await chat({ skill });
     const waiting = await chat({ skill });
@@ -451,7 +450,7 @@ describe('Mutation.closeChat', () => {
   });
 
   it("should let a supervisor close any chat and free the agent's capacity", async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session } = await chat({ skill });
     expect((await t.http.ok(MeDocument, {}, agent.token)).me?.activeChats).toBe(1);
@@ -461,7 +460,7 @@ describe('Mutation.closeChat', () => {
   });
 
   it('should leave an already closed chat as it was', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill] });
     const { session, token } = await chat({ skill });
     await chat({ skill });
@@ -478,7 +477,7 @@ describe('Mutation.closeChat', () => {
   });
 
   it('should answer NOT_FOUND to a stranger and leave the chat open', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     await buildOnlineAgent(t, { skills: [skill] });
     const otherAgent = await buildAgent(t);
     const { session, token } = await chat({ skill });
@@ -515,7 +514,7 @@ describe('Mutation.rateChat', () => {
   });
 
   it('should refuse to rate a chat that is not closed with CONFLICT', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     await buildOnlineAgent(t, { skills: [skill] });
     const active = await chat({ skill });
     const queued = await chat();
@@ -630,7 +629,7 @@ describe('Mutation.setTyping', () => {
   });
 
   it('should return true to either participant and show the other side the indicator', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill], name: 'Tara' });
     const { session, token } = await chat({ skill, name: 'Tess' });
     const visitorWs = new WsClient(t.wsUrl, token);
@@ -655,7 +654,7 @@ describe('Mutation.setTyping', () => {
   });
 
   it('should answer NOT_FOUND to a stranger and FORBIDDEN to a supervisor, who is no participant', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     await buildOnlineAgent(t, { skills: [skill] });
     const { session } = await chat({ skill });
     const stranger = await chat();
@@ -669,7 +668,7 @@ describe('Mutation.setTyping', () => {
 
 describe('session audit trail', () => {
   it('should record created, queued, assigned, transferred, requeued, closed and rated, in order', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const { session, token } = await chat({ skill, message: 'need help' });
     expect(session.status).toBe('QUEUED');
 
@@ -680,7 +679,7 @@ describe('session audit trail', () => {
     expect(transferred.agent?.id).toBe(second.id);
 
     // Back to the queue for a skill nobody has: it waits there.
-    const requeued = (await t.http.ok(TransferChatDocument, { sessionId: session.id, skill: newSkill() }, second.token)).transferChat;
+    const requeued = (await t.http.ok(TransferChatDocument, { sessionId: session.id, skill: uniqueSkill() }, second.token)).transferChat;
     expect(requeued).toMatchObject({ status: 'QUEUED', agent: null });
 
     await t.http.ok(CloseChatDocument, { sessionId: session.id }, token);
@@ -697,7 +696,7 @@ describe('session audit trail', () => {
   });
 
   it('should record created then assigned for a chat routed at once', async () => {
-    const skill = newSkill();
+    const skill = uniqueSkill();
     const agent = await buildOnlineAgent(t, { skills: [skill] });
     for (let i = 0; i < 5; i++) {
       const { session } = await chat({ skill });

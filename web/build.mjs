@@ -71,6 +71,7 @@ const pages = [
   ['demo/index.html', 'index.html'],
   ['console/index.html', 'console/index.html'],
   ['playground/index.html', 'playground/index.html'],
+  ['widget/chat.html', 'chat.html'],
   ['shared/favicon.svg', 'favicon.svg'],
 ];
 for (const [from, to] of pages) fs.copyFileSync(path.join(web, from), path.join(out, to));

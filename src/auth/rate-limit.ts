@@ -1,10 +1,13 @@
-import type { Redis } from 'ioredis';
 import type { RateSetting } from '../config';
 import { RateLimitedError } from '../errors';
+import type { RedisKeys } from '../pubsub/keys';
+import type { RedisClient } from '../pubsub/redis';
+import { within } from '../services/concurrency';
 
 /**
  * Token buckets: BURST tokens, refilled at PER_MINUTE per minute. With Redis the bucket is one
- * hash updated by one atomic script (Redis' own clock), so every instance shares it; without
+ * hash updated by one atomic script (Redis' own clock), so every instance shares it (on a Redis
+ * Cluster the key is hash-tagged and the script runs on the one shard that owns it); without
  * Redis the same arithmetic runs in memory. rate-limiter-flexible was considered: it offers fixed
  * windows, not the token buckets the contract names, so this is the one small script instead.
  */
@@ -13,7 +16,7 @@ export interface RateLimiter {
   consume(bucket: Bucket, key: string): Promise<void>;
 }
 
-export type Bucket = 'startChat' | 'sendMessage' | 'login' | 'loginIp' | 'typing' | 'apiKey' | 'export';
+export type Bucket = 'startChat' | 'sendMessage' | 'login' | 'loginIp' | 'typing' | 'apiKey' | 'emailTranscript' | 'webhookActions' | 'export';
 type Buckets = Record<Bucket, RateSetting>;
 
 const SCRIPT = `
@@ -36,26 +39,37 @@ export class NoRateLimiter implements RateLimiter {
   async consume(): Promise<void> {}
 }
 
+/** How long a send waits for Redis' answer before it takes a token from this instance's buckets. */
+export const REDIS_TOKEN_WAIT_MS = 250;
+
 export class RedisRateLimiter implements RateLimiter {
   /** Insurance while Redis fails: the same buckets, per instance, rather than a 500 for the user. */
   private readonly fallback: MemoryRateLimiter;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly buckets: Buckets,
-    private readonly prefix: string,
+    private readonly keys: RedisKeys,
     private readonly onRedisError: (error: unknown) => void = () => undefined,
   ) {
     redis.defineCommand('sbTakeToken', { numberOfKeys: 1, lua: SCRIPT });
     this.fallback = new MemoryRateLimiter(buckets);
   }
 
+  /**
+   * Never waits on a Redis that is not there: while ioredis reconnects, a command waits in its
+   * offline queue (or, sent just before the connection dropped, until it is back), which held
+   * every send for the length of the outage and then let them all through at once. Not ready, or
+   * no answer within REDIS_TOKEN_WAIT_MS: this instance's buckets decide (a late token taken in
+   * Redis costs the sender one token, nothing more).
+   */
   async consume(bucket: keyof Buckets, key: string): Promise<void> {
     const { burst, perMinute } = this.buckets[bucket];
     const take = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number>>).sbTakeToken;
     let waitMs: number;
     try {
-      waitMs = await take.call(this.redis, `${this.prefix}rate:${bucket}:${key}`, burst, perMinute / 60_000);
+      if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
+      waitMs = await within(take.call(this.redis, this.keys.rate(bucket, key), burst, perMinute / 60_000), REDIS_TOKEN_WAIT_MS, 'Redis');
     } catch (error) {
       this.onRedisError(error);
       return this.fallback.consume(bucket, key);

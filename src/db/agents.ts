@@ -186,3 +186,30 @@ export async function setPassword(em: EntityManager, id: string, hash: string): 
   const rows = await sql(em, 'update agent set password_hash = $2, token_version = token_version + 1 where id = $1 returning id', [id, hash]);
   return rows.length > 0;
 }
+
+/** Availability: agents ONLINE and online with the skill (any agent, without one). */
+export async function countAvailable(em: EntityManager, online: readonly string[], skill: string | null): Promise<number> {
+  if (!online.length) return 0;
+  const rows = await sql<{ n: number }>(
+    em,
+    `select count(*)::int as n from agent where id = any($1::uuid[]) and status = 'ONLINE' and ($2::text is null or $2::text = any(skills))`,
+    [pgArray(online), skill],
+  );
+  return rows[0].n;
+}
+
+/** No reply: one more chat missed in a row; returns how many now. */
+export async function missedOne(em: EntityManager, agentId: string): Promise<number> {
+  const rows = await sql<{ n: number }>(em, 'update agent set missed_in_a_row = missed_in_a_row + 1 where id = $1 returning missed_in_a_row as n', [agentId]);
+  return rows[0]?.n ?? 0;
+}
+
+/** The agent answered a chat in time: its run of missed chats ends. */
+export async function answeredInTime(em: EntityManager, agentId: string): Promise<void> {
+  await sql(em, 'update agent set missed_in_a_row = 0 where id = $1 and missed_in_a_row <> 0', [agentId]);
+}
+
+/** AWAY_AFTER_MISSED: set AWAY (it keeps its chats, takes no new ones), its run reset. */
+export async function setAway(em: EntityManager, agentId: string): Promise<void> {
+  await sql(em, `update agent set status = 'AWAY', missed_in_a_row = 0 where id = $1 and status = 'ONLINE'`, [agentId]);
+}

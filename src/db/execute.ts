@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Readable } from 'node:stream';
 import { Client, Pool, type ClientConfig, type PoolConfig } from 'pg';
 import QueryStream from 'pg-query-stream';
+import { pgCode } from './sql';
 
 /**
  * The one way the table modules (`db/<table>.ts`) run SQL: `$1…` placeholders, rows back.
@@ -27,7 +28,7 @@ export function openStatementPool(orm: MikroORM, options: PoolConfig): Pool {
 export async function sql<T = Record<string, unknown>>(em: EntityManager, text: string, values: readonly unknown[] = []): Promise<T[]> {
   if (!em.isInTransaction()) {
     const pool = pools.get(em.getConnection());
-    if (pool) return (await pool.query(text, values as unknown[])).rows as T[];
+    if (pool) return (await whenConnected(() => pool.query(text, values as unknown[]))).rows as T[];
   }
   const bindings: unknown[] = [];
   const knexSql = text.replace(/\$(\d+)/g, (_, n: string) => {
@@ -35,6 +36,33 @@ export async function sql<T = Record<string, unknown>>(em: EntityManager, text: 
     return '?';
   });
   return em.execute<T[]>(knexSql, bindings);
+}
+
+/**
+ * Postgres refusing a new connection (at max_connections, or starting up) refuses before any
+ * statement ran, so `work` is tried again, for up to about three seconds: by then a pooled
+ * connection is usually free. A burst (sends held up by something and let through at once, every
+ * stream filling a gap at once) then no longer fails because a pool had to grow at the moment the
+ * server had no connection to spare. Statements on the pool and transactions (services/
+ * transaction.ts) go through it.
+ */
+const REFUSED_CONNECTION = new Set(['53300', '57P03']); // too_many_connections, cannot_connect_now
+const RETRY_DELAYS_MS = [20, 50, 100, 200, 400, 800, 1600];
+
+export async function whenConnected<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= RETRY_DELAYS_MS.length || !REFUSED_CONNECTION.has(refusal(error) ?? '')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAYS_MS[attempt]));
+    }
+  }
+}
+
+/** The SQLSTATE of a refused connection: pg's error, or the one MikroORM wrapped it in. */
+function refusal(error: unknown): string | undefined {
+  return pgCode(error) ?? pgCode((error as { previous?: unknown } | null)?.previous) ?? (error as { sqlState?: string } | null)?.sqlState;
 }
 
 /** The pool answers a statement. */

@@ -35,7 +35,8 @@ function toLive(row: Record<string, unknown>): MessagePayload {
  * one session queue behind it, so seq follows commit order with no gap), refuses closed sessions
  * and strangers, and skips a clientMessageId already stored; the INSERT writes the message.
  * A unique violation on (session_id, client_message_id), from two racing retries, rolls the
- * whole statement back, seq included.
+ * whole statement back, seq included. An agent's message also stamps last_agent_seq/_at, what the
+ * unread-reply email (services/email.ts) looks for.
  *
  * Its guard repeats the policy's `message.send` (policies/session.ts) in SQL, for speed; the
  * table in test/policy.test.ts proves they agree on every (viewer, session state) pair. SYSTEM
@@ -46,7 +47,9 @@ const SEND = `
 with s as (
   update chat_session
      set last_seq = last_seq + 1,
-         first_response_at = case when $1::text = 'AGENT' then coalesce(first_response_at, now()) else first_response_at end
+         first_response_at = case when $1::text = 'AGENT' then coalesce(first_response_at, now()) else first_response_at end,
+         last_agent_seq = case when $1::text = 'AGENT' then last_seq + 1 else last_agent_seq end,
+         last_agent_at = case when $1::text = 'AGENT' then now() else last_agent_at end
    where id = $2::uuid and status <> 'CLOSED'
      and case $1::text when 'VISITOR' then customer_id = $3::uuid when 'AGENT' then agent_id = $3::uuid and status = 'ACTIVE' else true end
      and ($4::text is null or not exists (select 1 from message m where m.session_id = $2::uuid and m.client_message_id = $4::text))
@@ -63,6 +66,20 @@ with s as (
 )
 select m.*, s.agent_id as session_agent_id from m, s`;
 
+/**
+ * The same, when some sink wants message.created (events/outbox.ts): the statement also writes
+ * the event's outbox rows, one per sink ($6), so the event commits with the message, in the same
+ * single statement (its data is read by the relay from the message it names).
+ */
+const SEND_WITH_EVENT = SEND.replace(
+  /\nselect m\.\*, s\.agent_id as session_agent_id from m, s$/,
+  `, o as (
+  insert into event_outbox (id, sink, type, message_id)
+  select e.id, k.sink, 'message.created', m.id from m cross join (select gen_random_uuid() as id) e cross join unnest($6::text[]) as k(sink)
+)
+select m.*, s.agent_id as session_agent_id from m, s`,
+);
+
 export interface Send {
   author: Author;
   authorId: string;
@@ -71,9 +88,13 @@ export interface Send {
   clientMessageId: string | null;
 }
 
-/** The stored message, or null when the guard refused it (or its clientMessageId is stored). */
-export async function insertGuarded(em: EntityManager, m: Send): Promise<MessagePayload | null> {
-  const rows = await sql(em, SEND, [m.author, m.sessionId, m.authorId, m.clientMessageId, m.body]);
+/**
+ * The stored message, or null when the guard refused it (or its clientMessageId is stored).
+ * `sinks`: the outbox sinks that want its message.created (none: the plain statement).
+ */
+export async function insertGuarded(em: EntityManager, m: Send, sinks: readonly string[] = []): Promise<MessagePayload | null> {
+  const values = [m.author, m.sessionId, m.authorId, m.clientMessageId, m.body];
+  const rows = sinks.length ? await sql(em, SEND_WITH_EVENT, [...values, pgArray(sinks)]) : await sql(em, SEND, values);
   return rows.length ? toLive(rows[0]) : null;
 }
 
@@ -87,6 +108,12 @@ export async function insertFirst(em: EntityManager, m: Omit<Send, 'author'>): P
     [m.sessionId, m.authorId, m.body, m.clientMessageId],
   );
   return toPayload(rows[0]);
+}
+
+/** Messages by id (the outbox's message.created rows name theirs). */
+export async function byIds(em: EntityManager, ids: readonly string[]): Promise<MessagePayload[]> {
+  const rows = await sql(em, `select ${COLUMNS} from message where id = any($1::uuid[])`, [pgArray(ids)]);
+  return rows.map(toPayload);
 }
 
 export async function byClientId(em: EntityManager, sessionId: string, clientMessageId: string): Promise<MessagePayload | null> {
@@ -128,4 +155,10 @@ export async function eraseIn(em: EntityManager, sessionIds: readonly string[]):
     [pgArray(sessionIds)],
   );
   return rows.length;
+}
+
+/** Whether the agent wrote in the session at or after `since` (no-reply timers). */
+export async function agentWroteSince(em: EntityManager, sessionId: string, agentId: string, since: Date): Promise<boolean> {
+  const rows = await sql(em, `select 1 from message where session_id = $1 and author = 'AGENT' and author_id = $2 and created_at >= $3 limit 1`, [sessionId, agentId, since]);
+  return rows.length > 0;
 }

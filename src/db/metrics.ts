@@ -50,7 +50,9 @@ select
   (select avg(s) from replies where s is not null)::float8 as avg_response,
   (select avg((e.data->>'rating')::int) from session_event e, win where e.kind = 'rated' and e.agent_id is not null
       and e.at >= win.f and e.at < win.t and (win.agent is null or e.agent_id = win.agent))::float8 as avg_rating,
-  (select count(*) from agent_msgs)::int as messages_sent`;
+  (select count(*) from agent_msgs)::int as messages_sent,
+  (select count(*) from session_event e, win where e.kind = 'reassigned' and e.data->>'reason' = 'no_reply'
+      and e.at >= win.f and e.at < win.t and (win.agent is null or e.agent_id = win.agent))::int as chats_missed`;
 
 export interface MetricsRow {
   chats_assigned: number;
@@ -61,6 +63,7 @@ export interface MetricsRow {
   avg_response: number | null;
   avg_rating: number | null;
   messages_sent: number;
+  chats_missed: number;
 }
 
 /** The figures for [from, to), of one agent or (agentId null) the team. */

@@ -26,16 +26,29 @@ export async function insert(em: EntityManager, e: SessionEventRow): Promise<voi
   );
 }
 
-/** One `kind` step per session, by the system, for its current agent at its assigned_at, in the given order. */
-export async function insertAssignments(em: EntityManager, kind: EventKind, sessionIds: readonly string[]): Promise<void> {
+/**
+ * One `kind` step per session, by the system, for its current agent at its assigned_at, in the
+ * given order; `data` (JSON objects, one per session) when given.
+ */
+export async function insertAssignments(em: EntityManager, kind: EventKind, sessionIds: readonly string[], data?: readonly Record<string, unknown>[]): Promise<void> {
   await sql(
     em,
-    `insert into session_event (id, session_id, kind, actor_kind, agent_id, at)
-     select gen_random_uuid(), s.id, $1, 'system', s.agent_id, s.assigned_at
-       from chat_session s join unnest($2::uuid[]) with ordinality as a(session_id, i) on s.id = a.session_id
+    `insert into session_event (id, session_id, kind, actor_kind, agent_id, data, at)
+     select gen_random_uuid(), s.id, $1, 'system', s.agent_id, coalesce(a.data, '{}'::jsonb), s.assigned_at
+       from chat_session s join unnest($2::uuid[], $3::jsonb[]) with ordinality as a(session_id, data, i) on s.id = a.session_id
       order by a.i`,
-    [kind, pgArray(sessionIds)],
+    [kind, pgArray(sessionIds), pgArray((data ?? sessionIds.map(() => ({}))).map((d) => JSON.stringify(d)))],
   );
+}
+
+/** When the session's current hand-over to `agentId` happened (its latest assignment or transfer), or null if it is not with it. */
+export async function heldSince(em: EntityManager, sessionId: string, agentId: string): Promise<Date | null> {
+  const rows = await sql<{ agent_id: string | null; at: string }>(
+    em,
+    `select agent_id, at from session_event where session_id = $1 and kind in ('assigned', 'transferred') order by at desc limit 1`,
+    [sessionId],
+  );
+  return rows.length && rows[0].agent_id === agentId ? new Date(rows[0].at) : null;
 }
 
 export async function exists(em: EntityManager, sessionId: string, kinds: readonly EventKind[]): Promise<boolean> {

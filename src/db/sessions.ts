@@ -21,6 +21,13 @@ export async function byId(em: EntityManager, id: string, lock = false): Promise
   return rows.length ? toSession(rows[0]) : null;
 }
 
+/** Several sessions at once (the events' snapshots). */
+export async function byIds(em: EntityManager, ids: readonly string[]): Promise<SessionRow[]> {
+  if (!ids.length) return [];
+  const rows = await em.execute<Array<Record<string, unknown>>>('select * from chat_session where id = any(?::uuid[])', [pgArray(ids)]);
+  return rows.map(toSession);
+}
+
 /** Newest first, cursor paged; `agentId` limits it to one agent's. */
 export async function page(
   em: EntityManager,
@@ -73,14 +80,20 @@ export async function queuedIds(em: EntityManager): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** Routing: the queue a drain may take from, first come first served. */
-export async function queuedFor(em: EntityManager, skills: readonly string[]): Promise<Array<{ id: string; skill: string | null }>> {
-  return sql<{ id: string; skill: string | null }>(
+/**
+ * Routing: the queue a drain may take from, first come first served. With `fallbackSeconds`, a
+ * chat QUEUED for a skill that long (since it last entered the queue) may go to any agent
+ * (`fallback`: desk, "Skill fallback").
+ */
+export async function queuedFor(em: EntityManager, skills: readonly string[], fallbackSeconds = 0): Promise<Array<{ id: string; skill: string | null; fallback: boolean }>> {
+  return sql<{ id: string; skill: string | null; fallback: boolean }>(
     em,
-    `select id, skill from chat_session
-      where status = 'QUEUED' and (skill is null or skill = any($1::text[]))
+    `select id, skill, (skill is not null and $2::int > 0 and entered_queue_at <= now() - make_interval(secs => $2::int)) as fallback
+       from chat_session
+      where status = 'QUEUED'
+        and (skill is null or skill = any($1::text[]) or ($2::int > 0 and entered_queue_at <= now() - make_interval(secs => $2::int)))
       order by queued_at, id limit 1000`,
-    [pgArray(skills)],
+    [pgArray(skills), fallbackSeconds],
   );
 }
 
@@ -247,4 +260,58 @@ export function exportRows(em: EntityManager, from: Date, to: Date): Promise<Rea
     [from, to],
     'array',
   );
+}
+
+/**
+ * Availability: a skill line's queue, and the median seconds from start to (first) assignment of
+ * its chats assigned in the last hour, with how many there were.
+ */
+export async function skillLine(em: EntityManager, skill: string | null): Promise<{ queued: number; samples: number; medianWait: number | null }> {
+  const [row] = await sql<{ queued: number; samples: number; median_wait: number | null }>(
+    em,
+    `select (select count(*)::int from chat_session where status = 'QUEUED' and skill is not distinct from $1::text) as queued,
+            count(*)::int as samples,
+            percentile_cont(0.5) within group (order by extract(epoch from (assigned_at - created_at)))::float8 as median_wait
+       from chat_session where assigned_at >= now() - interval '1 hour' and skill is not distinct from $1::text`,
+    [skill],
+  );
+  return { queued: row.queued, samples: row.samples, medianWait: row.median_wait };
+}
+
+/**
+ * The unread-reply email (desk: "Email"): sessions with an agent message the visitor has not read
+ * and no email has covered, written `delaySeconds` ago or more, no email in the last 15 minutes.
+ * Read through the partial index chat_session_unread_by_visitor.
+ */
+const NOTIFY_DUE = `s.last_agent_seq > s.visitor_read_seq and s.last_agent_seq > s.notified_seq
+   and (s.notified_at is null or s.notified_at <= now() - interval '15 minutes')
+   and exists (select 1 from message m where m.session_id = s.id and m.author = 'AGENT'
+                 and m.seq > greatest(s.visitor_read_seq, s.notified_seq) and m.created_at <= now() - make_interval(secs => $1::int))`;
+
+export async function notifyDue(em: EntityManager, delaySeconds: number, limit = 200): Promise<string[]> {
+  const rows = await sql<{ id: string }>(em, `select s.id from chat_session s where ${NOTIFY_DUE} order by s.last_agent_at limit $2`, [delaySeconds, limit]);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Claims one due notification (once, whichever instances sweep): what it covers is recorded now.
+ * Returns the customer's email (null: nothing to send, the claim only retires it) and the seq
+ * the email covers up to; null when it is no longer due.
+ */
+export async function claimNotify(em: EntityManager, id: string, delaySeconds: number): Promise<{ customerId: string; email: string | null; upToSeq: number } | null> {
+  const rows = await sql<{ customer_id: string; email: string | null; up_to: number }>(
+    em,
+    `update chat_session s set notified_seq = s.last_agent_seq, notified_at = case when c.email is null then s.notified_at else now() end
+       from customer c
+      where s.id = $2 and c.id = s.customer_id and ${NOTIFY_DUE}
+      returning s.customer_id, c.email, s.last_agent_seq as up_to`,
+    [delaySeconds, id],
+  );
+  return rows.length ? { customerId: rows[0].customer_id, email: rows[0].email, upToSeq: rows[0].up_to } : null;
+}
+
+/** Skill fallback: which of these sessions are QUEUED for a skill (their timers arm). */
+export async function queuedWithSkill(em: EntityManager, ids: readonly string[]): Promise<string[]> {
+  const rows = await sql<{ id: string }>(em, `select id from chat_session where id = any($1::uuid[]) and skill is not null and status = 'QUEUED'`, [pgArray(ids)]);
+  return rows.map((r) => r.id);
 }

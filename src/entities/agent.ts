@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Enum, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../schema/scalars';
@@ -9,6 +9,8 @@ import { AgentRole, AgentStatus } from './enums';
  * AgentResolver (email is hidden from customers; online comes from presence).
  */
 @Entity({ tableName: 'agent' })
+@Check({ name: 'agent_max_concurrent_chats_check', expression: 'max_concurrent_chats >= 0' })
+@Check({ name: 'agent_check', expression: 'active_chats >= 0 and active_chats <= max_concurrent_chats' })
 @ObjectType()
 export class Agent {
   /** What `em.create` may leave out: the column's default (the initialiser below) holds. */
@@ -23,21 +25,21 @@ export class Agent {
   name!: string;
 
   /** Stored lower-cased; unique. */
-  @Property({ type: 'text' })
+  @Property({ type: 'text', unique: 'agent_email_key' })
   email!: string;
 
   @Property({ type: 'text', lazy: true })
   passwordHash!: string;
 
-  @Property({ type: 'text' })
+  @Enum({ items: () => AgentRole, type: 'text' })
   @Field(() => AgentRole)
   role: AgentRole = AgentRole.AGENT;
 
-  @Property({ type: 'text' })
+  @Enum({ items: () => AgentStatus, type: 'text' })
   @Field(() => AgentStatus)
   status: AgentStatus = AgentStatus.OFFLINE;
 
-  @Property({ type: 'text[]' })
+  @Property({ type: 'text[]', defaultRaw: "'{}'" })
   @Field(() => [String])
   skills: string[] = [];
 
@@ -57,7 +59,7 @@ export class Agent {
   @Field(() => DateTimeScalar, { nullable: true })
   lastSeenAt: Date | null = null;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 
   /** False once deactivated (team extension): cannot sign in, never routed to, keeps its history. */

@@ -1,7 +1,9 @@
-import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../schema/scalars';
+import { Agent } from './agent';
+import { Customer } from './customer';
 import { SessionStatus } from './enums';
 
 /**
@@ -9,20 +11,28 @@ import { SessionStatus } from './enums';
  * SessionResolver; the foreign keys themselves are not shown.
  */
 @Entity({ tableName: 'chat_session' })
+@Check({ name: 'chat_session_check', expression: "(status = 'ACTIVE') = (agent_id is not null) or status = 'CLOSED'" })
+@Check({ name: 'chat_session_check1', expression: "(status = 'QUEUED') = (queued_at is not null)" })
+@Check({ name: 'chat_session_rating_check', expression: 'rating >= 1 and rating <= 5' })
+@Index({ name: 'chat_session_customer_id_index', expression: 'create index chat_session_customer_id_index on chat_session (customer_id, created_at desc)' })
+@Index({ name: 'chat_session_agent_index', properties: ['agentId', 'status'] })
+// The queue, oldest first: a partial index.
+@Index({ name: 'chat_session_queue_index', expression: "create index chat_session_queue_index on chat_session (queued_at, id) where status = 'QUEUED'" })
+@Index({ name: 'chat_session_created_index', expression: 'create index chat_session_created_index on chat_session (created_at desc, id desc)' })
 @ObjectType('ChatSession')
 export class ChatSession {
   @PrimaryKey({ type: 'uuid' })
   @Field(() => ID)
   id: string = randomUUID();
 
-  @Property({ type: 'uuid' })
-  @Index()
+  @ManyToOne(() => Customer, { fieldName: 'customer_id', foreignKeyName: 'chat_session_customer_id_fkey', mapToPk: true, deleteRule: 'no action', updateRule: 'no action' })
   customerId!: string;
 
-  @Property({ type: 'uuid', nullable: true })
+  @ManyToOne(() => Agent, { fieldName: 'agent_id', foreignKeyName: 'chat_session_agent_id_fkey', mapToPk: true, nullable: true, deleteRule: 'no action', updateRule: 'no action' })
   agentId: string | null = null;
 
-  @Property({ type: 'text' })
+  /** No column default: every insert says which state the chat starts in. */
+  @Enum({ items: () => SessionStatus, type: 'text', default: null })
   @Field(() => SessionStatus)
   status: SessionStatus = SessionStatus.QUEUED;
 
@@ -38,7 +48,7 @@ export class ChatSession {
   @Property({ type: 'timestamptz', nullable: true })
   enteredQueueAt: Date | null = null;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   @Field(() => DateTimeScalar)
   createdAt: Date = new Date();
 

@@ -1,10 +1,12 @@
-import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../schema/scalars';
 
 /** A website visitor. Customers only ever see themselves. */
 @Entity({ tableName: 'customer' })
+// One customer per verified external id (unverified ones may repeat): a partial unique index.
+@Index({ name: 'customer_external_id_verified', expression: 'create unique index customer_external_id_verified on customer (external_id) where verified' })
 @ObjectType()
 export class Customer {
   /** What `em.create` may leave out: the column's default (the initialiser below) holds. */
@@ -30,7 +32,7 @@ export class Customer {
   @Field(() => Boolean)
   verified: boolean = false;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   @Field(() => DateTimeScalar)
   createdAt: Date = new Date();
 }

@@ -28,6 +28,8 @@ export enum EventKind {
   ASSIGNED = 'assigned',
   TRANSFERRED = 'transferred',
   REQUEUED = 'requeued',
+  /** Taken back from an agent that sent nothing in time (desk: "No reply"). */
+  REASSIGNED = 'reassigned',
   CLOSED = 'closed',
   RATED = 'rated',
   /** Its personal data was removed (eraseCustomer, retention); the event carries none. */

@@ -1,10 +1,16 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Check, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../schema/scalars';
+import { ChatSession } from './chat-session';
 import { Author } from './enums';
 
 /** One transcript line. Written only by services/messages.ts (one SQL statement per send). */
 @Entity({ tableName: 'message' })
+@Unique({ name: 'message_session_seq_unique', properties: ['sessionId', 'seq'] })
+@Unique({ name: 'message_session_client_id_unique', properties: ['sessionId', 'clientMessageId'] })
+@Check({ name: 'message_seq_check', expression: 'seq >= 1' })
+// An agent's sent messages, for metrics (first response): a partial index.
+@Index({ name: 'message_author_index', expression: "create index message_author_index on message (author_id, created_at) where author = 'AGENT'" })
 // Plain fields read straight off the payload: no per-field resolver wrapper, which every message
 // sent to every subscriber would otherwise go through (8 fields each).
 @ObjectType({ simpleResolvers: true })
@@ -13,7 +19,7 @@ export class Message {
   @Field(() => ID)
   id!: string;
 
-  @Property({ type: 'uuid' })
+  @ManyToOne(() => ChatSession, { fieldName: 'session_id', foreignKeyName: 'message_session_id_fkey', mapToPk: true, deleteRule: 'cascade', updateRule: 'no action' })
   @Field(() => ID)
   sessionId!: string;
 
@@ -21,7 +27,7 @@ export class Message {
   @Field(() => Int)
   seq!: number;
 
-  @Property({ type: 'text' })
+  @Enum({ items: () => Author, type: 'text' })
   @Field(() => Author)
   author!: Author;
 
@@ -40,7 +46,7 @@ export class Message {
   @Field(() => String, { nullable: true })
   clientMessageId: string | null = null;
 
-  @Property({ type: 'timestamptz' })
+  @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   @Field(() => DateTimeScalar)
   createdAt!: Date;
 }

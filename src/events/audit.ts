@@ -2,10 +2,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Actor } from '../policies';
 import * as sessionEvents from '../db/session-events';
 import { EventKind } from '../entities';
+import type { Effects } from './effects';
 
 /**
  * The audit trail: every lifecycle step of a session (created, queued, assigned, transferred,
- * requeued, closed, rated) is a `session_event` row written in the transaction of the change, so
+ * requeued, reassigned, closed, rated) is a `session_event` row written in the transaction of the change, so
  * it exists exactly when the change committed. `agentMetrics` is computed from these rows.
  */
 export type AuditStep = sessionEvents.SessionEventRow;
@@ -15,13 +16,19 @@ export type AuditStep = sessionEvents.SessionEventRow;
  * transaction (created, assigned) must keep their order, and an assignment made after waiting for
  * the routing lock happened when it was made.
  */
-export function record(em: EntityManager, step: AuditStep): Promise<void> {
+export function record(em: EntityManager, effects: Effects, step: AuditStep): Promise<void> {
+  effects.steps.push(step);
   return sessionEvents.insert(em, step);
 }
 
 /** Routing's assignments, one `assigned` step each, by the system, in the order they were made. */
-export function recordAssignments(em: EntityManager, sessionIds: readonly string[]): Promise<void> {
-  return sessionEvents.insertAssignments(em, EventKind.ASSIGNED, sessionIds);
+export function recordAssignments(
+  em: EntityManager,
+  effects: Effects,
+  assignments: ReadonlyArray<{ sessionId: string; agentId: string; data?: Record<string, unknown> }>,
+): Promise<void> {
+  for (const a of assignments) effects.steps.push({ sessionId: a.sessionId, kind: EventKind.ASSIGNED, actorKind: 'system', agentId: a.agentId, data: a.data });
+  return sessionEvents.insertAssignments(em, EventKind.ASSIGNED, assignments.map((a) => a.sessionId), assignments.map((a) => a.data ?? {}));
 }
 
 /** Whether anyone ever took the chat (assigned or transferred to). */

@@ -1,4 +1,5 @@
 import type { Credential } from '../auth/revocation';
+import type { SessionEventRow } from '../db/session-events';
 import type { MessagePayload, TypingPayload } from '../pubsub/topics';
 
 /**
@@ -13,7 +14,13 @@ export class Effects {
   readonly typing: TypingPayload[] = [];
   /** Credentials the change revoked (deactivation, a new password, an erasure): auth/revocation.ts. */
   readonly revoked: Credential[] = [];
+  /** Sessions that entered the queue (started without an agent, or put back): their timers arm. */
+  readonly enqueued = new Set<string>();
+  /** The audit steps written (events/audit.ts): what the partners' events are derived from. */
+  readonly steps: SessionEventRow[] = [];
   queueChanged = false;
+  /** The outbox sinks this change wrote rows for (events/outbox.ts): their relays wake after commit. */
+  readonly outboxSinks = new Set<string>();
 
   static of(fill: (effects: Effects) => void): Effects {
     const effects = new Effects();

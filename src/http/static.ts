@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 
 /**
  * The frontends built by `npm run build` (web/build.mjs) into dist-web/: the demo page at `/`,
- * the widget at `/widget.js`, the agent console at `/console`, GraphiQL at `/playground` and at
+ * the widget at `/widget.js`, the agent console at `/console`, the full-page chat at
+ * `/chat/<sessionId>` (an email's continue link), GraphiQL at `/playground` and at
  * `GET /graphql` when a browser asks for a page. Without a build the API still serves; this says so.
  */
 export function mountFrontends(app: Express, logger: Pick<Logger, 'warn'>, dir = findWebDir()): void {
@@ -32,6 +33,8 @@ export function mountFrontends(app: Express, logger: Pick<Logger, 'warn'>, dir =
   app.get('/console', page('console/index.html'));
   app.get('/playground', page('playground/index.html'));
   app.get('/api/docs', page('api-docs/index.html')); // the REST API's reference (Scalar, bundled)
+  // The widget full page, signed in by the link's #token (desk: the email's continue link).
+  app.get(/^\/chat\/[0-9a-fA-F-]{36}\/?$/, page('chat.html'));
   app.use(
     express.static(dir, {
       index: false,

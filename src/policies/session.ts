@@ -20,7 +20,9 @@ export type SessionAction =
   | 'session.rate'
   | 'session.transfer'
   | 'session.markRead'
-  | 'session.typing';
+  | 'session.typing'
+  /** `emailTranscript` (desk): the transcript to the customer's own email. */
+  | 'session.emailTranscript';
 
 interface SessionRule {
   /** Who may, in this order of precedence (the first that matches is the part played). */
@@ -50,6 +52,7 @@ const RULES: Record<SessionAction, SessionRule> = {
   'session.transfer': { roles: ['agent', 'supervisor', 'apiKey'], scope: 'CHATS_WRITE' },
   'session.markRead': { roles: ['customer', 'agent'] },
   'session.typing': { roles: ['customer', 'agent'], state: open },
+  'session.emailTranscript': { roles: ['customer'] },
 };
 
 function plays(actor: Actor, session: SessionResource, role: Role, scope: ApiScope | undefined): boolean {

@@ -32,7 +32,15 @@ export type TeamAction =
   /** `customerExport`, `eraseCustomer`: personal data. */
   | 'customer.data'
   /** `apiKeys`, `createApiKey`, `revokeApiKey`: supervisors only; keys never manage keys. */
-  | 'apiKeys.manage';
+  | 'apiKeys.manage'
+  /** `availability`: anyone, anonymous included (desk). */
+  | 'availability.read'
+  /** `businessHours`: anyone (desk). */
+  | 'hours.read'
+  /** `setBusinessHours` (desk). */
+  | 'hours.set'
+  /** Webhook endpoints and their deliveries (partners: "Webhooks"). */
+  | 'webhooks.manage';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -64,6 +72,10 @@ const RULES: Record<TeamAction, TeamRule> = {
   'exports.read': { allow: ['supervisor'], scope: 'METRICS_READ', refusal: 'Only supervisors may export.' },
   'customer.data': { allow: ['supervisor'], refusal: 'Only supervisors may do that.' },
   'apiKeys.manage': { allow: ['supervisor'], refusal: 'Only supervisors may manage API keys.' },
+  'availability.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
+  'hours.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
+  'hours.set': { allow: ['supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only supervisors may do that.' },
+  'webhooks.manage': { allow: ['supervisor'], scope: 'WEBHOOKS_MANAGE', refusal: 'Only supervisors may do that.' },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

@@ -1,30 +1,38 @@
 import { PubSub, type PubSubEngine } from 'graphql-subscriptions';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from '../logger';
 import { Feed, type Closable, type OverflowHandler } from './feed';
+import { RedisKeys } from './keys';
+import { ShardedPubSub } from './sharded';
 import type { TopicName, TopicPayloads } from './topics';
 
 /**
- * Typed pub/sub over Redis (several instances) or in process (one instance). Redis pub/sub is
+ * Typed pub/sub over Redis, a Redis Cluster (sharded pub/sub) or in process (one instance),
+ * channels named by ./keys.ts. Redis pub/sub is
  * at-most-once: nothing here is the only copy of anything; subscribers recover from Postgres.
  */
 export class Bus {
   private constructor(
     private readonly engine: PubSubEngine,
-    private readonly prefix: string,
+    private readonly keys: RedisKeys,
     private readonly logger: Logger,
     private readonly closeEngine: () => Promise<void>,
-    private readonly subscriber: Redis | null = null,
+    private readonly subscriber: Redis | Cluster | null = null,
   ) {}
 
   static inProcess(logger: Logger): Bus {
-    return new Bus(new PubSub(), '', logger, async () => undefined);
+    return new Bus(new PubSub(), new RedisKeys('', false), logger, async () => undefined);
   }
 
-  static redis(publisher: Redis, subscriber: Redis, prefix: string, logger: Logger): Bus {
+  static redis(publisher: Redis, subscriber: Redis, keys: RedisKeys, logger: Logger): Bus {
     const engine = new RedisPubSub({ publisher, subscriber });
-    return new Bus(engine, prefix, logger, () => engine.close().then(() => undefined), subscriber);
+    return new Bus(engine, keys, logger, () => engine.close().then(() => undefined), subscriber);
+  }
+
+  static sharded(publisher: Cluster, subscriber: Cluster, keys: RedisKeys, logger: Logger): Bus {
+    const engine = new ShardedPubSub(publisher, subscriber);
+    return new Bus(engine, keys, logger, async () => engine.close(), subscriber);
   }
 
   /**
@@ -69,7 +77,7 @@ export class Bus {
   }
 
   channel(name: TopicName, scope?: string | null): string {
-    return scope ? `${this.prefix}${name}:${scope}` : `${this.prefix}${name}`;
+    return this.keys.channel(name, scope);
   }
 
   /** Fire and forget: called after commit; a failed publish is logged, clients recover by seq. */

@@ -2,10 +2,12 @@ import { printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { AgentResolver } from '../resolvers/agent.resolver';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver';
+import { AvailabilityResolver } from '../resolvers/availability.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
 import { TeamResolver } from '../resolvers/team.resolver';
+import { WebhookResolver } from '../resolvers/webhook.resolver';
 import { assertCleanText } from '../services/validate';
 import { DateTimeScalar } from './scalars';
 import './types';
@@ -49,7 +51,16 @@ let cached: GraphQLSchema | undefined;
 export function buildAppSchema(): GraphQLSchema {
   cached ??= checkRootArguments(
     buildSchemaSync({
-      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver, ApiKeyResolver, TeamResolver],
+      resolvers: [
+        SessionResolver,
+        ChatResolver,
+        AgentResolver,
+        LiveResolver,
+        ApiKeyResolver,
+        AvailabilityResolver,
+        WebhookResolver,
+        TeamResolver,
+      ],
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false,
       pubSub: topicsNotUsed,

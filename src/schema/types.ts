@@ -52,6 +52,8 @@ export class AgentMetrics {
   messagesSent!: number;
   @Field(() => Int, { nullable: true, description: 'The team only (null for an agent): chats closed while QUEUED, before anyone took them.' })
   chatsAbandoned!: number | null;
+  @Field(() => Int, { description: 'Chats taken back from this agent because it sent no first reply in time.' })
+  chatsMissed!: number;
 }
 
 @ObjectType()

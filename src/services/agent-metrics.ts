@@ -17,6 +17,7 @@ export interface AgentMetricsResult {
   avgRating: number | null;
   messagesSent: number;
   chatsAbandoned: number | null;
+  chatsMissed: number;
 }
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -39,6 +40,8 @@ const WEEK_MS = 7 * 24 * 3600 * 1000;
  * - messagesSent: the agent's messages in the window.
  * - chatsAbandoned (team only; null for an agent): chats closed in the window while QUEUED, with
  *   no agent: the visitor gave up waiting.
+ * - chatsMissed: chats taken back from the agent (team: from anyone) in the window because it sent
+ *   nothing in time (`reassigned` steps, reason no_reply); each time counts.
  */
 export async function agentMetrics(
   em: EntityManager,
@@ -72,5 +75,6 @@ export async function agentMetrics(
     avgRating: row.avg_rating,
     messagesSent: row.messages_sent,
     chatsAbandoned: agentId === null ? row.chats_abandoned : null,
+    chatsMissed: row.chats_missed,
   };
 }

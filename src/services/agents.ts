@@ -150,7 +150,8 @@ export class AgentService {
     const actor = why.reason === 'disconnected' ? { actorKind: 'system' as const } : why.actor;
     for (const [i, id] of active.entries()) {
       await sessions.requeue(em, id, { queuedAt: new Date(headMs - (active.length - i)) });
-      await audit.record(em, { sessionId: id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
+      await audit.record(em, effects, { sessionId: id, kind: EventKind.REQUEUED, ...actor, agentId, data: { reason: why.reason } });
+      effects.enqueued.add(id);
     }
     await this.routing.releaseAll(em, agentId, effects);
     this.metrics.routingDecisions.inc({ outcome: 'requeued' }, active.length);

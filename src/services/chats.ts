@@ -61,7 +61,7 @@ export class ChatService {
       let opening: MessagePayload | undefined;
       const sessionId = randomUUID();
       await sessions.insert(tem, { id: sessionId, customerId, skill, lastSeq: first === null ? 0 : 1 });
-      await audit.record(tem, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
+      await audit.record(tem, effects, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
       if (first !== null) {
         opening = await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId });
         effects.messages.push(opening);
@@ -71,10 +71,11 @@ export class ChatService {
       const assigned = assignments.find((a) => a.sessionId === sessionId);
       if (opening) opening.agentId = assigned?.agentId ?? null; // who may see it live
       if (!assigned) {
-        await audit.record(tem, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
+        await audit.record(tem, effects, { sessionId, kind: EventKind.QUEUED, actorKind: 'system' });
         this.metrics.routingDecisions.inc({ outcome: 'queued' });
         effects.queueChanged = true;
         effects.sessions.add(sessionId);
+        effects.enqueued.add(sessionId);
       }
       return { sessionId, customerId };
     });
@@ -115,7 +116,7 @@ export class ChatService {
       } else {
         await this.routing.touchQueue(tem, effects);
       }
-      await audit.record(tem, { sessionId, kind: EventKind.CLOSED, ...audit.actorOf(viewer), agentId: session.agentId });
+      await audit.record(tem, effects, { sessionId, kind: EventKind.CLOSED, ...audit.actorOf(viewer), agentId: session.agentId });
       effects.sessions.add(sessionId);
       await this.routing.drain(tem, effects);
     });
@@ -133,7 +134,7 @@ export class ChatService {
       // Never taken by anyone (abandoned in the queue): there is nobody to rate.
       if (!session.agentId && !(await audit.everAssigned(tem, sessionId))) throw new ConflictError('Nobody took this chat: there is nobody to rate.');
       await sessions.rate(tem, sessionId, value, text);
-      await audit.record(tem, { sessionId, kind: EventKind.RATED, ...audit.actorOf(viewer), agentId: session.agentId, data: { rating: value } });
+      await audit.record(tem, effects, { sessionId, kind: EventKind.RATED, ...audit.actorOf(viewer), agentId: session.agentId, data: { rating: value } });
       effects.sessions.add(sessionId);
     });
   }
@@ -162,14 +163,15 @@ export class ChatService {
         await this.routing.takeSlot(tem, toAgentId);
         // assignedAt stays the first assignment (the chat's wait ended then); the hand-off is the event.
         await sessions.handTo(tem, sessionId, toAgentId, skill);
-        await audit.record(tem, { sessionId, kind: EventKind.TRANSFERRED, ...audit.actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
+        await audit.record(tem, effects, { sessionId, kind: EventKind.TRANSFERRED, ...audit.actorOf(viewer), agentId: toAgentId, data: { fromAgentId: from } });
         effects.assigned.push({ sessionId, agentId: toAgentId });
         effects.agents.add(toAgentId);
         this.metrics.routingDecisions.inc({ outcome: 'transferred' });
       } else {
         await sessions.requeue(tem, sessionId, { skill });
-        await audit.record(tem, { sessionId, kind: EventKind.REQUEUED, ...audit.actorOf(viewer), agentId: from, data: { skill } });
+        await audit.record(tem, effects, { sessionId, kind: EventKind.REQUEUED, ...audit.actorOf(viewer), agentId: from, data: { skill } });
         effects.queueChanged = true;
+        effects.enqueued.add(sessionId);
         this.metrics.routingDecisions.inc({ outcome: 'requeued' });
       }
       await this.routing.releaseSlot(tem, from, effects);
@@ -182,7 +184,7 @@ export class ChatService {
   private async assignByHand(em: EntityManager, viewer: Actor, effects: Effects, sessionId: string, agentId: string, skill: string | null): Promise<void> {
     await this.routing.takeSlot(em, agentId);
     const at = await sessions.assignTo(em, sessionId, agentId, skill);
-    await audit.record(em, { sessionId, kind: EventKind.ASSIGNED, ...audit.actorOf(viewer), agentId, data: { byHand: true }, at });
+    await audit.record(em, effects, { sessionId, kind: EventKind.ASSIGNED, ...audit.actorOf(viewer), agentId, data: { byHand: true }, at });
     effects.assigned.push({ sessionId, agentId });
     effects.agents.add(agentId);
     effects.sessions.add(sessionId);

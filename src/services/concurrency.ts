@@ -93,3 +93,17 @@ export class KeyedSemaphore {
     };
   }
 }
+
+/**
+ * `promise`, or a rejection once `ms` have passed without its answer (the answer, if it comes
+ * later, is dropped). For a backing service that must not hold a request: Redis reconnecting.
+ */
+export function within<T>(promise: Promise<T>, ms: number, what = 'the answer'): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not come within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}

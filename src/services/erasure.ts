@@ -91,7 +91,7 @@ export class ErasureService {
     // Files: the desk extension's files module deletes a session's uploads here when it lands.
     const filesDeleted = 0;
     for (const sessionId of sessionIds) {
-      await audit.record(tem, { sessionId, kind: EventKind.ERASED, ...actor });
+      await audit.record(tem, effects, { sessionId, kind: EventKind.ERASED, ...actor });
       effects.sessions.add(sessionId);
     }
     return { sessionsErased: sessionIds.length, messagesErased, filesDeleted };

@@ -9,6 +9,7 @@ import { authorize, can, sightFollowsAssignment, type SessionResource, type Acto
 import { authorizeSession } from './access';
 import { KeyedSemaphore } from './concurrency';
 import type { MessageService } from './messages';
+import type { Presence } from './presence';
 import type { Reads, SessionRow } from './reads';
 import * as validate from './validate';
 
@@ -52,6 +53,8 @@ export class LiveService {
     private readonly bus: Bus,
     private readonly messages: MessageService,
     private readonly reads: Reads,
+    /** Where visitors' widgets are watching their sessions (the unread-reply email waits while one is). */
+    private readonly widgets?: Presence,
   ) {}
 
   /**
@@ -63,6 +66,7 @@ export class LiveService {
     validate.seq(afterSeq, 'afterSeq');
     const { session } = await authorizeSession(l.em(), l.viewer, sessionId, 'session.watch');
     const feed = await this.bus.feed('message.created', sessionId, l.onOverflow);
+    if (l.viewer.kind === 'visitor' && this.widgets) this.watchedByWidget(this.widgets, sessionId, feed);
     const access = await this.watchAccess(l, sessionId, session, feed);
     const start = afterSeq ?? (await this.reads.session(l.em(), sessionId))?.lastSeq ?? session.lastSeq;
     const stream = inSeqOrder(feed, {
@@ -74,6 +78,13 @@ export class LiveService {
       ended: access.lost,
     });
     return linked(feed, stream);
+  }
+
+  /** A visitor's widget watches the session while this feed is open (presence, with its grace period). */
+  private watchedByWidget(widgets: Presence, sessionId: string, feed: Closable): void {
+    const gone = () => void widgets.disconnect(sessionId).catch(() => undefined);
+    widgets.connect(sessionId).catch(() => undefined);
+    feed.whenClosed(gone);
   }
 
   /** The other side's typing (supervisors see both). */

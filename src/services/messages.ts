@@ -43,25 +43,37 @@ export class MessageService {
     const author = viewer.kind === 'visitor' ? Author.VISITOR : viewer.kind === 'agent' ? Author.AGENT : Author.SYSTEM;
     const sessionId = input.sessionId;
     let message: MessagePayload | null;
+    const sinks = this.tx.sinksFor('message.created');
     try {
-      message = await messages.insertGuarded(em, { author, authorId, sessionId, body, clientMessageId });
+      message = await messages.insertGuarded(em, { author, authorId, sessionId, body, clientMessageId }, sinks);
     } catch (error) {
       if (pgCode(error) !== PG.uniqueViolation || !clientMessageId) throw error;
       message = null;
     }
     if (message) {
       this.metrics.messages.inc({ author });
-      this.tx.committed(Effects.of((e) => e.messages.push(message)));
+      this.tx.committed(
+        Effects.of((e) => {
+          e.messages.push(message);
+          for (const sink of sinks) e.outboxSinks.add(sink);
+        }),
+      );
       return { message, created: true };
     }
     return { message: await this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId), created: false };
   }
 
-  /** Nothing was written: a retry (return the first message), or a refusal to explain. */
+  /** Nothing was written: a retry (return the first message, and publish it again), or a refusal to explain. */
   private async explainRefusal(em: EntityManager, viewer: Actor, sessionId: string, clientMessageId: string | null): Promise<MessagePayload> {
     const { session, role } = await authorizeSession(em, viewer, sessionId, 'message.send');
     const existing = clientMessageId ? await messages.byClientId(em, sessionId, clientMessageId) : null;
-    if (existing) return existing;
+    if (existing) {
+      // Published again: its first publish may be what failed (the instance died after the commit,
+      // or Redis was away), and a stream must not wait for a later message to get it. Streams skip
+      // a seq they have; tagged with the session's agent now, as a live message is.
+      this.tx.committed(Effects.of((e) => e.messages.push({ ...existing, agentId: session.agentId ?? null })));
+      return existing;
+    }
     refuseState('message.send', session, role);
     throw new ConflictError('This chat is not active.'); // it changed since the statement ran
   }

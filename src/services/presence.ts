@@ -1,6 +1,11 @@
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger';
+import type { RedisKeys } from '../pubsub/keys';
+import type { RedisClient } from '../pubsub/redis';
+import { within } from './concurrency';
+
+/** How long routing waits for Redis' list of online agents before it uses this instance's own. */
+const PRESENCE_WAIT_MS = 500;
 
 /**
  * Where agents' live sockets are. Each entry is (agent, instance) with an expiry time:
@@ -13,6 +18,8 @@ export interface PresenceStore {
   set(member: string, expiresAt: number): Promise<boolean>;
   /** Agent ids with an unexpired entry. */
   online(now: number): Promise<Set<string>>;
+  /** Forgets the entries that expired before `before` (a store of many members stays small). */
+  prune(before: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,13 +38,16 @@ export class MemoryPresenceStore implements PresenceStore {
     }
     return ids;
   }
+  async prune(before: number) {
+    for (const [member, expiresAt] of this.entries) if (expiresAt < before) this.entries.delete(member);
+  }
   async close() {}
 }
 
 export class RedisPresenceStore implements PresenceStore {
   private readonly key: string;
-  constructor(private readonly redis: Redis, prefix: string) {
-    this.key = `${prefix}presence`;
+  constructor(private readonly redis: RedisClient, keys: RedisKeys) {
+    this.key = keys.presence();
   }
   async set(member: string, expiresAt: number) {
     return (await this.redis.zadd(this.key, expiresAt, member)) === 1;
@@ -46,10 +56,14 @@ export class RedisPresenceStore implements PresenceStore {
     // Routing asks this under its lock: while Redis is down, fail at once (the caller falls back
     // to this instance's own sockets) rather than wait out ioredis' reconnect attempts, which
     // held the lock for seconds per chat and stalled routing everywhere.
+    // A command sent just before the connection dropped waits until Redis is back: bounded too.
     if (this.redis.status !== 'ready') throw new Error(`Redis is ${this.redis.status}`);
-    const members = await this.redis.zrangebyscore(this.key, `(${now}`, '+inf');
+    const members = await within(this.redis.zrangebyscore(this.key, `(${now}`, '+inf'), PRESENCE_WAIT_MS, 'Redis');
     if (Math.random() < 0.05) void this.redis.zremrangebyscore(this.key, '-inf', now - 60_000).catch(() => undefined);
     return new Set(members.map((m) => m.split('|')[0]));
+  }
+  async prune(before: number) {
+    await this.redis.zremrangebyscore(this.key, '-inf', before);
   }
   async close() {}
 }
@@ -72,6 +86,8 @@ export class Presence {
     private readonly ttlMs: number,
     private readonly graceMs: number,
     private readonly logger: Logger,
+    /** false: nobody listens to changes (widget presence, services/email.ts), so none are worked out. */
+    private readonly reportsChanges = true,
   ) {}
 
   /** Told when an agent comes online, opens another socket, or goes (after the grace period). */
@@ -93,12 +109,12 @@ export class Presence {
     clearTimeout(this.graceTimers.get(agentId));
     this.graceTimers.delete(agentId);
     if (count > 1) return;
-    const wasOnline = await this.isOnline(agentId);
+    const wasOnline = this.reportsChanges && (await this.isOnline(agentId));
     await this.store.set(this.member(agentId), Date.now() + this.ttlMs).catch((error: unknown) => {
       this.unsynced.add(agentId);
       throw error;
     });
-    await this.onChange(agentId, wasOnline ? 'connected' : 'online');
+    if (this.reportsChanges) await this.onChange(agentId, wasOnline ? 'connected' : 'online');
   }
 
   /** A socket for this agent closed on this instance. */
@@ -110,6 +126,7 @@ export class Presence {
     }
     this.sockets.delete(agentId);
     await this.store.set(this.member(agentId), Date.now() + this.graceMs);
+    if (!this.reportsChanges) return;
     const timer = setTimeout(() => {
       this.graceTimers.delete(agentId);
       void this.isOnline(agentId).then((online) => {
@@ -146,6 +163,8 @@ export class Presence {
    */
   private async refresh() {
     const expiresAt = Date.now() + this.ttlMs;
+    // Widget presence has a member per session ever watched: expired ones are dropped a minute on.
+    if (!this.reportsChanges) await this.store.prune(Date.now() - 60_000).catch(() => undefined);
     for (const agentId of this.sockets.keys()) {
       try {
         const added = await this.store.set(this.member(agentId), expiresAt);

@@ -32,6 +32,8 @@ interface Candidate {
 export interface Assignment {
   sessionId: string;
   agentId: string;
+  /** Taken by an agent without the chat's skill, after SKILL_FALLBACK_SECONDS in the queue. */
+  fallback?: boolean;
 }
 
 /** Least active chats first, then the oldest last assignment (never assigned: oldest of all). */
@@ -56,6 +58,8 @@ export class Routing {
   constructor(
     private readonly presence: Presence,
     private readonly metrics: AppMetrics,
+    /** SKILL_FALLBACK_SECONDS (0: off): how long a chat waits for its skill before any agent may take it. */
+    private readonly skillFallbackSeconds = 0,
   ) {}
 
   async isOnline(agentId: string): Promise<boolean> {
@@ -89,20 +93,23 @@ export class Routing {
       lastAssignedAt: r.last_assigned_at ? asDate(r.last_assigned_at).getTime() : 0,
     }));
     const skills = [...new Set(candidates.flatMap((c) => c.skills))];
-    const queued = await sessions.queuedFor(em, skills);
+    const queued = await sessions.queuedFor(em, skills, this.skillFallbackSeconds);
     const assignments: Assignment[] = [];
     const base = Date.now();
     for (const session of queued) {
       const avoided = avoid?.sessionId === session.id ? avoid.agentId : undefined;
-      const agent = pickAgent(candidates, session.skill, avoided) ?? (avoided ? pickAgent(candidates, session.skill) : undefined);
+      // An agent with the skill first; past its fallback time, any agent (desk: "Skill fallback").
+      const pick = (skill: string | null) => pickAgent(candidates, skill, avoided) ?? (avoided ? pickAgent(candidates, skill) : undefined);
+      const skilled = pick(session.skill);
+      const agent = skilled ?? (session.fallback ? pick(null) : undefined);
       if (!agent) continue;
       agent.activeChats += 1;
       agent.lastAssignedAt = base + assignments.length;
-      assignments.push({ sessionId: session.id, agentId: agent.id });
+      assignments.push({ sessionId: session.id, agentId: agent.id, ...(skilled ? {} : { fallback: true }) });
       if (candidates.every((c) => c.activeChats >= c.maxConcurrentChats)) break;
     }
     if (!assignments.length) return [];
-    await this.apply(em, assignments);
+    await this.apply(em, effects, assignments);
     this.metrics.routingDecisions.inc({ outcome: 'assigned' }, assignments.length);
     const assignedIds = new Set(assignments.map((a) => a.sessionId));
     for (const a of assignments) {
@@ -116,12 +123,12 @@ export class Routing {
     return assignments;
   }
 
-  private async apply(em: EntityManager, assignments: Assignment[]): Promise<void> {
+  private async apply(em: EntityManager, effects: Effects, assignments: Assignment[]): Promise<void> {
     await sessions.assign(em, assignments.map((a) => a.sessionId), assignments.map((a) => a.agentId));
     // last_assigned_at keeps the order of this pass (the agent assigned last is the newest), so
     // later tie-breaks see the same order this pass used.
     await agents.takeSlots(em, assignments.map((a) => a.agentId));
-    await audit.recordAssignments(em, assignments.map((a) => a.sessionId));
+    await audit.recordAssignments(em, effects, assignments.map((a) => ({ sessionId: a.sessionId, agentId: a.agentId, data: a.fallback ? { reason: 'skill_fallback' } : undefined })));
   }
 
   /**

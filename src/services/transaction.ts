@@ -1,5 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { whenConnected } from '../db/execute';
 import { Effects } from '../events/effects';
+import type { Sink } from '../db/outbox';
+import type { EventType } from '../events/outbox';
 import type { Publisher } from '../events/publisher';
 import type { Routing } from './routing';
 
@@ -20,12 +23,15 @@ export class Transactions {
 
   async run<T>(em: EntityManager, options: ChangeOptions, work: (tem: EntityManager, effects: Effects) => Promise<T>): Promise<T> {
     const effects = new Effects();
-    const result = await em.transactional(async (tem) => {
-      if (options.routing) await this.routing.lock(tem);
-      const value = await work(tem, effects);
-      await this.publisher.record(tem, effects);
-      return value;
-    });
+    // A connection Postgres refused is tried again (db/execute.ts): nothing of `work` ran yet.
+    const result = await whenConnected(() =>
+      em.transactional(async (tem) => {
+        if (options.routing) await this.routing.lock(tem);
+        const value = await work(tem, effects);
+        await this.publisher.record(tem, effects);
+        return value;
+      }),
+    );
     this.publisher.publish(effects);
     return result;
   }
@@ -35,6 +41,12 @@ export class Transactions {
    * pays for no transaction block), or that stores nothing (typing). Published now.
    */
   committed(effects: Effects): void {
+    this.publisher.recordCommitted(effects);
     this.publisher.publish(effects);
+  }
+
+  /** The outbox sinks that want an event of `type` (a one-statement change writes its own rows). */
+  sinksFor(type: EventType): Sink[] {
+    return this.publisher.sinksFor(type);
   }
 }

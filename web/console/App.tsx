@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { ConsoleChangePasswordDocument, ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
 import { GraphQLRequestError, request } from '../shared/gql';
 import { ChatView } from './ChatView';
-import { time, useStore, useSubmit } from './hooks';
+import { age, time, useStore, useSubmit } from './hooks';
 import { API, ConsoleStore, saveToken, savedToken, type Chat } from './store';
 import { FormDialog } from './FormDialog';
 import { Team } from './Team';
@@ -292,7 +292,16 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
                       <span className="sub">
                         #{s.queuePosition ?? '?'}
                         {s.skill ? ` · ${s.skill}` : ''} · waiting since <time dateTime={s.queuedAt ?? s.createdAt} data-testid="sb-waiting-since">{time(s.queuedAt ?? s.createdAt)}</time>
+                        {' · '}
+                        <span data-testid="sb-queue-age" title={`Started ${new Date(s.createdAt).toLocaleString()}`}>
+                          {age(s.createdAt)} old
+                        </span>
                       </span>
+                      {s.customer.email && (
+                        <span className="sub" data-testid="sb-queue-email">
+                          Reply by email possible: {s.customer.email}
+                        </span>
+                      )}
                       {me.role === 'SUPERVISOR' && <AssignControl store={store} sessionId={s.id} />}
                     </li>
                   ))}

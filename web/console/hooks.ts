@@ -37,3 +37,13 @@ export function useSubmit(work: () => Promise<void>, describe: (error: unknown) 
   };
   return { error, busy, submit };
 }
+
+/** How long ago, roughly: "4 min", "3 h 12 min", "2 days" (the offline inbox's chats can be old). */
+export function age(iso: string, now = Date.now()): string {
+  const minutes = Math.max(0, Math.floor((now - Date.parse(iso)) / 60_000));
+  if (minutes < 1) return 'under a minute';
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
+  return `${Math.floor(hours / 24)} days`;
+}

@@ -116,6 +116,11 @@ export type WidgetTypingSubscriptionVariables = Exact<{
 
 export type WidgetTypingSubscription = { typing: { author: Author, name: string | null, typing: boolean } };
 
+export type WidgetAvailabilityQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type WidgetAvailabilityQuery = { availability: { open: boolean, withinBusinessHours: boolean, expectedWaitSeconds: number | null, nextOpenAt: string | null } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -350,3 +355,13 @@ export const WidgetTypingDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<WidgetTypingSubscription, WidgetTypingSubscriptionVariables>;
+export const WidgetAvailabilityDocument = new TypedDocumentString(`
+    query WidgetAvailability {
+  availability {
+    open
+    withinBusinessHours
+    expectedWaitSeconds
+    nextOpenAt
+  }
+}
+    `) as unknown as TypedDocumentString<WidgetAvailabilityQuery, WidgetAvailabilityQueryVariables>;

@@ -8,6 +8,7 @@
  * single-page sites once the visitor signs in (before it is loaded: push the call onto
  * `window.SwitchboardQueue = [['identify', {...}]]`).
  */
+import { Storage } from './storage';
 import { Widget, type Identity } from './widget';
 
 interface SwitchboardApi {
@@ -43,12 +44,31 @@ function identityOf(el: HTMLScriptElement | null): Identity {
   return { externalId: d.externalId || null, identityHash: d.identityHash || null, name: d.name || null, email: d.email || null };
 }
 
+/**
+ * The full-page chat served at /chat/<sessionId> (the continue link of an email): the link's
+ * fragment is the visitor's token. It is kept as the widget keeps its own (localStorage) and taken
+ * out of the address bar and history at once.
+ */
+function adoptContinueLink(): boolean {
+  const match = /^\/chat\/([0-9a-f-]{36})\/?$/i.exec(location.pathname);
+  if (!script?.dataset.fullPage || !match) return false;
+  const token = decodeURIComponent(location.hash.slice(1));
+  if (token) {
+    const storage = new Storage(server);
+    storage.set({ token, sessionId: match[1], open: true, outbox: storage.state.sessionId === match[1] ? storage.state.outbox : [] });
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+  return true;
+}
+
 function mount(): void {
   if (window.Switchboard) return; // the tag was included twice
+  const fullPage = adoptContinueLink();
   const host = document.createElement('switchboard-widget');
   host.setAttribute('data-server', server);
+  if (fullPage) host.setAttribute('data-full-page', '');
   document.body.appendChild(host);
-  const widget = new Widget(host, server, identityOf(script));
+  const widget = new Widget(host, server, identityOf(script), fullPage);
   window.Switchboard = { widget, identify: (identity) => widget.identify(identity) };
   for (const [method, arg] of window.SwitchboardQueue ?? []) if (method === 'identify') widget.identify(arg);
 }

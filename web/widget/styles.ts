@@ -116,6 +116,12 @@ button { cursor: pointer; }
 .stars button.on { color: #f59e0b; }
 .rating textarea { border: 1px solid #9ca3af; border-radius: 8px; padding: 8px; resize: vertical; min-height: 44px; }
 .note { color: var(--sb-muted); font-size: 13px; margin: 0; }
+.offline { display: flex; flex-direction: column; gap: 8px; border-top: 1px solid var(--sb-line); padding-top: 8px; }
+.offline .legend { font-weight: 600; margin: 0; }
+.offline textarea { border: 1px solid #9ca3af; border-radius: 8px; padding: 8px; resize: vertical; min-height: 60px; font: inherit; }
+/* The full-page chat (/chat/<id>, the email's continue link): the panel is the page. */
+:host([data-full-page]) .panel { position: fixed; inset: 0; width: 100vw; height: 100vh; height: 100dvh; max-width: none; margin: 0; border-radius: 0; box-shadow: none; }
+:host([data-full-page]) .launcher, :host([data-full-page]) .head .close { display: none; }
 
 /* Phones: below 480 px the open panel takes the whole screen, with its close button; the
    launcher stays whole, on screen and at least 48 px; inputs at 16 px (iOS zooms on smaller). */

@@ -33,6 +33,13 @@ export interface View {
   emailInput: HTMLInputElement;
   startButton: HTMLButtonElement;
   formError: HTMLParagraphElement;
+  /** The offline form's part (availability.open false): when we reply, and the message to leave. */
+  offline: HTMLDivElement;
+  offlineNote: HTMLParagraphElement;
+  offlineMessage: HTMLTextAreaElement;
+  emailNote: HTMLSpanElement;
+  /** While open: the expected wait. */
+  wait: HTMLParagraphElement;
   log: HTMLUListElement;
   ratingBox: HTMLDivElement;
   typing: HTMLDivElement;
@@ -64,12 +71,26 @@ export function buildView(root: ShadowRoot, act: Actions): View {
   const emailInput = h('input', { 'data-testid': 'sb-email', name: 'email', type: 'email', autocomplete: 'email', maxlength: 200 });
   const startButton = h('button', { class: 'primary', type: 'submit', 'data-testid': 'sb-start' }, 'Start chat');
   const formError = h('p', { class: 'error', role: 'alert' });
+  const emailNote = h('span', { class: 'opt' }, '(optional)');
+  const offlineNote = h('p', { 'data-testid': 'sb-offline-note' });
+  const offlineMessage = h('textarea', { 'data-testid': 'sb-offline-message', name: 'message', rows: 3, maxlength: 4000 });
+  const offline = h(
+    'div',
+    { class: 'offline', 'data-testid': 'sb-offline', hidden: true },
+    h('p', { class: 'legend' }, 'Nobody is available right now.'),
+    offlineNote,
+    h('label', {}, h('span', {}, 'Your message ', h('span', { class: 'opt' }, '(optional)')), offlineMessage),
+  );
+  const wait = h('p', { class: 'note', 'data-testid': 'sb-wait', hidden: true });
   const form = h(
     'form',
-    { class: 'form', 'aria-label': 'Start a chat', onsubmit: (e: Event) => (e.preventDefault(), act.start()) },
+    // data-availability: pending until the server said whether anyone can answer (open, offline, unknown).
+    { class: 'form', 'aria-label': 'Start a chat', 'data-availability': 'pending', onsubmit: (e: Event) => (e.preventDefault(), act.start()) },
     h('p', {}, 'Hi! Tell us who you are and we will connect you with someone from our team.'),
+    wait,
     h('label', {}, 'Your name', nameInput),
-    h('label', {}, h('span', {}, 'Email ', h('span', { class: 'opt' }, '(optional)')), emailInput),
+    h('label', {}, h('span', {}, 'Email ', emailNote), emailInput),
+    offline,
     formError,
     startButton,
   );
@@ -122,7 +143,7 @@ export function buildView(root: ShadowRoot, act: Actions): View {
     badge,
   );
   root.append(style, h('div', { class: 'root' }, panel, launcher));
-  return { launcher, badge, panel, status, endButton, endConfirm, connBanner, body, form, nameInput, emailInput, startButton, formError, log, ratingBox, typing, composer, counter, input };
+  return { launcher, badge, panel, status, endButton, endConfirm, connBanner, body, form, nameInput, emailInput, startButton, formError, offline, offlineNote, offlineMessage, emailNote, wait, log, ratingBox, typing, composer, counter, input };
 }
 
 function svg(path: string): SVGSVGElement {

@@ -4,8 +4,10 @@
  * receipts) is the shared model, `web/shared/chat.ts`, as in the console.
  */
 import {
+  WidgetAvailabilityDocument,
   WidgetSessionDocument,
   WidgetStartChatDocument,
+  type WidgetAvailabilityQuery,
   type WidgetMessageFragment,
   type WidgetSessionFragment,
 } from '../generated/widget';
@@ -47,6 +49,10 @@ export class Widget {
   private composeError = '';
   private formError = '';
   private busy = false;
+  /** Asked before the pre-chat form: null until known (the plain form meanwhile). */
+  private availability: WidgetAvailabilityQuery['availability'] | null = null;
+  /** The chat was left through the offline form: answered by email. */
+  private leftOffline = false;
   private readonly root: ShadowRoot;
   private readonly v: View;
   private readonly transcript: Transcript;
@@ -55,6 +61,8 @@ export class Widget {
     host: HTMLElement,
     private readonly server: string,
     identity: Identity = {},
+    /** The full-page chat of the email's continue link (/chat/<id>): always open, no launcher. */
+    private readonly fullPage = false,
   ) {
     this.identity = identity;
     this.api = `${server}/graphql`;
@@ -95,7 +103,24 @@ export class Widget {
     this.render();
     const { token, sessionId, open } = this.storage.state;
     if (token && sessionId) void this.resume(sessionId);
-    if (open) this.setOpen(true, false);
+    else void this.checkAvailability();
+    if (open || fullPage) this.setOpen(true, false);
+  }
+
+  /** Before the pre-chat form: can anyone answer now? If not, the offline form (email required). */
+  private async checkAvailability(): Promise<void> {
+    try {
+      this.availability = (await request(this.api, WidgetAvailabilityDocument, {}, undefined)).availability;
+      this.v.form.dataset.availability = this.availability.open ? 'open' : 'offline';
+    } catch {
+      this.availability = null; // unknown: the plain form, which queues the chat as before
+      this.v.form.dataset.availability = 'unknown';
+    }
+    this.render();
+  }
+
+  private get offline(): boolean {
+    return this.availability !== null && !this.availability.open;
   }
 
   private call<R, V>(document: TypedDocument<R, V>, variables: V): Promise<R> {
@@ -120,6 +145,8 @@ export class Widget {
   // ——— opening, starting, resuming ———
 
   setOpen(open: boolean, focus = true): void {
+    if (this.fullPage) open = true;
+    if (open && !this.chat && !this.busy) void this.checkAvailability();
     this.v.panel.hidden = !open;
     this.storage.set({ open });
     setAttr(this.v.launcher, 'aria-expanded', String(open));
@@ -135,10 +162,17 @@ export class Widget {
   private async start(): Promise<void> {
     const name = this.v.nameInput.value.trim();
     const email = this.v.emailInput.value.trim();
-    if (!name) {
-      this.formError = 'Please tell us your name.';
+    const offline = this.offline;
+    const message = offline ? this.v.offlineMessage.value.trim() : '';
+    const missing: Array<[boolean, string, HTMLElement]> = [
+      [!name, 'Please tell us your name.', this.v.nameInput],
+      [offline && !email, 'Please leave your email: we will answer you there.', this.v.emailInput],
+    ];
+    const first = missing.find(([bad]) => bad);
+    if (first) {
+      this.formError = first[1];
       this.render();
-      this.v.nameInput.focus();
+      first[2].focus();
       return;
     }
     this.busy = true;
@@ -147,8 +181,15 @@ export class Widget {
     try {
       const { externalId, identityHash } = this.identity;
       const { startChat } = await this.call(WidgetStartChatDocument, {
-        input: { name, email: email || null, ...(externalId ? { externalId, identityHash: identityHash ?? null } : {}) },
+        input: {
+          name,
+          email: email || null,
+          ...(message ? { message } : {}),
+          ...(externalId ? { externalId, identityHash: identityHash ?? null } : {}),
+        },
       });
+      this.leftOffline = offline;
+      this.v.offlineMessage.value = '';
       if (this.live && startChat.visitorToken !== this.storage.state.token) {
         // Another customer than the open socket's: a new connection_init with the new token.
         this.live.dispose();
@@ -306,13 +347,14 @@ export class Widget {
     const chat = this.chat;
     const s = chat?.session;
     const closed = s?.status === 'CLOSED';
-    setText(v.status, statusLine(s));
+    setText(v.status, statusLine(s, this.leftOffline ? this.storage.state.email : undefined));
     v.endButton.hidden = !s || closed;
     v.endConfirm.hidden = !this.ending.confirming || !s || closed;
     v.connBanner.hidden = !(s && (this.conn === 'reconnecting' || this.conn === 'failed'));
     setText(v.connBanner, this.conn === 'failed' ? 'Disconnected. Reload the page to reconnect.' : 'Reconnecting…');
 
     v.form.hidden = !!s;
+    this.renderAvailability();
     v.startButton.disabled = this.busy;
     setText(v.formError, this.formError);
     if (!s && !v.nameInput.value && this.storage.state.name) v.nameInput.value = this.storage.state.name;
@@ -334,6 +376,21 @@ export class Widget {
     if (chat) this.scheduleRead();
   }
 
+  /** The offline form while nobody can answer (email required, when we are back); else the expected wait. */
+  private renderAvailability(): void {
+    const { v } = this;
+    const a = this.availability;
+    const offline = this.offline;
+    v.offline.hidden = !offline;
+    v.emailInput.required = offline;
+    setText(v.emailNote, offline ? '(required: we will answer you there)' : '(optional)');
+    setText(v.startButton, offline ? 'Leave a message' : 'Start chat');
+    setText(v.offlineNote, a && offline ? replyPromise(a.nextOpenAt) : '');
+    const wait = a && !offline && a.expectedWaitSeconds !== null ? `Usually answered in ${duration(a.expectedWaitSeconds)}.` : '';
+    v.wait.hidden = !wait;
+    setText(v.wait, wait);
+  }
+
   /** A count-down near the limit, and the refusal once over it. */
   private renderCounter(): void {
     const { counter, input } = this.v;
@@ -351,10 +408,13 @@ export class Widget {
   }
 }
 
-/** No promise before a chat starts: nothing here knows how soon anyone can answer. */
-function statusLine(s: WidgetSessionFragment | undefined): string {
+/** Before a chat starts, the promise comes from `availability` (renderAvailability), not from here. */
+function statusLine(s: WidgetSessionFragment | undefined, offlineEmail?: string): string {
   if (!s) return '';
-  if (s.status === 'QUEUED') return s.queuePosition ? `Waiting for an agent: you are number ${s.queuePosition} in the queue` : 'Waiting for an agent';
+  if (s.status === 'QUEUED') {
+    const line = s.queuePosition ? `Waiting for an agent: you are number ${s.queuePosition} in the queue` : 'Waiting for an agent';
+    return offlineEmail ? `${line}. We will answer here, or by email to ${offlineEmail}.` : line;
+  }
   return s.status === 'ACTIVE' ? `Chatting with ${s.agent?.name ?? 'an agent'}` : 'This chat has ended';
 }
 
@@ -362,4 +422,17 @@ function withoutMessages<T extends { messages: unknown }>(session: T): Omit<T, '
   const copy: Partial<T> = { ...session };
   delete copy.messages;
   return copy as Omit<T, 'messages'>;
+}
+
+/** When the offline form promises an answer: when business hours begin again, else as soon as someone is back. */
+function replyPromise(nextOpenAt: string | null): string {
+  if (!nextOpenAt) return 'Leave your email and a message: we will answer by email as soon as someone is back.';
+  const when = new Date(nextOpenAt).toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' });
+  return `We are back ${when}. Leave your email and a message: we will answer by email then.`;
+}
+
+function duration(seconds: number): string {
+  if (seconds < 60) return 'under a minute';
+  const minutes = Math.round(seconds / 60);
+  return minutes < 60 ? `about ${minutes} min` : `about ${Math.round(minutes / 60)} h`;
 }

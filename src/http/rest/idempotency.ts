@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../pubsub/redis';
 import { BadInputError, ConflictError } from '../../errors';
 
 /** How long an answer is kept for a retry with the same Idempotency-Key. */
@@ -27,7 +27,7 @@ export class IdempotencyStore {
   private readonly memory = new Map<string, { entry: Entry; until: number }>();
 
   constructor(
-    private readonly redis: Redis | null,
+    private readonly redis: RedisClient | null,
     private readonly prefix: string,
   ) {}
 
