@@ -1,8 +1,10 @@
 import { Migration20261121000000_init } from './Migration20261121000000_init';
 import { Migration20261201000000_entered_queue_at } from './Migration20261201000000_entered_queue_at';
+import { Migration20261206000000_desk_tools } from './Migration20261206000000_desk_tools';
 
 /** Every migration, in order. Listed here so the same code runs from TypeScript and from dist/. */
 export const migrationsList = [
   { name: 'Migration20261121000000_init', class: Migration20261121000000_init },
   { name: 'Migration20261201000000_entered_queue_at', class: Migration20261201000000_entered_queue_at },
+  { name: 'Migration20261206000000_desk_tools', class: Migration20261206000000_desk_tools },
 ];

@@ -20,6 +20,11 @@ import { Routing } from './services/routing';
 import { Transactions } from './services/transaction';
 import { Publisher } from './events/publisher';
 import { Jobs } from './jobs/queue';
+import { diskStore, postgresStore } from './files/storage';
+import { CannedService } from './services/canned';
+import { DeskService } from './services/desk';
+import { FileService } from './services/files';
+import { NoteService } from './services/notes';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -41,6 +46,11 @@ export interface App {
   live: LiveService;
   /** The durable job queue (pg-boss on the same Postgres): deliveries, emails, timers. */
   jobs: Jobs;
+  /** The desk (contract, desk: "Files", "Agents' tools"). */
+  files: FileService;
+  notes: NoteService;
+  desk: DeskService;
+  canned: CannedService;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -96,8 +106,13 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics);
   const tx = new Transactions(new Publisher(bus), routing);
-  const messages = new MessageService(tx, metrics, rateLimiter);
-  const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
+  const files = new FileService(config.STORAGE_DIR ? diskStore(config.STORAGE_DIR) : postgresStore, authSecret, rateLimiter, logger);
+  await files.schedule(jobs, () => orm.em.fork());
+  const messages = new MessageService(tx, metrics, rateLimiter, files);
+  const chats = new ChatService(config, tx, routing, metrics, rateLimiter, files);
+  const notes = new NoteService(tx);
+  const desk = new DeskService(tx);
+  const canned = new CannedService();
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
   const agents = new AgentService(tokens, tx, routing, metrics, logger, hashing);
   presence.onChange = (agentId, change) =>
@@ -124,7 +139,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, files, notes, desk, canned,
     async ready() {
       const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));

@@ -104,6 +104,12 @@ const schema = z
     METRICS_PUBLIC: z.enum(['0', '1']).default('0'),
     // When set, GET /metrics (main port or METRICS_PORT) needs `Authorization: Bearer <token>`.
     METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+    // The desk's files: the largest upload accepted, bytes (default 10 MB; larger: 413).
+    UPLOAD_MAX_BYTES: int(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
+    // A local directory for uploaded files; unset: they are stored in Postgres (shared by every instance).
+    STORAGE_DIR: z.string().min(1).optional(),
+    // on: the visitor's unsent text (setTyping's draft) reaches agents and supervisors; off: dropped.
+    TYPING_PREVIEW: onOff.default('on'),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.AUTH_SECRET) {

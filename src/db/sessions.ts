@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ChatSession, type SessionStatus } from '../entities';
+import { ChatSession } from '../entities';
 import { asDate, camel } from './rows';
 import { isUuid, pgArray } from './sql';
 
@@ -17,32 +17,6 @@ export async function byId(em: EntityManager, id: string, lock = false): Promise
   if (!isUuid(id)) return null;
   const rows = await em.execute<Array<Record<string, unknown>>>(`select * from chat_session where id = ?${lock ? ' for update' : ''}`, [id]);
   return rows.length ? toSession(rows[0]) : null;
-}
-
-/** Newest first, cursor paged; `agentId` limits it to one agent's. */
-export async function page(
-  em: EntityManager,
-  p: { agentId?: string; status?: SessionStatus | null; before?: { createdAt: string; id: string }; limit: number },
-): Promise<SessionRow[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (p.agentId) {
-    where.push('agent_id = ?');
-    params.push(p.agentId);
-  }
-  if (p.status) {
-    where.push('status = ?');
-    params.push(p.status);
-  }
-  if (p.before) {
-    where.push('(created_at, id) < (?::timestamptz, ?::uuid)');
-    params.push(p.before.createdAt, p.before.id);
-  }
-  const rows = await em.execute<Array<Record<string, unknown>>>(
-    `select * from chat_session ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc, id desc limit ?`,
-    [...params, p.limit],
-  );
-  return rows.map(toSession);
 }
 
 /** A customer's sessions, newest first (at most 200). */

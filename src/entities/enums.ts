@@ -30,4 +30,6 @@ export enum EventKind {
   REQUEUED = 'requeued',
   CLOSED = 'closed',
   RATED = 'rated',
+  TAGGED = 'tagged',
+  NOTED = 'noted',
 }

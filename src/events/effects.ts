@@ -1,4 +1,4 @@
-import type { MessagePayload, TypingPayload } from '../pubsub/topics';
+import type { MessagePayload, NotePayload, TypingPayload } from '../pubsub/topics';
 
 /**
  * What a change did, collected while its transaction runs and handed to the publisher
@@ -10,6 +10,8 @@ export class Effects {
   readonly agents = new Set<string>();
   readonly messages: MessagePayload[] = [];
   readonly typing: TypingPayload[] = [];
+  /** Notes: only on the desk's topic, never a customer's. */
+  readonly notes: NotePayload[] = [];
   queueChanged = false;
 
   static of(fill: (effects: Effects) => void): Effects {

@@ -52,7 +52,7 @@ export class GraphQLPipeline {
   /** An HTTP request's context; a bad token is a 401 UNAUTHENTICATED (`http` sets the status and is not sent). */
   async httpContext(req: IncomingMessage): Promise<Context> {
     try {
-      return httpContext(this.app, await this.viewer(req.headers.authorization), clientIp(req, this.app.config.trustProxy));
+      return httpContext(this.app, await this.viewer(req.headers.authorization), clientIp(req, this.app.config.trustProxy), req.headers['user-agent'] ?? null);
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         throw new GraphQLError('The token is invalid or expired.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -63,7 +63,7 @@ export class GraphQLPipeline {
 
   /** A WebSocket operation's context, for the viewer its connection_init proved. */
   wsContext(request: IncomingMessage, viewer: Viewer | undefined, onSlowConsumer?: () => void): Context {
-    return wsContext(this.app, viewer ?? ANONYMOUS, clientIp(request, this.app.config.trustProxy), onSlowConsumer);
+    return wsContext(this.app, viewer ?? ANONYMOUS, clientIp(request, this.app.config.trustProxy), onSlowConsumer, request.headers['user-agent'] ?? null);
   }
 
   /**

@@ -10,6 +10,7 @@ import { clientIp } from './ip';
 import { MAX_BODY_BYTES } from './limits';
 import { GraphQLPipeline } from './pipeline';
 import { mountFrontends } from './static';
+import { mountFiles } from './uploads';
 import { attachWebSocket } from './websocket';
 
 export interface RunningServer {
@@ -111,6 +112,7 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable' });
   });
   const metricsServer = await serveMetrics(app, expressApp);
+  mountFiles(expressApp, app, pipeline.cors); // POST /uploads, GET /files/<id>
   mountFrontends(expressApp, app.logger); // /, /widget.js, /console, /playground, and GET /graphql from a browser
   const graphql = graphqlHttp({ pipeline, apollo, maxBodyBytes: MAX_BODY_BYTES, logger: app.logger, direct: options.direct ?? true });
   expressApp.use('/graphql', pipeline.cors, express.json({ limit: MAX_BODY_BYTES }), graphql.express);

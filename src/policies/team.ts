@@ -20,7 +20,17 @@ export type TeamAction =
   /** `updateAgent` of `target`. */
   | 'agent.update'
   /** `agentMetrics` of `target` (null: the team). */
-  | 'metrics.read';
+  | 'metrics.read'
+  /** `POST /uploads` with no session: a visitor's file for its next `startChat`. */
+  | 'upload.unbound'
+  /** `cannedResponses`: the team's and one's own. */
+  | 'canned.read'
+  /** Write a personal canned response (`target`: its owner, the caller). */
+  | 'canned.own'
+  /** Write the team's canned responses. */
+  | 'canned.team'
+  /** `Customer.sessions`: a customer's history (an agent's is limited to customers it is chatting with). */
+  | 'history.read';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -46,6 +56,11 @@ const RULES: Record<TeamAction, TeamRule> = {
   'status.set': { allow: ['agent'], refusal: AGENTS_ONLY },
   'agent.update': { allow: ['self', 'supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only the agent itself or a supervisor may change an agent.' },
   'metrics.read': { allow: ['self', 'supervisor'], scope: 'METRICS_READ', refusal: 'Agents see their own metrics only.' },
+  'upload.unbound': { allow: ['visitor'], refusal: 'Only a visitor may upload a file without a sessionId (for its next startChat).' },
+  'canned.read': { allow: ['agent'], refusal: AGENTS_ONLY },
+  'canned.own': { allow: ['agent'], refusal: AGENTS_ONLY },
+  'canned.team': { allow: ['supervisor'], refusal: "Only supervisors may write the team's canned responses." },
+  'history.read': { allow: ['agent'], scope: 'CHATS_READ', refusal: AGENTS_ONLY },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

@@ -1,6 +1,9 @@
 import { printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { AgentResolver } from '../resolvers/agent.resolver';
+import { CannedResolver } from '../resolvers/canned.resolver';
+import { CustomerHistoryResolver, DeskSessionResolver, NoteResolver, SessionEventResolver } from '../resolvers/desk.resolver';
+import { AttachmentResolver, MessageFilesResolver } from '../resolvers/files.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
@@ -47,7 +50,19 @@ let cached: GraphQLSchema | undefined;
 export function buildAppSchema(): GraphQLSchema {
   cached ??= checkRootArguments(
     buildSchemaSync({
-      resolvers: [SessionResolver, ChatResolver, AgentResolver, LiveResolver],
+      resolvers: [
+        SessionResolver,
+        ChatResolver,
+        AgentResolver,
+        LiveResolver,
+        DeskSessionResolver,
+        NoteResolver,
+        SessionEventResolver,
+        CustomerHistoryResolver,
+        MessageFilesResolver,
+        AttachmentResolver,
+        CannedResolver,
+      ],
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
       validate: false,
       pubSub: topicsNotUsed,
