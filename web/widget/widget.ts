@@ -6,6 +6,7 @@
 import {
   WidgetSessionDocument,
   WidgetStartChatDocument,
+  WidgetUpdateContextDocument,
   type WidgetMessageFragment,
   type WidgetSessionFragment,
 } from '../generated/widget';
@@ -15,6 +16,9 @@ import { createLive, GraphQLRequestError, request, wsUrlFor, type Live, type Liv
 import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
 import { WIDGET_CHAT } from './documents';
 import { Ending } from './ending';
+import { FileTray } from './files';
+import { t } from './i18n';
+import { currentPage, watchPage, type PageContext } from './page';
 import { Storage } from './storage';
 import { Transcript, type WidgetChat } from './transcript';
 import { buildView, type View } from './view';
@@ -28,11 +32,7 @@ export interface Identity {
   email?: string | null;
 }
 
-const START_ERRORS: Record<string, string> = {
-  BAD_USER_INPUT: 'Please check your name and email.',
-  FORBIDDEN: 'This site could not confirm who you are. Please reload the page and try again.',
-  RATE_LIMITED: 'Too many chats started; please try again in a minute.',
-};
+const startErrors = (): Record<string, string> => ({ BAD_USER_INPUT: t.badInput, FORBIDDEN: t.forbidden, RATE_LIMITED: t.rateLimited });
 
 export class Widget {
   private readonly api: string;
@@ -50,6 +50,10 @@ export class Widget {
   private readonly root: ShadowRoot;
   private readonly v: View;
   private readonly transcript: Transcript;
+  private readonly tray: FileTray;
+  /** Page changes: at most one a second is sent (the server keeps no more), the latest last. */
+  private contextTimer?: ReturnType<typeof setTimeout>;
+  private contextSentAt = 0;
 
   constructor(
     host: HTMLElement,
@@ -71,16 +75,26 @@ export class Widget {
       input: () => {
         this.composeError = '';
         this.renderCounter();
-        this.chat?.typed(Boolean(this.v.input.value.trim()));
+        this.chat?.typed(Boolean(this.v.input.value.trim()), this.v.input.value);
       },
       blur: () => this.chat?.stopTyping(),
+      files: (files, e) => {
+        const chat = this.chat;
+        if (!chat || chat.session.status === 'CLOSED') return;
+        e?.preventDefault();
+        this.composeError = '';
+        this.tray.add(files, chat.id);
+      },
       panelKey: (e) => {
         if (e.key !== 'Escape') return;
         e.stopPropagation();
         this.setOpen(false);
       },
     });
-    this.transcript = new Transcript(this.v.log, this.v.typing);
+    this.transcript = new Transcript(this.v.log, this.v.typing, server);
+    this.tray = new FileTray(this.v.tray, server, () => this.storage.state.token, () => this.renderCounter());
+    // The page the visitor is on, reported to the agent as it changes (single-page sites too).
+    watchPage((context) => this.pageChanged(context));
     this.ending = new Ending({
       root: this.root,
       view: this.v,
@@ -123,7 +137,7 @@ export class Widget {
     this.v.panel.hidden = !open;
     this.storage.set({ open });
     setAttr(this.v.launcher, 'aria-expanded', String(open));
-    setAttr(this.v.launcher, 'aria-label', open ? 'Close support chat' : 'Open support chat');
+    setAttr(this.v.launcher, 'aria-label', open ? t.closeChat : t.openChat);
     this.render();
     if (open) {
       this.scrollToEnd();
@@ -136,7 +150,7 @@ export class Widget {
     const name = this.v.nameInput.value.trim();
     const email = this.v.emailInput.value.trim();
     if (!name) {
-      this.formError = 'Please tell us your name.';
+      this.formError = t.nameMissing;
       this.render();
       this.v.nameInput.focus();
       return;
@@ -147,7 +161,7 @@ export class Widget {
     try {
       const { externalId, identityHash } = this.identity;
       const { startChat } = await this.call(WidgetStartChatDocument, {
-        input: { name, email: email || null, ...(externalId ? { externalId, identityHash: identityHash ?? null } : {}) },
+        input: { name, email: email || null, context: currentPage(), ...(externalId ? { externalId, identityHash: identityHash ?? null } : {}) },
       });
       if (this.live && startChat.visitorToken !== this.storage.state.token) {
         // Another customer than the open socket's: a new connection_init with the new token.
@@ -158,7 +172,7 @@ export class Widget {
       this.open(startChat.session, []);
       this.v.input.focus();
     } catch (error) {
-      this.formError = (error instanceof GraphQLRequestError && START_ERRORS[error.code]) || 'We could not start the chat. Please try again.';
+      this.formError = (error instanceof GraphQLRequestError && startErrors()[error.code]) || t.startFailed;
     } finally {
       this.busy = false;
       this.render();
@@ -197,7 +211,10 @@ export class Widget {
       outbox: this.storage.state.outbox,
       onChange: () => this.render(),
       onOutbox: (outbox) => this.storage.set({ outbox }),
-      typingName: (name) => name ?? chat.session.agent?.name ?? 'The agent',
+      typingName: (name) => name ?? chat.session.agent?.name ?? t.theAgent,
+      failedText: (error) => (error instanceof GraphQLRequestError && error.code === 'CONFLICT' ? t.notSentEnded : t.notSent),
+      drafts: true,
+      words: t.steps,
     });
     this.chat = chat;
     chat.load(messages);
@@ -216,6 +233,7 @@ export class Widget {
     this.chat?.stop();
     this.chat = null;
     this.transcript.clear();
+    this.tray.clear();
     this.ending.reset();
     this.conn = this.live ? this.conn : 'idle';
   }
@@ -258,19 +276,37 @@ export class Widget {
     if (!s.agent || !s.assignedAt) return;
     const at = Date.parse(s.assignedAt);
     const before = messages.filter((m) => Date.parse(m.createdAt) <= at).map((m) => m.seq);
-    chat.notices.push({ key: 'n:joined', afterSeq: Math.max(0, ...before), text: `${s.agent.name} joined` });
-    if (s.status === 'CLOSED') chat.notices.push({ key: 'n:ended', afterSeq: chat.streamSeq, text: 'Chat ended' });
+    chat.notices.push({ key: 'n:joined', afterSeq: Math.max(0, ...before), text: t.steps.joined(s.agent.name) });
+    if (s.status === 'CLOSED') chat.notices.push({ key: 'n:ended', afterSeq: chat.streamSeq, text: t.chatEnded });
   }
 
   // ——— writing, reading, ending ———
 
+  private pageChanged(context: PageContext): void {
+    const sessionId = this.chat?.id;
+    if (!sessionId || this.chat?.session.status === 'CLOSED') return;
+    clearTimeout(this.contextTimer);
+    const wait = Math.max(0, this.contextSentAt + 1100 - Date.now());
+    this.contextTimer = setTimeout(() => {
+      this.contextSentAt = Date.now();
+      this.call(WidgetUpdateContextDocument, { sessionId, input: context }).catch(() => undefined);
+    }, wait);
+  }
+
   private send(): void {
     const chat = this.chat;
     const body = this.v.input.value.trim();
-    if (!body || !chat || chat.session.status === 'CLOSED') return;
+    if (!chat || chat.session.status === 'CLOSED') return;
+    if (this.tray.busy) {
+      this.composeError = t.waitForFiles;
+      this.renderCounter();
+      return;
+    }
+    const files = body.length > BODY_MAX ? [] : this.tray.take();
+    if (!body && !files.length) return;
     if (body.length > BODY_MAX) {
       // Never cut silently: say so, keep every character where it was.
-      this.composeError = tooLongMessage(body.length);
+      this.composeError = tooLongMessage(body.length, t.length);
       this.renderCounter();
       this.v.input.focus();
       return;
@@ -278,7 +314,7 @@ export class Widget {
     this.composeError = '';
     this.v.input.value = '';
     this.renderCounter();
-    chat.send(body);
+    chat.send(body, files);
     this.scrollToEnd();
   }
 
@@ -310,7 +346,7 @@ export class Widget {
     v.endButton.hidden = !s || closed;
     v.endConfirm.hidden = !this.ending.confirming || !s || closed;
     v.connBanner.hidden = !(s && (this.conn === 'reconnecting' || this.conn === 'failed'));
-    setText(v.connBanner, this.conn === 'failed' ? 'Disconnected. Reload the page to reconnect.' : 'Reconnecting…');
+    setText(v.connBanner, this.conn === 'failed' ? t.disconnected : t.reconnecting);
 
     v.form.hidden = !!s;
     v.startButton.disabled = this.busy;
@@ -330,14 +366,14 @@ export class Widget {
     const unread = chat?.unread() ?? 0;
     v.badge.hidden = !v.panel.hidden || unread === 0;
     setText(v.badge, String(unread));
-    setAttr(v.launcher, 'title', unread && v.panel.hidden ? `${unread} unread` : null);
+    setAttr(v.launcher, 'title', unread && v.panel.hidden ? t.unread(unread) : null);
     if (chat) this.scheduleRead();
   }
 
   /** A count-down near the limit, and the refusal once over it. */
   private renderCounter(): void {
     const { counter, input } = this.v;
-    const note = lengthNote(input.value.trim().length);
+    const note = lengthNote(input.value.trim().length, t.length);
     const text = this.composeError || note.text;
     counter.hidden = !text;
     setText(counter, text);
@@ -354,8 +390,8 @@ export class Widget {
 /** No promise before a chat starts: nothing here knows how soon anyone can answer. */
 function statusLine(s: WidgetSessionFragment | undefined): string {
   if (!s) return '';
-  if (s.status === 'QUEUED') return s.queuePosition ? `Waiting for an agent: you are number ${s.queuePosition} in the queue` : 'Waiting for an agent';
-  return s.status === 'ACTIVE' ? `Chatting with ${s.agent?.name ?? 'an agent'}` : 'This chat has ended';
+  if (s.status === 'QUEUED') return s.queuePosition ? t.waitingAt(s.queuePosition) : t.waiting;
+  return s.status === 'ACTIVE' ? t.chattingWith(s.agent?.name ?? t.anAgent) : t.ended;
 }
 
 function withoutMessages<T extends { messages: unknown }>(session: T): Omit<T, 'messages'> {
