@@ -100,6 +100,8 @@ export interface ChatOptions<S, M> {
   onOutbox?(outbox: Outgoing[]): void;
   /** A new state of the session arrived (after the step it means was noted). */
   onSession?(previous: S, next: S): void;
+  /** A message arrived on the live stream (not one read or sent here): the console's notifications. */
+  onLive?(message: M): void;
   /** The server ended the message stream (the console: the chat may have left this agent). */
   onStreamEnd?(): void;
   /** The other side's name for "… is typing" when the event has none. */
@@ -174,7 +176,9 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
         { sessionId, afterSeq: this.streamSeq },
         {
           next: ({ messageAdded }) => {
+            const fresh = !this.messages.has(messageAdded.seq);
             this.add(messageAdded, true);
+            if (fresh) this.o.onLive?.(messageAdded);
             this.o.onChange();
           },
           complete: () => this.o.onStreamEnd?.(),
