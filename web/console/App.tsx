@@ -210,7 +210,7 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
             store.changed();
           }}
         >
-          {store.notifier.muted ? '🔕 Muted' : '🔔 Alerts on'}
+          {store.notifier.muted ? 'Alerts muted' : 'Alerts on'}
         </button>
         <span className="me" data-testid="sb-me">
           {me.name}

@@ -28,7 +28,7 @@ export function Attachments({ files }: { files: readonly FileLike[] }) {
           </a>
         ) : (
           <a key={f.id} href={href} target="_blank" rel="noopener noreferrer" download={f.name} data-testid="sb-attachment" className="doc">
-            📄 {f.name}
+            {f.name}
           </a>
         );
       })}
@@ -59,7 +59,7 @@ export function UploadTray({ items, remove }: { items: Uploading[]; remove: (key
     <ul className="tray" aria-label="Files to send">
       {items.map((u) => (
         <li key={u.key} className={`file${u.error ? ' failed' : ''}`} data-testid="sb-upload" data-state={u.error ? 'failed' : u.file ? 'done' : 'uploading'}>
-          {u.preview ? <img src={u.preview} alt="" /> : <span aria-hidden="true">📄</span>}
+          {u.preview ? <img src={u.preview} alt="" /> : <span className="doc-icon" aria-hidden="true">▤</span>}
           <span className="name">{u.name}</span>
           {!u.file && !u.error && <progress max={1} value={u.progress} />}
           {u.error && (

@@ -186,7 +186,7 @@ export type ConsoleDeskQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleDeskQuery = { session: { id: string, tags: Array<string> | null, visitorContext: { pageUrl: string | null, pageTitle: string | null, referrer: string | null, locale: string | null, timeZone: string | null, userAgent: string | null, updatedAt: string } | null, notes: Array<{ id: string, sessionId: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null, customer: { id: string, sessions: { sessions: Array<{ id: string, status: SessionStatus, createdAt: string, agent: { id: string, name: string } | null, messages: { messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> }> } }> } | null } } | null };
+export type ConsoleDeskQuery = { session: { id: string, tags: Array<string> | null, visitorContext: { pageUrl: string | null, pageTitle: string | null, referrer: string | null, locale: string | null, timeZone: string | null, userAgent: string | null, updatedAt: string } | null, notes: Array<{ id: string, sessionId: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null, customer: { id: string, sessions: { sessions: Array<{ id: string, status: SessionStatus, createdAt: string, agent: { id: string, name: string } | null, messages: { messages: Array<{ id: string, author: Author, authorName: string | null, body: string, createdAt: string }> } }> } | null } } | null };
 
 export type ConsoleAddNoteMutationVariables = Exact<{
   sessionId: string | number;
@@ -844,7 +844,7 @@ export const ConsoleDeskDocument = new TypedDocumentString(`
     }
     customer {
       id
-      sessions(first: 6) {
+      sessions(first: 5) {
         sessions {
           id
           status
@@ -853,9 +853,13 @@ export const ConsoleDeskDocument = new TypedDocumentString(`
             id
             name
           }
-          messages(limit: 15) {
+          messages(limit: 10) {
             messages {
-              ...ConsoleMessage
+              id
+              author
+              authorName
+              body
+              createdAt
             }
           }
         }
@@ -863,29 +867,7 @@ export const ConsoleDeskDocument = new TypedDocumentString(`
     }
   }
 }
-    fragment ConsoleMessage on Message {
-  id
-  sessionId
-  seq
-  author
-  authorName
-  body
-  clientMessageId
-  createdAt
-  attachments {
-    ...ConsoleAttachment
-  }
-}
-fragment ConsoleAttachment on Attachment {
-  id
-  name
-  contentType
-  size
-  width
-  height
-  url
-}
-fragment ConsoleNote on Note {
+    fragment ConsoleNote on Note {
   id
   sessionId
   authorName

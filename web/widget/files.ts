@@ -59,7 +59,7 @@ export class FileTray {
         return h(
           'li',
           { class: `file${u.error ? ' failed' : ''}`, 'data-testid': 'sb-upload', 'data-state': u.error ? 'failed' : u.file ? 'done' : 'uploading' },
-          u.preview ? h('img', { src: u.preview, alt: '' }) : h('span', { class: 'doc', 'aria-hidden': 'true' }, '📄'),
+          u.preview ? h('img', { src: u.preview, alt: '' }) : h('span', { class: 'doc', 'aria-hidden': 'true' }, '▤'),
           h('span', { class: 'name' }, u.name),
           h('progress', { max: 1, value: u.progress, hidden: Boolean(u.file || u.error) }),
           u.error ? h('span', { class: 'error', role: 'alert', 'data-testid': 'sb-upload-error' }, u.error) : status,

@@ -74,7 +74,7 @@ export class Transcript {
         const href = fileHref(this.server, f.url);
         return isImage(f.contentType) && f.url
           ? h('a', { href, target: '_blank', rel: 'noopener noreferrer', class: 'file-link' }, h('img', { src: href, alt: f.name, 'data-testid': 'sb-attachment', loading: 'lazy' }))
-          : h('a', { href, target: '_blank', rel: 'noopener noreferrer', download: f.name, 'data-testid': 'sb-attachment', class: 'doc' }, `📄 ${f.name}`);
+          : h('a', { href, target: '_blank', rel: 'noopener noreferrer', download: f.name, 'data-testid': 'sb-attachment', class: 'doc' }, f.name);
       }),
     );
   }
