@@ -27,7 +27,7 @@ export class DeskService {
     await this.tx.run(em, {}, async (tem, effects) => {
       await authorizeSession(tem, viewer, sessionId, 'session.tag', true);
       await desk.setTags(tem, sessionId, tags);
-      await audit.record(tem, { sessionId, kind: EventKind.TAGGED, ...audit.actorOf(viewer), data: { tags } });
+      await audit.record(tem, { sessionId, kind: EventKind.TAGGED, ...audit.actorOf(viewer), agentId: viewer.kind === 'agent' ? viewer.agentId : null, data: { tags } });
       effects.sessions.add(sessionId);
     });
   }

@@ -27,7 +27,7 @@ export class NoteService {
       const authorId = viewer.kind === 'agent' ? viewer.agentId : null;
       const authorName = authorId ? ((await customers.nameOf(tem, 'agent', authorId)) ?? 'Agent') : 'API';
       const note = await notes.insert(tem, { sessionId, authorId, authorName, body });
-      await audit.record(tem, { sessionId, kind: EventKind.NOTED, ...audit.actorOf(viewer), data: { noteId: note.id } });
+      await audit.record(tem, { sessionId, kind: EventKind.NOTED, ...audit.actorOf(viewer), agentId: authorId, data: { noteId: note.id } });
       effects.notes.push(note);
       return note;
     });
