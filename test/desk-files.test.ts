@@ -1,21 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { AttachmentPayload } from '../src/pubsub/topics';
 import { CLEANUP_JOB } from '../src/services/files';
 import { sql } from './support/env';
 import { buildActiveChat, connect, startChat, waitFor } from './support/factories';
 import { download, doc, gif, png, upload } from './support/desk';
 import { startTestServer, type TestServer } from './support/server';
 
-interface Attachment {
-  id: string;
-  name: string;
-  contentType: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  url: string;
-}
+type Attachment = AttachmentPayload & { url: string };
 type Sent = { sendMessage: { seq: number; body: string; attachments: Attachment[] } };
 const ATTACHMENT = 'attachments { id name contentType size width height url }';
 const SEND = doc<Sent>(`mutation ($input: SendMessageInput!) { sendMessage(input: $input) { seq body ${ATTACHMENT} } }`);
@@ -207,6 +200,20 @@ describe('storage', () => {
     expect(fs.readdirSync(dir).sort()).toEqual([sent.body.id, fresh.body.id].sort());
     const { code } = await disk.http.fail(SEND, { input: { sessionId: session.id, body: 'x', attachmentIds: [unused.body.id] } }, visitor);
     expect(code).toBe('BAD_USER_INPUT');
+  });
+
+  it("should delete a customer's files, or a session's, for erasure and retention", async () => {
+    const { session, visitor } = await buildActiveChat(t);
+    const sent = await upload(t, visitor, png(3, 3), 'a.png', session.id);
+    await t.http.ok(SEND, { input: { sessionId: session.id, body: 'x', attachmentIds: [sent.body.id] } }, visitor);
+    const url = t.app.files.url(sent.body.id);
+    expect((await download(t, url)).status).toBe(200);
+    const customerId = (await sql<{ customer_id: string }>(t.databaseUrl, 'select customer_id from chat_session where id = $1', [session.id]))[0].customer_id;
+    expect(await t.app.files.deleteForCustomer(t.app.orm.em.fork(), customerId)).toBe(1);
+    expect((await download(t, url)).status).toBe(404);
+    const other = await buildActiveChat(t);
+    await upload(t, other.visitor, png(3, 3), 'b.png', other.session.id);
+    expect(await t.app.files.deleteForSessions(t.app.orm.em.fork(), [other.session.id])).toBe(1);
   });
 
   it('should count uploads against the sender’s sendMessage rate limit', async () => {
