@@ -67,6 +67,14 @@ export type WidgetSessionQueryVariables = Exact<{
 
 export type WidgetSessionQuery = { session: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, messages: { hasMore: boolean, messages: Array<{ id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, width: number | null, height: number | null, url: string }> }> }, agent: { id: string, name: string } | null } | null };
 
+export type WidgetOlderMessagesQueryVariables = Exact<{
+  id: string | number;
+  beforeSeq: number;
+}>;
+
+
+export type WidgetOlderMessagesQuery = { session: { id: string, messages: { messages: Array<{ id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, width: number | null, height: number | null, url: string }> }> } } | null };
+
 export type WidgetSendMessageMutationVariables = Exact<{
   input: SendMessageInput;
 }>;
@@ -219,7 +227,7 @@ export const WidgetSessionDocument = new TypedDocumentString(`
     query WidgetSession($id: ID!) {
   session(id: $id) {
     ...WidgetSession
-    messages(limit: 200) {
+    messages(limit: 100) {
       hasMore
       messages {
         ...WidgetMessage
@@ -259,6 +267,34 @@ fragment WidgetMessage on Message {
     url
   }
 }`) as unknown as TypedDocumentString<WidgetSessionQuery, WidgetSessionQueryVariables>;
+export const WidgetOlderMessagesDocument = new TypedDocumentString(`
+    query WidgetOlderMessages($id: ID!, $beforeSeq: Int!) {
+  session(id: $id) {
+    id
+    messages(beforeSeq: $beforeSeq, limit: 100) {
+      messages {
+        ...WidgetMessage
+      }
+    }
+  }
+}
+    fragment WidgetMessage on Message {
+  id
+  seq
+  author
+  authorName
+  body
+  clientMessageId
+  createdAt
+  attachments {
+    id
+    name
+    contentType
+    width
+    height
+    url
+  }
+}`) as unknown as TypedDocumentString<WidgetOlderMessagesQuery, WidgetOlderMessagesQueryVariables>;
 export const WidgetSendMessageDocument = new TypedDocumentString(`
     mutation WidgetSendMessage($input: SendMessageInput!) {
   sendMessage(input: $input) {

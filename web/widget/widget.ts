@@ -4,6 +4,7 @@
  * receipts) is the shared model, `web/shared/chat.ts`, as in the console.
  */
 import {
+  WidgetOlderMessagesDocument,
   WidgetSessionDocument,
   WidgetStartChatDocument,
   WidgetUpdateContextDocument,
@@ -185,7 +186,12 @@ export class Widget {
     try {
       const { session } = await this.call(WidgetSessionDocument, { id });
       if (!session) return this.forgetSession();
-      this.open(withoutMessages(session), session.messages.messages);
+      let messages = session.messages.messages;
+      if (session.messages.hasMore && messages.length) {
+        const older = await this.call(WidgetOlderMessagesDocument, { id, beforeSeq: messages[0].seq });
+        messages = [...(older.session?.messages.messages ?? []), ...messages];
+      }
+      this.open(withoutMessages(session), messages);
       this.chat?.flush();
     } catch (error) {
       if (error instanceof GraphQLRequestError && (error.code === 'UNAUTHENTICATED' || error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN')) {
