@@ -84,6 +84,7 @@ describe('files', () => {
     const seen = console.locator('img[data-testid="sb-attachment"]');
     await until(async () => (await seen.count()) === 1 && (await seen.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)) === 48, 'the agent sees the image');
     await until(async () => (await widget(visitor).locator('img[data-testid="sb-attachment"]').count()) === 1, 'the visitor sees it sent');
+    updateReadmeScreenshot(await screenshot(widget(visitor).locator('.panel'), 'desk-widget-file'), 'widget-file');
     expect(await console.locator('.bubble').last().innerText()).toContain('Here is the error');
 
     // A page renamed .png: refused, said plainly, nothing sent.
@@ -187,6 +188,57 @@ describe('the tab title', () => {
     expect((await t.http.ok(SESSION, { id: sessionId }, supervisor)).session?.status).toBe('ACTIVE');
   });
 });
+
+describe('notifications', () => {
+  it("should notify a new chat and a visitor's message in a chat not in view, never the agent's own, and nothing once muted", async () => {
+    for (const a of agents) await t.http.ok(SET_AWAY, {}, a.token);
+    const agent = await buildAgent(t, { name: 'Nat Notify' });
+    agents.push(agent);
+    await t.http.ok(SET_STATUS, {}, agent.token);
+    const { page: console } = await suite.page();
+    // The browser's Notification, granted, recording what the console shows.
+    await console.context().addInitScript(() => {
+      const shown: string[] = [];
+      (window as unknown as { shown: string[] }).shown = shown;
+      class Recorded {
+        static permission = 'granted';
+        static requestPermission = async () => 'granted';
+        onclick: (() => void) | null = null;
+        constructor(title: string, options: { body?: string }) {
+          shown.push(`${title} | ${options.body ?? ''}`);
+        }
+        close() {}
+      }
+      (window as unknown as { Notification: unknown }).Notification = Recorded;
+    });
+    await signInConsole(console, t.server.url, agent);
+    const shown = () => console.evaluate(() => (window as unknown as { shown: string[] }).shown.slice());
+    const first = await visitorChat('Nora First');
+    await until(async () => (await shown()).includes('New chat: Nora First | A chat was assigned to you.'), 'a new chat');
+    // Not in view (no chat selected yet): the visitor's message is notified.
+    await widget(first.visitor).getByTestId('sb-input').fill('Are you there?');
+    await widget(first.visitor).getByTestId('sb-input').press('Enter');
+    await until(async () => (await shown()).includes('Nora First | Are you there?'), "the visitor's message");
+    // In view: nothing; the agent's own reply: nothing.
+    await openChat(console, first.sessionId);
+    await widget(first.visitor).getByTestId('sb-input').fill('Hello?');
+    await widget(first.visitor).getByTestId('sb-input').press('Enter');
+    await console.getByTestId('sb-input').fill('Yes, here');
+    await console.getByTestId('sb-input').press('Enter');
+    await until(async () => (await widget(first.visitor).locator('[data-author="AGENT"]').count()) === 1, 'the reply arrives');
+    await console.waitForTimeout(300);
+    expect(await shown()).toEqual(['New chat: Nora First | A chat was assigned to you.', 'Nora First | Are you there?']);
+    // Muted: nothing.
+    await console.getByTestId('sb-mute').click();
+    expect(await console.getByTestId('sb-mute').getAttribute('aria-pressed')).toBe('true');
+    const second = await visitorChat('Olga Second');
+    await until(async () => (await console.locator(`[data-testid="sb-session"][data-session-id="${second.sessionId}"]`).count()) === 1, 'the second chat');
+    await console.waitForTimeout(300);
+    expect((await shown()).length).toBe(2);
+  });
+});
+
+declare const window: unknown;
 
 describe('the widget in French', () => {
   it('should show every string in French with data-locale="fr"', async () => {

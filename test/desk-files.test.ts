@@ -181,7 +181,7 @@ describe('storage', () => {
     const res = await download(other, read.messages.messages[0].attachments[0].url);
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(png(9, 9))).toBe(true);
-    expect(sendMessage.attachments[0].id).toBe(file.body.id);
+    expect(sendMessage.attachments[0].id).toBe(file.body.id);    await other.close();
   });
 
   it('should keep files on disk with STORAGE_DIR, and delete uploads never sent after 24 h', async () => {
@@ -199,7 +199,8 @@ describe('storage', () => {
     await waitFor(async () => !fs.existsSync(path.join(dir, unused.body.id)), 15000);
     expect(fs.readdirSync(dir).sort()).toEqual([sent.body.id, fresh.body.id].sort());
     const { code } = await disk.http.fail(SEND, { input: { sessionId: session.id, body: 'x', attachmentIds: [unused.body.id] } }, visitor);
-    expect(code).toBe('BAD_USER_INPUT');
+    expect(code).toBe('BAD_USER_INPUT');    await disk.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("should delete a customer's files, or a session's, for erasure and retention", async () => {
@@ -224,6 +225,6 @@ describe('storage', () => {
     expect((await upload(limited, visitor, png(2, 2), 'b.png', session.id)).status).toBe(201);
     const third = await upload(limited, visitor, png(2, 2), 'c.png', session.id);
     expect(third.status).toBe(429);
-    expect(third.body.errors?.[0].extensions.code).toBe('RATE_LIMITED');
+    expect(third.body.errors?.[0].extensions.code).toBe('RATE_LIMITED');    await limited.close();
   });
 });

@@ -89,10 +89,9 @@ describe('Mutation.tagSession', () => {
 describe('visitor context', () => {
   it('should keep the context sent with startChat and page changes, with the userAgent of the request', async () => {
     const { agent } = await buildActiveChat(t);
-    const skillAgent = agent; // any agent may not see a chat that is not theirs; the supervisor sees all
     const started = await t.http.request(
       doc<{ startChat: { session: { id: string }; visitorToken: string } }>('mutation ($i: StartChatInput!) { startChat(input: $i) { session { id } visitorToken } }'),
-      { i: { name: 'Ctx', context: { pageUrl: 'https://shop.example/pricing', pageTitle: 'Pricing', referrer: 'https://search.example/?q=x', locale: 'fr-CA', timeZone: 'America/Toronto' } } },
+      { i: { name: 'Ctx', skill: uniqueSkill(), context: { pageUrl: 'https://shop.example/pricing', pageTitle: 'Pricing', referrer: 'https://search.example/?q=x', locale: 'fr-CA', timeZone: 'America/Toronto' } } },
       undefined,
       { 'user-agent': 'TestBrowser/1.0' },
     );
@@ -109,7 +108,10 @@ describe('visitor context', () => {
       expect((await t.http.fail(CONTEXT, { s: session.id, i: input }, visitorToken)).code).toBe('BAD_USER_INPUT');
     }
     expect((await t.http.fail(CONTEXT, { s: session.id, i: {} })).code).toBe('UNAUTHENTICATED');
-    expect((await t.http.fail(CONTEXT, { s: session.id, i: {} }, skillAgent.token)).code).toBe('NOT_FOUND');
+    // A teammate sees the queued chat but is not its customer; another visitor does not see it at all.
+    expect((await t.http.fail(CONTEXT, { s: session.id, i: {} }, agent.token)).code).toBe('FORBIDDEN');
+    const stranger = await startChat(t, { skill: uniqueSkill() });
+    expect((await t.http.fail(CONTEXT, { s: session.id, i: {} }, stranger.token)).code).toBe('NOT_FOUND');
   });
 });
 
@@ -204,5 +206,6 @@ describe('TYPING_PREVIEW=off', () => {
     await off.http.ok(doc('mutation ($s: ID!) { setTyping(sessionId: $s, typing: true, draft: "my secret draft") }'), { s: session.id }, visitor);
     expect((await seen.next()).typing).toEqual({ typing: true, draft: null });
     await seen.expectQuiet(400);
+    await off.close();
   });
 });

@@ -243,7 +243,18 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
       {readOnly ? (
         <p className="ended">{chat.gone ? `${chat.gone}.` : 'This chat is closed.'}</p>
       ) : (
-        <form className="composer" onSubmit={submit} aria-label="Reply">
+        <form
+          className="composer"
+          onSubmit={submit}
+          aria-label="Reply"
+          onDragOver={(e) => e.preventDefault()}
+          onDrop={(e) => {
+            const files = Array.from(e.dataTransfer.files);
+            if (!files.length) return;
+            e.preventDefault();
+            uploads.add(files);
+          }}
+        >
           <p id="sb-console-counter" className={`counter${tooLong ? ' over' : ''}`} data-testid="sb-counter" role={refused ? 'alert' : undefined}>
             {refused ? tooLongMessage(draft.trim().length) : lengthNote(draft.trim().length).text}
           </p>
