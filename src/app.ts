@@ -5,6 +5,7 @@ import { persistentSecret } from './auth/dev-secret';
 import { TokenService } from './auth/tokens';
 import type { Config } from './config';
 import { openDatabase, type Database } from './db/database';
+import * as sessions from './db/sessions';
 import type { Logger } from './logger';
 import { createMetrics, type AppMetrics } from './metrics';
 import { Bus } from './pubsub/bus';
@@ -79,10 +80,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
     bus = Bus.inProcess(logger);
     logger.warn('no REDIS_URL: in-process pub/sub, presence and rate limits; run one instance only');
   }
-  const metrics = createMetrics(async () => {
-    const rows = await orm.em.fork().getConnection().execute<Array<{ n: number }>>(`select count(*)::int as n from chat_session where status = 'QUEUED'`);
-    return rows[0].n;
-  });
+  const metrics = createMetrics(() => sessions.queueDepth(orm.em.fork()));
   bus.onFeed = (feed) => {
     metrics.subscriptions.inc();
     feed.whenClosed(() => metrics.subscriptions.dec());
@@ -141,7 +139,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   return {
     config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, files, notes, desk, canned,
     async ready() {
-      const checks = [orm.em.fork().getConnection().execute('select 1').then(() => true)];
+      const checks = [db.ping()];
       if (redis) checks.push(redis.ping().then((r) => r === 'PONG'));
       // The subscriber connection too: while it reconnects, this instance's live streams are deaf.
       if (subscriber) checks.push(Promise.resolve(subscriber.status === 'ready'));

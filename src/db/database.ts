@@ -6,12 +6,14 @@ import type { Config } from '../config';
 import { entities } from '../entities';
 import type { Logger } from '../logger';
 import { startEmbeddedPostgres } from './embedded';
-import { openStatementPool } from './execute';
+import { openStatementPool, ping } from './execute';
 
 export interface Database {
   orm: MikroORM;
   url: string;
   embedded: boolean;
+  /** Both pools answer (MikroORM's and the statement pool): for readiness. */
+  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,10 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
     orm,
     url,
     embedded: Boolean(stopEmbedded),
+    async ping() {
+      const [viaOrm, viaPool] = await Promise.all([orm.checkConnection().then((c) => c.ok), ping(statements)]);
+      return viaOrm && viaPool;
+    },
     async close() {
       await statements.end().catch(() => undefined);
       await orm.close(true);

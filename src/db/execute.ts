@@ -34,3 +34,9 @@ export async function sql<T = Record<string, unknown>>(em: EntityManager, text: 
   });
   return em.execute<T[]>(knexSql, bindings);
 }
+
+/** The pool answers a statement. */
+export async function ping(pool: Pool): Promise<boolean> {
+  await pool.query('select 1');
+  return true;
+}

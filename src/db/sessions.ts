@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ChatSession } from '../entities';
 import { asDate, camel } from './rows';
+import { sql } from './execute';
 import { isUuid, pgArray } from './sql';
 
 /**
@@ -15,19 +16,20 @@ export const toSession = (row: Record<string, unknown>): SessionRow => camel(Cha
 /** One session; with `lock`, FOR UPDATE (inside a transaction). */
 export async function byId(em: EntityManager, id: string, lock = false): Promise<SessionRow | null> {
   if (!isUuid(id)) return null;
-  const rows = await em.execute<Array<Record<string, unknown>>>(`select * from chat_session where id = ?${lock ? ' for update' : ''}`, [id]);
+  const rows = await sql(em, `select * from chat_session where id = $1${lock ? ' for update' : ''}`, [id]);
   return rows.length ? toSession(rows[0]) : null;
 }
 
 /** A customer's sessions, newest first (at most 200). */
 export async function ofCustomer(em: EntityManager, customerId: string): Promise<SessionRow[]> {
-  const rows = await em.execute<Array<Record<string, unknown>>>('select * from chat_session where customer_id = ? order by created_at desc, id desc limit 200', [customerId]);
+  const rows = await sql(em, 'select * from chat_session where customer_id = $1 order by created_at desc, id desc limit 200', [customerId]);
   return rows.map(toSession);
 }
 
 /** QUEUED sessions, first in line first, each with its position in its skill line. */
 export async function queue(em: EntityManager): Promise<SessionRow[]> {
-  const rows = await em.execute<Array<Record<string, unknown>>>(
+  const rows = await sql(
+    em,
     `select *, row_number() over (partition by skill order by queued_at, id)::int as queue_position
        from chat_session where status = 'QUEUED' order by queued_at, id`,
   );
@@ -36,9 +38,10 @@ export async function queue(em: EntityManager): Promise<SessionRow[]> {
 
 /** 1-based place of a QUEUED session among those asking for the same skill (or for none). */
 export async function queuePosition(em: EntityManager, sessionId: string): Promise<number> {
-  const rows = await em.execute<Array<{ n: number }>>(
+  const rows = await sql<{ n: number }>(
+    em,
     `select count(*)::int + 1 as n from chat_session q, chat_session s
-      where s.id = ? and q.status = 'QUEUED' and q.skill is not distinct from s.skill
+      where s.id = $1 and q.status = 'QUEUED' and q.skill is not distinct from s.skill
         and (q.queued_at, q.id) < (s.queued_at, s.id)`,
     [sessionId],
   );
@@ -46,15 +49,16 @@ export async function queuePosition(em: EntityManager, sessionId: string): Promi
 }
 
 export async function queuedIds(em: EntityManager): Promise<string[]> {
-  const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where status = 'QUEUED'`);
+  const rows = await sql<{ id: string }>(em, `select id from chat_session where status = 'QUEUED'`);
   return rows.map((r) => r.id);
 }
 
 /** Routing: the queue a drain may take from, first come first served. */
 export async function queuedFor(em: EntityManager, skills: readonly string[]): Promise<Array<{ id: string; skill: string | null }>> {
-  return em.execute<Array<{ id: string; skill: string | null }>>(
+  return sql<{ id: string; skill: string | null }>(
+    em,
     `select id, skill from chat_session
-      where status = 'QUEUED' and (skill is null or skill = any(?::text[]))
+      where status = 'QUEUED' and (skill is null or skill = any($1::text[]))
       order by queued_at, id limit 1000`,
     [pgArray(skills)],
   );
@@ -62,9 +66,10 @@ export async function queuedFor(em: EntityManager, skills: readonly string[]): P
 
 /** Routing: the chosen sessions become ACTIVE with their agents. */
 export async function assign(em: EntityManager, sessionIds: readonly string[], agentIds: readonly string[]): Promise<void> {
-  await em.execute(
+  await sql(
+    em,
     `update chat_session s set status = 'ACTIVE', agent_id = a.agent_id, assigned_at = clock_timestamp(), queued_at = null
-       from unnest(?::uuid[], ?::uuid[]) as a(session_id, agent_id)
+       from unnest($1::uuid[], $2::uuid[]) as a(session_id, agent_id)
       where s.id = a.session_id and s.status = 'QUEUED'`,
     [pgArray(sessionIds), pgArray(agentIds)],
   );
@@ -72,40 +77,43 @@ export async function assign(em: EntityManager, sessionIds: readonly string[], a
 
 /** A new chat, QUEUED; `lastSeq` 1 when it opens with a message. */
 export async function insert(em: EntityManager, s: { id: string; customerId: string; skill: string | null; lastSeq: number }): Promise<void> {
-  await em.execute(
+  await sql(
+    em,
     `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq)
-     values (?, ?, 'QUEUED', ?, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), ?)`,
+     values ($1, $2, 'QUEUED', $3, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $4)`,
     [s.id, s.customerId, s.skill, s.lastSeq],
   );
 }
 
 export async function close(em: EntityManager, id: string): Promise<void> {
-  await em.execute(`update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = ?`, [id]);
+  await sql(em, `update chat_session set status = 'CLOSED', closed_at = now(), queued_at = null where id = $1`, [id]);
 }
 
 export async function rate(em: EntityManager, id: string, rating: number, comment: string | null): Promise<void> {
-  await em.execute('update chat_session set rating = ?, rating_comment = ? where id = ?', [rating, comment, id]);
+  await sql(em, 'update chat_session set rating = $1, rating_comment = $2 where id = $3', [rating, comment, id]);
 }
 
 /** Handed to another agent; assignedAt stays the first assignment (the chat's wait ended then). */
 export async function handTo(em: EntityManager, id: string, agentId: string, skill: string | null): Promise<void> {
-  await em.execute(`update chat_session set agent_id = ?, agent_read_seq = 0, skill = coalesce(?, skill) where id = ?`, [agentId, skill, id]);
+  await sql(em, `update chat_session set agent_id = $1, agent_read_seq = 0, skill = coalesce($2, skill) where id = $3`, [agentId, skill, id]);
 }
 
 /** Back in the queue; `queuedAt` null: at its end now (else the time that places it). */
 export async function requeue(em: EntityManager, id: string, p: { skill?: string | null; queuedAt?: Date | null }): Promise<void> {
-  await em.execute(
-    `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, skill = coalesce(?, skill),
-            queued_at = coalesce(?::timestamptz, clock_timestamp()), entered_queue_at = clock_timestamp() where id = ?`,
+  await sql(
+    em,
+    `update chat_session set status = 'QUEUED', agent_id = null, assigned_at = null, agent_read_seq = 0, skill = coalesce($1, skill),
+            queued_at = coalesce($2::timestamptz, clock_timestamp()), entered_queue_at = clock_timestamp() where id = $3`,
     [p.skill ?? null, p.queuedAt ?? null, id],
   );
 }
 
 /** A supervisor's assignment by hand: ACTIVE with `agentId` now; returns assigned_at. */
 export async function assignTo(em: EntityManager, id: string, agentId: string, skill: string | null): Promise<string> {
-  const [{ assigned_at }] = await em.execute<Array<{ assigned_at: string }>>(
-    `update chat_session set status = 'ACTIVE', agent_id = ?, assigned_at = clock_timestamp(), queued_at = null, skill = coalesce(?, skill)
-      where id = ? returning assigned_at`,
+  const [{ assigned_at }] = await sql<{ assigned_at: string }>(
+    em,
+    `update chat_session set status = 'ACTIVE', agent_id = $1, assigned_at = clock_timestamp(), queued_at = null, skill = coalesce($2, skill)
+      where id = $3 returning assigned_at`,
     [agentId, skill, id],
   );
   return assigned_at;
@@ -114,18 +122,24 @@ export async function assignTo(em: EntityManager, id: string, agentId: string, s
 /** Raises one side's read seq (never lowers it; never past the last message); false if unchanged. */
 export async function markRead(em: EntityManager, id: string, side: 'visitor' | 'agent', seq: number): Promise<boolean> {
   const column = side === 'visitor' ? 'visitor_read_seq' : 'agent_read_seq';
-  const rows = await em.execute(`update chat_session set ${column} = least(?, last_seq) where id = ? and ${column} < least(?, last_seq) returning id`, [seq, id, seq]);
+  const rows = await sql(em, `update chat_session set ${column} = least($1, last_seq) where id = $2 and ${column} < least($1, last_seq) returning id`, [seq, id]);
   return rows.length > 0;
 }
 
 /** An agent's ACTIVE sessions, in the order they came. */
 export async function activeOf(em: EntityManager, agentId: string): Promise<string[]> {
-  const rows = await em.execute<Array<{ id: string }>>(`select id from chat_session where agent_id = ? and status = 'ACTIVE' order by created_at, id`, [agentId]);
+  const rows = await sql<{ id: string }>(em, `select id from chat_session where agent_id = $1 and status = 'ACTIVE' order by created_at, id`, [agentId]);
   return rows.map((r) => r.id);
 }
 
 /** When the head of the queue entered it (now, for an empty queue). */
 export async function queueHead(em: EntityManager): Promise<Date> {
-  const [{ t }] = await em.execute<Array<{ t: string }>>(`select coalesce(min(queued_at), clock_timestamp()) as t from chat_session where status = 'QUEUED'`);
+  const [{ t }] = await sql<{ t: string }>(em, `select coalesce(min(queued_at), clock_timestamp()) as t from chat_session where status = 'QUEUED'`);
   return asDate(t);
+}
+
+/** How many chats wait (the queue-depth gauge). */
+export async function queueDepth(em: EntityManager): Promise<number> {
+  const [{ n }] = await sql<{ n: number }>(em, `select count(*)::int as n from chat_session where status = 'QUEUED'`);
+  return n;
 }

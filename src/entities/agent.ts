@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../schema/scalars';
@@ -11,6 +11,9 @@ import { AgentRole, AgentStatus } from './enums';
 @Entity({ tableName: 'agent' })
 @ObjectType()
 export class Agent {
+  /** What `em.create` may leave out: the column's default (the initialiser below) holds. */
+  [OptionalProps]?: 'activeChats' | 'lastAssignedAt' | 'lastSeenAt' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   @Field(() => ID)
   id: string = randomUUID();

@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Field, ID, ObjectType } from 'type-graphql';
 import { DateTimeScalar } from '../schema/scalars';
@@ -7,6 +7,9 @@ import { DateTimeScalar } from '../schema/scalars';
 @Entity({ tableName: 'customer' })
 @ObjectType()
 export class Customer {
+  /** What `em.create` may leave out: the column's default (the initialiser below) holds. */
+  [OptionalProps]?: 'verified' | 'createdAt';
+
   @PrimaryKey({ type: 'uuid' })
   @Field(() => ID)
   id: string = randomUUID();

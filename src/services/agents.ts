@@ -5,7 +5,7 @@ import type { TokenService, Viewer } from '../auth/tokens';
 import { isUuid, pgCode, PG } from '../db/sql';
 import * as agents from '../db/agents';
 import * as sessions from '../db/sessions';
-import { Agent, AgentRole, AgentStatus, EventKind } from '../entities';
+import { AgentRole, AgentStatus, EventKind } from '../entities';
 import { BadInputError, ConflictError, NotFoundError, RateLimitedError, UnauthenticatedError } from '../errors';
 import type { Logger } from '../logger';
 import type { AppMetrics } from '../metrics';
@@ -53,7 +53,7 @@ export class AgentService {
 
   async login(em: EntityManager, emailArg: string, password: string): Promise<{ token: string; agentId: string }> {
     const email = emailArg.trim().toLowerCase();
-    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
+    const agent = await agents.byEmail(em, email);
     // A login refused for want of a hashing turn, tried again, waits in the priority lane: under
     // a flood of new emails a person retrying is served next, whatever the flood does.
     const retried = this.refusedLogins.has(email);
@@ -83,11 +83,7 @@ export class AgentService {
     const skills = validate.skills(input.skills ?? []);
     const capacity = validate.capacity(input.maxConcurrentChats) ?? 3;
     try {
-      await em.execute(
-        `insert into agent (id, name, email, password_hash, role, status, skills, max_concurrent_chats, created_at)
-         values (?, ?, ?, ?, ?, 'OFFLINE', ?::text[], ?, now())`,
-        [id, name, email, passwordHash, input.role ?? AgentRole.AGENT, `{${skills.join(',')}}`, capacity],
-      );
+      await agents.insert(em, { id, name, email, passwordHash, role: input.role ?? AgentRole.AGENT, skills, maxConcurrentChats: capacity });
     } catch (error) {
       if (pgCode(error) === PG.uniqueViolation) throw new ConflictError('An agent with that email already exists.');
       throw error;
@@ -110,23 +106,18 @@ export class AgentService {
     const skills = input.skills === undefined || input.skills === null ? null : validate.skills(input.skills);
     const capacity = validate.capacity(input.maxConcurrentChats);
     await this.tx.run(em, { routing: true }, async (tem, effects) => {
-      const rows = await tem.execute<Array<{ active_chats: number; status: AgentStatus }>>(
-        'select active_chats, status from agent where id = ? for update',
-        [agentId],
-      );
-      if (!rows.length) throw new NotFoundError('Agent');
-      const current = rows[0];
-      const goingOffline = input.status === AgentStatus.OFFLINE && current.status !== AgentStatus.OFFLINE;
-      if (capacity !== null && capacity < current.active_chats && !goingOffline) {
-        throw new ConflictError(`The agent has ${current.active_chats} active chats; close or transfer some before lowering capacity below that.`);
+      const agent = await agents.lockForUpdate(tem, agentId);
+      if (!agent) throw new NotFoundError('Agent');
+      const goingOffline = input.status === AgentStatus.OFFLINE && agent.status !== AgentStatus.OFFLINE;
+      if (capacity !== null && capacity < agent.activeChats && !goingOffline) {
+        throw new ConflictError(`The agent has ${agent.activeChats} active chats; close or transfer some before lowering capacity below that.`);
       }
       if (goingOffline) await this.requeueAll(tem, agentId, effects, { reason: 'offline', actorId: viewer.agentId });
-      await tem.execute(
-        `update agent set name = coalesce(?, name), status = coalesce(?, status), skills = coalesce(?::text[], skills),
-                max_concurrent_chats = coalesce(?, max_concurrent_chats)
-          where id = ?`,
-        [name, input.status ?? null, skills === null ? null : `{${skills.join(',')}}`, capacity, agentId],
-      );
+      if (name) agent.name = name;
+      if (input.status) agent.status = input.status;
+      if (skills !== null) agent.skills = skills;
+      if (capacity !== null) agent.maxConcurrentChats = capacity;
+      await tem.flush(); // before the drain, which reads status and capacity
       effects.agents.add(agentId);
       await this.routing.drain(tem, effects);
     });
@@ -165,16 +156,12 @@ export class AgentService {
    * instances sweep at the same time. Returns how many chats went back.
    */
   async requeueDisconnected(em: EntityManager, afterSeconds: number): Promise<number> {
-    const overdue = `select distinct a.id from agent a join chat_session s on s.agent_id = a.id and s.status = 'ACTIVE'
-                      where coalesce(a.last_seen_at, '-infinity') <= now() - make_interval(secs => ?)`;
-    const candidates = await em.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
-    if (!candidates.length) return 0;
+    if (!(await agents.overdue(em, afterSeconds)).length) return 0;
     return this.tx.run(em, { routing: true }, async (tem, effects) => {
       // Again under the lock: another instance may have requeued them, or the agent come back.
       const online = await this.routing.onlineIds();
-      const rows = await tem.execute<Array<{ id: string }>>(overdue, [afterSeconds]);
       let n = 0;
-      for (const { id } of rows) if (!online.has(id)) n += await this.requeueAll(tem, id, effects, { reason: 'disconnected' });
+      for (const id of await agents.overdue(tem, afterSeconds)) if (!online.has(id)) n += await this.requeueAll(tem, id, effects, { reason: 'disconnected' });
       if (n) await this.routing.drain(tem, effects);
       return n;
     });
@@ -188,7 +175,7 @@ export class AgentService {
   /** SUPERVISOR_EMAIL + SUPERVISOR_PASSWORD: make sure such a supervisor exists and can sign in. */
   async ensureSupervisor(em: EntityManager, emailArg: string, password: string): Promise<void> {
     const email = emailArg.toLowerCase();
-    const agent = await em.findOne(Agent, { email }, { populate: ['passwordHash'] });
+    const agent = await agents.byEmail(em, email);
     if (!agent) {
       try {
         await this.insert(em, randomUUID(), { name: 'Supervisor', email, password, role: AgentRole.SUPERVISOR });
@@ -212,7 +199,7 @@ export class AgentService {
    * Null when a supervisor exists already (every later start).
    */
   async ensureFirstSupervisor(em: EntityManager): Promise<{ email: string; password: string } | null> {
-    if (await em.count(Agent, { role: AgentRole.SUPERVISOR })) return null;
+    if (await agents.countSupervisors(em)) return null;
     const email = FIRST_SUPERVISOR_EMAIL;
     const password = randomBytes(12).toString('base64url');
     await this.insert(em, randomUUID(), { name: 'Supervisor', email, password, role: AgentRole.SUPERVISOR });

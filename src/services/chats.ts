@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { verifyIdentityHash } from '../auth/identity';
 import type { Viewer } from '../auth/tokens';
 import type { Config } from '../config';
+import * as agents from '../db/agents';
 import * as customers from '../db/customers';
 import * as messages from '../db/messages';
 import * as sessions from '../db/sessions';
@@ -230,7 +231,7 @@ export class ChatService {
     refuseState('session.typing', session, party);
     const author = party === 'customer' ? Author.VISITOR : Author.AGENT;
     const publish = async (state: boolean, draft: string | null = null) => {
-      const name = await customers.nameOf(em, party === 'customer' ? 'customer' : 'agent', id as string);
+      const name = await (party === 'customer' ? customers : agents).nameOf(em, id as string);
       this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name, typing: state, agentId: session.agentId, draft })));
     };
     // The visitor's draft, with preview on: at most one every 250 ms, the latest kept for the

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Viewer } from '../auth/tokens';
-import * as customers from '../db/customers';
+import * as agents from '../db/agents';
 import * as notes from '../db/notes';
 import { EventKind } from '../entities';
 import * as audit from '../events/audit';
@@ -25,7 +25,7 @@ export class NoteService {
     return this.tx.run(em, {}, async (tem, effects) => {
       await authorizeSession(tem, viewer, sessionId, 'note.add', true);
       const authorId = viewer.kind === 'agent' ? viewer.agentId : null;
-      const authorName = authorId ? ((await customers.nameOf(tem, 'agent', authorId)) ?? 'Agent') : 'API';
+      const authorName = authorId ? ((await agents.nameOf(tem, authorId)) ?? 'Agent') : 'API';
       const note = await notes.insert(tem, { sessionId, authorId, authorName, body });
       await audit.record(tem, { sessionId, kind: EventKind.NOTED, ...audit.actorOf(viewer), agentId: authorId, data: { noteId: note.id } });
       effects.notes.push(note);

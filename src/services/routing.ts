@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { asDate } from '../db/rows';
 import * as agents from '../db/agents';
+import * as locks from '../db/locks';
 import * as sessions from '../db/sessions';
 import { ConflictError, NotFoundError } from '../errors';
 import * as audit from '../events/audit';
@@ -67,7 +68,7 @@ export class Routing {
 
   /** Serialises routing across instances until the transaction ends. */
   async lock(em: EntityManager): Promise<void> {
-    await em.execute('select pg_advisory_xact_lock(?)', [ROUTING_LOCK]);
+    await locks.transactionLock(em, ROUTING_LOCK);
   }
 
   /**
