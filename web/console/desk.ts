@@ -11,6 +11,7 @@ import {
   ConsoleDeskDocument,
   ConsoleNoteAddedDocument,
   ConsoleTagSessionDocument,
+  ConsoleVisitorContextDocument,
   type ConsoleCannedFragment,
   type ConsoleDeskQuery,
   type ConsoleNoteFragment,
@@ -56,11 +57,29 @@ export class Desk {
     this.data.delete(sessionId);
   }
 
-  /** The session changed (a page change, tags, a step): read again, once for a burst. */
-  changedSoon(sessionId: string): void {
+  /**
+   * The session changed: a step (status, agent, tags: `full`) reads the whole desk again; anything
+   * else (a read receipt, a page change) only the visitor's page. Once for a burst.
+   */
+  changedSoon(sessionId: string, full: boolean): void {
     if (!this.watching.has(sessionId)) return;
-    clearTimeout(this.timers.get(sessionId));
-    this.timers.set(sessionId, setTimeout(() => void this.reload(sessionId).catch(() => undefined), 150));
+    const pending = this.timers.get(sessionId) as (ReturnType<typeof setTimeout> & { full?: boolean }) | undefined;
+    const whole = full || Boolean(pending?.full);
+    clearTimeout(pending);
+    const timer = setTimeout(() => {
+      this.timers.delete(sessionId);
+      void (whole ? this.reload(sessionId) : this.reloadContext(sessionId)).catch(() => undefined);
+    }, 150) as ReturnType<typeof setTimeout> & { full?: boolean };
+    timer.full = whole;
+    this.timers.set(sessionId, timer);
+  }
+
+  private async reloadContext(sessionId: string): Promise<void> {
+    const { session } = await this.host.call(ConsoleVisitorContextDocument, { id: sessionId });
+    const desk = this.data.get(sessionId);
+    if (!session || !desk) return;
+    desk.visitorContext = session.visitorContext;
+    this.host.changed();
   }
 
   private async reload(sessionId: string): Promise<void> {
@@ -75,6 +94,7 @@ export class Desk {
     if (!desk || desk.notes?.some((n) => n.id === note.id)) return;
     desk.notes = [...(desk.notes ?? []), note];
     this.host.changed();
+    this.changedSoon(note.sessionId, true); // its step in the timeline
   }
 
   async note(sessionId: string, body: string): Promise<void> {
@@ -87,7 +107,7 @@ export class Desk {
     const desk = this.data.get(sessionId);
     if (desk) desk.tags = tagSession.tags;
     this.host.sessionChanged(tagSession);
-    this.changedSoon(sessionId);
+    this.changedSoon(sessionId, true);
   }
 
   // ——— canned responses ———

@@ -278,9 +278,10 @@ export class ConsoleStore {
         outbox: extra.outbox,
         notices: extra.notices,
         onChange: () => this.changed(),
-        onSession: (_previous, next) => {
+        onSession: (previous, next) => {
           this.onSession(chat, next);
-          this.desk.changedSoon(next.id);
+          const step = previous.status !== next.status || previous.agent?.id !== next.agent?.id || previous.tags?.join() !== next.tags?.join() || previous.rating !== next.rating;
+          this.desk.changedSoon(next.id, step);
         },
         onLive: (m) => {
           // A visitor's message in a chat not in view (another chat selected, or the tab hidden).

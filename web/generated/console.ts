@@ -188,6 +188,13 @@ export type ConsoleDeskQueryVariables = Exact<{
 
 export type ConsoleDeskQuery = { session: { id: string, tags: Array<string> | null, visitorContext: { pageUrl: string | null, pageTitle: string | null, referrer: string | null, locale: string | null, timeZone: string | null, userAgent: string | null, updatedAt: string } | null, notes: Array<{ id: string, sessionId: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null, customer: { id: string, sessions: { sessions: Array<{ id: string, status: SessionStatus, createdAt: string, agent: { id: string, name: string } | null, messages: { messages: Array<{ id: string, author: Author, authorName: string | null, body: string, createdAt: string }> } }> } | null } } | null };
 
+export type ConsoleVisitorContextQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleVisitorContextQuery = { session: { id: string, visitorContext: { pageUrl: string | null, pageTitle: string | null, referrer: string | null, locale: string | null, timeZone: string | null, userAgent: string | null, updatedAt: string } | null } | null };
+
 export type ConsoleAddNoteMutationVariables = Exact<{
   sessionId: string | number;
   body: string;
@@ -874,6 +881,22 @@ export const ConsoleDeskDocument = new TypedDocumentString(`
   body
   createdAt
 }`) as unknown as TypedDocumentString<ConsoleDeskQuery, ConsoleDeskQueryVariables>;
+export const ConsoleVisitorContextDocument = new TypedDocumentString(`
+    query ConsoleVisitorContext($id: ID!) {
+  session(id: $id) {
+    id
+    visitorContext {
+      pageUrl
+      pageTitle
+      referrer
+      locale
+      timeZone
+      userAgent
+      updatedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleVisitorContextQuery, ConsoleVisitorContextQueryVariables>;
 export const ConsoleAddNoteDocument = new TypedDocumentString(`
     mutation ConsoleAddNote($sessionId: ID!, $body: String!) {
   addNote(sessionId: $sessionId, body: $body) {

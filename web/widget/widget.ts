@@ -55,6 +55,7 @@ export class Widget {
   /** Page changes: at most one a second is sent (the server keeps no more), the latest last. */
   private contextTimer?: ReturnType<typeof setTimeout>;
   private contextSentAt = 0;
+  private pendingContext: PageContext | null = null;
 
   constructor(
     host: HTMLElement,
@@ -291,11 +292,26 @@ export class Widget {
   private pageChanged(context: PageContext): void {
     const sessionId = this.chat?.id;
     if (!sessionId || this.chat?.session.status === 'CLOSED') return;
+    if (this.contextSentAt === Infinity) {
+      this.pendingContext = context;
+      return;
+    }
     clearTimeout(this.contextTimer);
-    const wait = Math.max(0, this.contextSentAt + 1100 - Date.now());
+    // A second after the last one was answered (the server stamps it before it answers), so the
+    // latest page is never the one dropped.
+    const wait = Math.max(0, this.contextSentAt + 1050 - Date.now());
     this.contextTimer = setTimeout(() => {
-      this.contextSentAt = Date.now();
-      this.call(WidgetUpdateContextDocument, { sessionId, input: context }).catch(() => undefined);
+      this.contextSentAt = Infinity; // in flight: a change meanwhile waits for the answer
+      this.call(WidgetUpdateContextDocument, { sessionId, input: context })
+        .catch(() => undefined)
+        .finally(() => {
+          this.contextSentAt = Date.now();
+          if (this.pendingContext) {
+            const next = this.pendingContext;
+            this.pendingContext = null;
+            this.pageChanged(next);
+          }
+        });
     }, wait);
   }
 
