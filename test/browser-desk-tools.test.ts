@@ -99,7 +99,7 @@ describe('files', () => {
     const link = widget(visitor).locator('a[data-testid="sb-attachment"]');
     await until(async () => (await link.count()) === 1, 'the visitor gets the file');
     expect(await link.innerText()).toContain('steps.txt');
-    updateReadmeScreenshot(await screenshot(console, 'desk-files-console'), 'console-desk');
+    updateReadmeScreenshot(await screenshot(console, 'desk-files-console'), 'console-files');
   });
 });
 
@@ -157,7 +157,7 @@ describe('notes, the visitor page, the draft', () => {
     await console.getByTestId('sb-tags').fill('pricing, VIP');
     await console.getByTestId('sb-tags').press('Enter');
     await until(async () => (await console.getByTestId('sb-timeline-step').allInnerTexts()).some((s) => s.includes('Tagged: pricing, vip')), 'tagged in the timeline');
-    updateReadmeScreenshot(await screenshot(console, 'desk-console'), 'console-chat');
+    updateReadmeScreenshot(await screenshot(console, 'desk-console'), 'console-desk');
   });
 });
 
