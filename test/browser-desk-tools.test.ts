@@ -29,6 +29,7 @@ const shop = useShop(() => t.server.url);
 
 const SET_STATUS = doc('mutation { setStatus(status: ONLINE) { id } }');
 const SET_AWAY = doc('mutation { setStatus(status: AWAY) { id } }');
+const CONTEXT = doc<{ session: { visitorContext: { pageUrl: string | null } | null } | null }>('query ($id: ID!) { session(id: $id) { visitorContext { pageUrl } } }');
 const SESSION = doc<{ session: { id: string; status: string } | null }>('query ($id: ID!) { session(id: $id) { id status } }');
 
 /** A fresh agent, ONLINE in a console of its own, the only one available (the others made here go AWAY). */
@@ -148,6 +149,8 @@ describe('notes, the visitor page, the draft', () => {
     const page = console.getByTestId('sb-visitor-page');
     await until(async () => /\/shop-\d+$/.test(await page.innerText()), 'the first page');
     await visitor.evaluate(() => history.pushState({}, '', '/pricing?plan=pro'));
+    const kept = async () => (await t.http.ok(CONTEXT, { id: sessionId }, supervisor)).session?.visitorContext?.pageUrl ?? '';
+    await until(async () => (await kept()).endsWith('/pricing?plan=pro'), 'the server keeps the new page');
     await until(async () => (await page.innerText()).endsWith('/pricing?plan=pro'), 'the console follows pushState');
     await visitor.evaluate(() => history.back());
     await until(async () => /\/shop-\d+$/.test(await page.innerText()), 'and popstate');

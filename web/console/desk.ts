@@ -35,7 +35,8 @@ export class Desk {
   readonly data = new Map<string, DeskData>();
   canned: Canned[] = [];
   private readonly watching = new Map<string, () => void>();
-  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** The pending re-read of each chat's desk, and whether it is to be whole. */
+  private readonly timers = new Map<string, { timer: ReturnType<typeof setTimeout>; full: boolean }>();
 
   constructor(private readonly host: Host) {}
 
@@ -53,7 +54,8 @@ export class Desk {
   close(sessionId: string): void {
     this.watching.get(sessionId)?.();
     this.watching.delete(sessionId);
-    clearTimeout(this.timers.get(sessionId));
+    clearTimeout(this.timers.get(sessionId)?.timer);
+    this.timers.delete(sessionId);
     this.data.delete(sessionId);
   }
 
@@ -63,15 +65,14 @@ export class Desk {
    */
   changedSoon(sessionId: string, full: boolean): void {
     if (!this.watching.has(sessionId)) return;
-    const pending = this.timers.get(sessionId) as (ReturnType<typeof setTimeout> & { full?: boolean }) | undefined;
+    const pending = this.timers.get(sessionId);
     const whole = full || Boolean(pending?.full);
-    clearTimeout(pending);
+    clearTimeout(pending?.timer);
     const timer = setTimeout(() => {
       this.timers.delete(sessionId);
       void (whole ? this.reload(sessionId) : this.reloadContext(sessionId)).catch(() => undefined);
-    }, 150) as ReturnType<typeof setTimeout> & { full?: boolean };
-    timer.full = whole;
-    this.timers.set(sessionId, timer);
+    }, 150);
+    this.timers.set(sessionId, { timer, full: whole });
   }
 
   private async reloadContext(sessionId: string): Promise<void> {
