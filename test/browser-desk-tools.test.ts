@@ -26,6 +26,10 @@ let t: TestServer;
 let supervisor: string;
 beforeAll(() => ({ t, supervisor } = suite));
 const shop = useShop(() => t.server.url);
+// No page threw or logged an error (a refused upload's own 4xx is the browser's note, not ours).
+afterEach(() => {
+  for (const p of suite.pages) expect(p.errors.filter((e) => !/Failed to load resource/.test(e))).toEqual([]);
+});
 
 const SET_STATUS = doc('mutation { setStatus(status: ONLINE) { id } }');
 const SET_AWAY = doc('mutation { setStatus(status: AWAY) { id } }');
