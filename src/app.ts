@@ -30,6 +30,11 @@ import { EmailService } from './services/email';
 import { Timers } from './services/timers';
 import { startEventSinks } from './events/sinks';
 import type { WebhookEndpoints } from './webhooks/endpoints';
+import { diskStore, postgresStore } from './files/storage';
+import { CannedService } from './services/canned';
+import { DeskService } from './services/desk';
+import { FileService } from './services/files';
+import { NoteService } from './services/notes';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -63,6 +68,11 @@ export interface App {
   widgets: Presence;
   /** Partners: webhook endpoints and their deliveries (the outbox and its relays run beside). */
   webhooks: WebhookEndpoints;
+  /** The desk (contract, desk: "Files", "Agents' tools"). */
+  files: FileService;
+  notes: NoteService;
+  desk: DeskService;
+  canned: CannedService;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -111,8 +121,13 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const revocations = new Revocations(bus, logger);
   await revocations.start();
   const apiKeys = new ApiKeyService(tx, revocations, logger);
-  const messages = new MessageService(tx, metrics, rateLimiter);
-  const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
+  const files = new FileService(config.STORAGE_DIR ? diskStore(config.STORAGE_DIR) : postgresStore, authSecret, rateLimiter, logger);
+  await files.schedule(jobs, () => orm.em.fork());
+  const messages = new MessageService(tx, metrics, rateLimiter, files);
+  const chats = new ChatService(config, tx, routing, metrics, rateLimiter, files);
+  const notes = new NoteService(tx);
+  const desk = new DeskService(tx);
+  const canned = new CannedService();
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
   const agents = new AgentService(tokens, tx, routing, metrics, logger, hashing);
   presence.onChange = (agentId, change) =>
@@ -147,7 +162,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys, availability, email, widgets, webhooks: sinks.webhooks,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, reads, live, jobs, revocations, apiKeys, availability, email, widgets, webhooks: sinks.webhooks, files, notes, desk, canned,
     async ready() {
       const checks = [db.ping()];
       if (connections) checks.push(connections.ready());

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ChatSession, type SessionStatus } from '../entities';
+import { ChatSession } from '../entities';
 import { asDate, camel } from './rows';
 import { sql } from './execute';
 import { isUuid, pgArray } from './sql';
@@ -24,25 +24,6 @@ export async function byId(em: EntityManager, id: string, lock = false): Promise
 export async function byIds(em: EntityManager, ids: readonly string[]): Promise<SessionRow[]> {
   if (!ids.length) return [];
   const rows = await em.execute<Array<Record<string, unknown>>>('select * from chat_session where id = any(?::uuid[])', [pgArray(ids)]);
-  return rows.map(toSession);
-}
-
-/** Newest first, cursor paged; `agentId` limits it to one agent's. */
-export async function page(
-  em: EntityManager,
-  p: { agentId?: string; status?: SessionStatus | null; before?: { createdAt: string; id: string }; limit: number },
-): Promise<SessionRow[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown) => `$${params.push(value)}`;
-  if (p.agentId) where.push(`agent_id = ${param(p.agentId)}`);
-  if (p.status) where.push(`status = ${param(p.status)}`);
-  if (p.before) where.push(`(created_at, id) < (${param(p.before.createdAt)}::timestamptz, ${param(p.before.id)}::uuid)`);
-  const rows = await sql(
-    em,
-    `select * from chat_session ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc, id desc limit ${param(p.limit)}`,
-    params,
-  );
   return rows.map(toSession);
 }
 

@@ -32,4 +32,6 @@ export enum EventKind {
   REASSIGNED = 'reassigned',
   CLOSED = 'closed',
   RATED = 'rated',
+  TAGGED = 'tagged',
+  NOTED = 'noted',
 }

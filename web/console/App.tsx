@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
 import { GraphQLRequestError, request } from '../shared/gql';
+import { CannedManager } from './CannedManager';
 import { ChatView } from './ChatView';
 import { age, time, useStore } from './hooks';
 import { API, ConsoleStore, saveToken, savedToken, type Chat } from './store';
@@ -132,6 +133,7 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
   const [tab, setTab] = useState<'chats' | 'team'>('chats');
   const [statusError, setStatusError] = useState<string | null>(null);
   const [asking, setAsking] = useState<'signout' | 'offline' | null>(null);
+  const [cannedOpen, setCannedOpen] = useState(false);
   const active = store.activeCount();
   const me = store.me;
   const mine = store.visibleChats();
@@ -163,7 +165,8 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
   };
 
   return (
-    <div className="app">
+    // Any click is the user gesture the browser wants before notifications and sound.
+    <div className="app" onClick={() => store.notifier.gesture()}>
       <header className="bar">
         <span className="brand">Switchboard</span>
         {me.role === 'SUPERVISOR' && (
@@ -193,6 +196,22 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
             ))}
           </select>
         </label>
+        <button type="button" className="ghost" data-testid="sb-canned-open" aria-pressed={cannedOpen} onClick={() => setCannedOpen(!cannedOpen)}>
+          Canned
+        </button>
+        <button
+          type="button"
+          className="ghost"
+          data-testid="sb-mute"
+          aria-pressed={store.notifier.muted}
+          title={store.notifier.muted ? 'Notifications muted' : 'Sound and desktop notifications on'}
+          onClick={() => {
+            store.notifier.setMuted(!store.notifier.muted);
+            store.changed();
+          }}
+        >
+          {store.notifier.muted ? 'Alerts muted' : 'Alerts on'}
+        </button>
         <span className="me" data-testid="sb-me">
           {me.name}
           {me.role === 'SUPERVISOR' && <span className="tag">supervisor</span>}
@@ -232,6 +251,7 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
           {statusError}
         </p>
       )}
+      {cannedOpen && <CannedManager store={store} close={() => setCannedOpen(false)} />}
       {tab === 'team' && me.role === 'SUPERVISOR' ? (
         <Team store={store} />
       ) : (
