@@ -3,7 +3,11 @@
 
 /** ESM-only dependencies: Node 22.12+ require()s them natively, but jest's module loader cannot
  *  (it needs Node 24.9 and --experimental-vm-modules), so esbuild rewrites them to CommonJS. */
-const ESM_ONLY = ['jose', 'pg-boss', 'serialize-error', 'non-error', 'rrule-temporal', 'temporal-spec'];
+const ESM_ONLY = [
+  'jose', 'pg-boss', 'serialize-error', 'non-error', 'rrule-temporal', 'temporal-spec',
+  // file-type and its own ESM-only dependencies
+  'file-type', 'strtok3', 'token-types', 'uint8array-extras', '@tokenizer/inflate', '@borewit/text-codec',
+];
 
 module.exports = {
   testEnvironment: 'node',

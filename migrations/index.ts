@@ -3,6 +3,7 @@ import { Migration20261201000000_entered_queue_at } from './Migration20261201000
 import { Migration20261203000000_api_keys } from './Migration20261203000000_api_keys';
 import { Migration20261204000000_webhooks } from './Migration20261204000000_webhooks';
 import { Migration20261205000000_desk_visitors } from './Migration20261205000000_desk_visitors';
+import { Migration20261206000000_desk_tools } from './Migration20261206000000_desk_tools';
 import { Migration20261207000000_team } from './Migration20261207000000_team';
 
 /** Every migration, in order. Listed here so the same code runs from TypeScript and from dist/. */
@@ -12,5 +13,6 @@ export const migrationsList = [
   { name: 'Migration20261203000000_api_keys', class: Migration20261203000000_api_keys },
   { name: 'Migration20261204000000_webhooks', class: Migration20261204000000_webhooks },
   { name: 'Migration20261205000000_desk_visitors', class: Migration20261205000000_desk_visitors },
+  { name: 'Migration20261206000000_desk_tools', class: Migration20261206000000_desk_tools },
   { name: 'Migration20261207000000_team', class: Migration20261207000000_team },
 ];

@@ -35,6 +35,11 @@ import { EmailService } from './services/email';
 import { Timers } from './services/timers';
 import { startEventSinks } from './events/sinks';
 import type { WebhookEndpoints } from './webhooks/endpoints';
+import { diskStore, postgresStore } from './files/storage';
+import { CannedService } from './services/canned';
+import { DeskService } from './services/desk';
+import { FileService } from './services/files';
+import { NoteService } from './services/notes';
 
 /** Everything a request needs, wired once at start-up. */
 export interface App {
@@ -70,6 +75,11 @@ export interface App {
   widgets: Presence;
   /** Partners: webhook endpoints and their deliveries (the outbox and its relays run beside). */
   webhooks: WebhookEndpoints;
+  /** The desk (contract, desk: "Files", "Agents' tools"). */
+  files: FileService;
+  notes: NoteService;
+  desk: DeskService;
+  canned: CannedService;
   /** Postgres and Redis (if configured) answer. */
   ready(): Promise<boolean>;
   close(): Promise<void>;
@@ -126,12 +136,17 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   publisher.onRecord(timers.arm);
   const tx = new Transactions(publisher, routing);
   const apiKeys = new ApiKeyService(tx, revocations, logger);
-  const messages = new MessageService(tx, metrics, rateLimiter);
-  const chats = new ChatService(config, tx, routing, metrics, rateLimiter);
+  const files = new FileService(config.STORAGE_DIR ? diskStore(config.STORAGE_DIR) : postgresStore, authSecret, rateLimiter, logger);
+  const erasure = new ErasureService(tx, files);
+  await files.schedule(jobs, () => orm.em.fork());
+  const messages = new MessageService(tx, metrics, rateLimiter, files);
+  const chats = new ChatService(config, tx, routing, metrics, rateLimiter, files);
+  const notes = new NoteService(tx);
+  const desk = new DeskService(tx);
+  const canned = new CannedService();
   const hashing = new Semaphore(config.PASSWORD_HASH_CONCURRENCY, 8 * config.PASSWORD_HASH_CONCURRENCY);
   const team = new TeamService(tx, hashing, rateLimiter);
   const agents = new AgentService(tokens, tx, routing, metrics, logger, hashing, team);
-  const erasure = new ErasureService(tx);
   await scheduleRetention({ jobs, erasure, em: () => orm.em.fork(), days: config.RETENTION_DAYS, logger });
   presence.onChange = (agentId, change) =>
     agents.presenceChanged(orm.em.fork(), agentId, change).catch((error: unknown) => logger.error({ err: error, agentId }, 'presence change failed'));
@@ -165,7 +180,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   else if (config.ephemeralSecret) logger.warn('no AUTH_SECRET: tokens are signed with a random key and die with this process');
 
   return {
-    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, team, erasure, reads, live, jobs, revocations, apiKeys, availability, email, widgets, webhooks: sinks.webhooks,
+    config, logger, db, orm, redis, bus, presence, tokens, rateLimiter, metrics, routing, chats, messages, agents, team, erasure, reads, live, jobs, revocations, apiKeys, availability, email, widgets, webhooks: sinks.webhooks, files, notes, desk, canned,
     async ready() {
       const checks = [db.ping()];
       if (connections) checks.push(connections.ready());

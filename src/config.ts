@@ -154,6 +154,12 @@ const schema = z
     EVENTS_AMQP_URL: amqpUrl.optional(),
     // The durable topic exchange events are published to (routing key: the event type).
     EVENTS_AMQP_EXCHANGE: z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/).default('switchboard.events'),
+    // The desk's files: the largest upload accepted, bytes (default 10 MB; larger: 413).
+    UPLOAD_MAX_BYTES: int(1024, 100 * 1024 * 1024).default(10 * 1024 * 1024),
+    // A local directory for uploaded files; unset: they are stored in Postgres (shared by every instance).
+    STORAGE_DIR: z.string().min(1).optional(),
+    // on: the visitor's unsent text (setTyping's draft) reaches agents and supervisors; off: dropped.
+    TYPING_PREVIEW: onOff.default('on'),
     // Sessions closed more than this many days ago are erased, once a day; unset: kept for ever.
     RETENTION_DAYS: int(1, 36500).optional(),
     // CSV exports per caller (supervisor or key), BURST:PER_MINUTE.

@@ -12,6 +12,8 @@ export interface Context {
   /** HTTP: one fork per request (made on first use). WebSocket: a fresh fork on every access (events are long apart). */
   readonly em: EntityManager;
   ip: string;
+  /** The request's User-Agent header (HTTP request, or the WebSocket's upgrade), for the visitor's context. */
+  userAgent: string | null;
   loaders: Loaders;
   /** WebSocket: what a subscription's feed calls when it overflows (close this socket as a slow consumer). */
   onSlowConsumer?: () => void;
@@ -54,16 +56,16 @@ export function createLoaders(app: App, em: () => EntityManager, cache: boolean)
  * none), loaders caching for the request. WebSocket: a fresh fork on every access and loaders
  * that do not cache, since a subscription's events are long apart.
  */
-export function httpContext(app: App, viewer: Actor, ip: string): Context {
+export function httpContext(app: App, viewer: Actor, ip: string, userAgent: string | null = null): Context {
   let em: EntityManager | undefined;
-  return buildContext(app, viewer, ip, () => (em ??= app.orm.em.fork() as EntityManager), true);
+  return buildContext(app, viewer, ip, userAgent, () => (em ??= app.orm.em.fork() as EntityManager), true);
 }
 
-export function wsContext(app: App, viewer: Actor, ip: string, onSlowConsumer?: () => void): Context {
-  return Object.assign(buildContext(app, viewer, ip, () => app.orm.em.fork() as EntityManager, false), { onSlowConsumer });
+export function wsContext(app: App, viewer: Actor, ip: string, onSlowConsumer?: () => void, userAgent: string | null = null): Context {
+  return Object.assign(buildContext(app, viewer, ip, userAgent, () => app.orm.em.fork() as EntityManager, false), { onSlowConsumer });
 }
 
-function buildContext(app: App, viewer: Actor, ip: string, fork: () => EntityManager, cache: boolean): Context {
+function buildContext(app: App, viewer: Actor, ip: string, userAgent: string | null, fork: () => EntityManager, cache: boolean): Context {
   let loaders: Loaders | undefined;
   return {
     viewer,
@@ -72,6 +74,7 @@ function buildContext(app: App, viewer: Actor, ip: string, fork: () => EntityMan
       return fork();
     },
     ip,
+    userAgent,
     get loaders() {
       return (loaders ??= createLoaders(app, fork, cache));
     },

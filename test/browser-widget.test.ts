@@ -4,11 +4,9 @@
  * messages, links, lifecycle steps, ending a chat from the keyboard, and the rating.
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { CloseChatDocument, QueueDocument, SendMessageDocument, SessionDocument, TransferChatDocument } from './generated/graphql';
-import { focused, screenshot, signInConsole, transcript, useBrowserSuite } from './support/browser';
+import { focused, screenshot, signInConsole, transcript, useBrowserSuite, useShop } from './support/browser';
 import { poisonMessageBody } from './support/faults';
 import { buildOnlineAgent, type TestAgent } from './support/factories';
 import type { TestServer } from './support/server';
@@ -38,26 +36,12 @@ async function agentNamed(name: string): Promise<TestAgent> {
   return agent;
 }
 
-beforeAll(() => new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve)));
-afterAll(() => void shop.close());
-
 const visitorPage = async (): Promise<Page> => (await suite.page()).page;
 
 /** The embedding site: another origin, serving pages whose widget tag each test writes. */
-const shopPages = new Map<string, string>();
-const shop = http.createServer((req, res) => {
-  if (req.url === '/favicon.ico') return void res.writeHead(204).end();
-  const page = shopPages.get(req.url ?? '');
-  res.writeHead(page ? 200 : 404, { 'content-type': 'text/html' }).end(page ?? 'not found');
-});
-
+const shop = useShop(() => t.server.url);
 /** A page of the shop with the widget tag as given (its src on the Switchboard server). */
-async function shopPage(page: Page, attributes: string): Promise<void> {
-  const path = `/shop-${shopPages.size}`;
-  shopPages.set(path, `<!doctype html><html><body><h1>Shop</h1><script src="${t.server.url}/widget.js" ${attributes}></script></body></html>`);
-  await page.goto(`http://127.0.0.1:${(shop.address() as AddressInfo).port}${path}`);
-  await page.getByTestId('sb-launcher').waitFor();
-}
+const shopPage = async (page: Page, attributes: string): Promise<void> => void (await shop.open(page, attributes));
 
 const text = async (page: Page, testId: string) => ((await page.getByTestId(testId).count()) ? await page.getByTestId(testId).first().innerText() : '');
 const events = (page: Page) => page.getByTestId('sb-event').allInnerTexts();

@@ -19,6 +19,37 @@ function decision(act: () => void): string {
   }
 }
 
+describe('policy: the desk (notes, tags, context, trail, files)', () => {
+  const visitor = { kind: 'visitor', customerId: 'c' } as unknown as Actor;
+  const agent = { kind: 'agent', agentId: 'a', role: 'AGENT' } as unknown as Actor;
+  const teammate = { kind: 'agent', agentId: 't', role: 'AGENT' } as unknown as Actor;
+  const key = (...scopes: ApiScope[]): Actor => ({ kind: 'apiKey', keyId: 'k', name: 'CRM', scopes });
+  const active = { customerId: 'c', agentId: 'a', status: 'ACTIVE' } as never;
+  const queued = { customerId: 'c', agentId: null, status: 'QUEUED' } as never;
+  const closed = { customerId: 'c', agentId: 'a', status: 'CLOSED' } as never;
+
+  it("should never show the desk's side of a session to its customer, and show it to whoever sees the session on the desk", () => {
+    expect(decision(() => authorizeOn(visitor, 'session.desk', active))).toBe('FORBIDDEN');
+    expect(decision(() => authorizeOn(visitor, 'note.add', active))).toBe('FORBIDDEN');
+    expect(decision(() => authorizeOn(agent, 'session.desk', active))).toBe('ok');
+    expect(decision(() => authorizeOn(teammate, 'session.desk', active))).toBe('NOT_FOUND');
+    expect(decision(() => authorizeOn(teammate, 'session.desk', queued))).toBe('ok');
+    expect(decision(() => authorizeOn(key('CHATS_READ'), 'session.desk', active))).toBe('ok');
+    expect(decision(() => authorizeOn(key('CHATS_READ'), 'note.add', active))).toBe('FORBIDDEN');
+    expect(decision(() => authorizeOn(key('CHATS_WRITE', 'CHATS_READ'), 'note.add', active))).toBe('ok');
+  });
+
+  it('should let only the customer report its page, and only the two parties upload to an open chat', () => {
+    expect(decision(() => authorizeOn(agent, 'session.context', active))).toBe('FORBIDDEN');
+    expect(decision(() => refuseState('session.context', closed, 'customer'))).toBe('CONFLICT');
+    expect(decision(() => refuseState('file.upload', queued, 'agent'))).toBe('CONFLICT');
+    expect(decision(() => authorize(agent, 'upload.unbound'))).toBe('FORBIDDEN');
+    expect(decision(() => authorize(visitor, 'upload.unbound'))).toBe('ok');
+    expect(decision(() => authorize(agent, 'canned.team'))).toBe('FORBIDDEN');
+    expect(decision(() => authorize({ kind: 'agent', agentId: 's', role: 'SUPERVISOR' } as unknown as Actor, 'canned.team'))).toBe('ok');
+  });
+});
+
 describe('policy: API keys (scopes)', () => {
   const key = (...scopes: ApiScope[]): Actor => ({ kind: 'apiKey', keyId: 'k', name: 'CRM', scopes });
   const session = { customerId: 'c', agentId: 'a', status: 'ACTIVE' } as const;

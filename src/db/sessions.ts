@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ChatSession, type SessionStatus } from '../entities';
+import { ChatSession } from '../entities';
 import { asDate, camel } from './rows';
 import type { Readable } from 'node:stream';
 import { sql, stream } from './execute';
@@ -25,25 +25,6 @@ export async function byId(em: EntityManager, id: string, lock = false): Promise
 export async function byIds(em: EntityManager, ids: readonly string[]): Promise<SessionRow[]> {
   if (!ids.length) return [];
   const rows = await em.execute<Array<Record<string, unknown>>>('select * from chat_session where id = any(?::uuid[])', [pgArray(ids)]);
-  return rows.map(toSession);
-}
-
-/** Newest first, cursor paged; `agentId` limits it to one agent's. */
-export async function page(
-  em: EntityManager,
-  p: { agentId?: string; status?: SessionStatus | null; before?: { createdAt: string; id: string }; limit: number },
-): Promise<SessionRow[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const param = (value: unknown) => `$${params.push(value)}`;
-  if (p.agentId) where.push(`agent_id = ${param(p.agentId)}`);
-  if (p.status) where.push(`status = ${param(p.status)}`);
-  if (p.before) where.push(`(created_at, id) < (${param(p.before.createdAt)}::timestamptz, ${param(p.before.id)}::uuid)`);
-  const rows = await sql(
-    em,
-    `select * from chat_session ${where.length ? `where ${where.join(' and ')}` : ''} order by created_at desc, id desc limit ${param(p.limit)}`,
-    params,
-  );
   return rows.map(toSession);
 }
 
@@ -178,13 +159,13 @@ export async function openCount(em: EntityManager, customerId: string): Promise<
 }
 
 /**
- * Erasure: the rating comment goes, the facts (times, agent, rating, status) stay. Only sessions
+ * Erasure: the rating comment and the visitor's pages go, the facts (times, agent, rating, status, tags) stay. Only sessions
  * not erased yet are touched; their ids come back (each erased once, however often asked).
  */
 export async function erase(em: EntityManager, where: { customerId: string } | { ids: readonly string[] }): Promise<string[]> {
   const rows = await sql<{ id: string }>(
     em,
-    `update chat_session set rating_comment = null, erased_at = now()
+    `update chat_session set rating_comment = null, visitor_context = null, erased_at = now()
       where ${'customerId' in where ? 'customer_id = $1' : 'id = any($1::uuid[])'} and erased_at is null returning id`,
     ['customerId' in where ? where.customerId : pgArray(where.ids)],
   );

@@ -32,6 +32,8 @@ export enum EventKind {
   REASSIGNED = 'reassigned',
   CLOSED = 'closed',
   RATED = 'rated',
+  TAGGED = 'tagged',
+  NOTED = 'noted',
   /** Its personal data was removed (eraseCustomer, retention); the event carries none. */
   ERASED = 'erased',
 }

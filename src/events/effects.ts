@@ -1,6 +1,6 @@
 import type { Credential } from '../auth/revocation';
 import type { SessionEventRow } from '../db/session-events';
-import type { MessagePayload, TypingPayload } from '../pubsub/topics';
+import type { MessagePayload, NotePayload, TypingPayload } from '../pubsub/topics';
 
 /**
  * What a change did, collected while its transaction runs and handed to the publisher
@@ -18,6 +18,8 @@ export class Effects {
   readonly enqueued = new Set<string>();
   /** The audit steps written (events/audit.ts): what the partners' events are derived from. */
   readonly steps: SessionEventRow[] = [];
+  /** Notes: only on the desk's topic, never a customer's. */
+  readonly notes: NotePayload[] = [];
   queueChanged = false;
   /** The outbox sinks this change wrote rows for (events/outbox.ts): their relays wake after commit. */
   readonly outboxSinks = new Set<string>();

@@ -65,6 +65,7 @@ export class Publisher {
     const bus = this.bus;
     for (const message of effects.messages) bus.publish('message.created', message.sessionId, message);
     for (const event of effects.typing) bus.publish('typing.changed', event.sessionId, event);
+    for (const note of effects.notes) bus.publish('note.created', note.sessionId, note);
     for (const sessionId of effects.sessions) bus.publish('session.updated', sessionId, { sessionId });
     for (const { sessionId, agentId } of effects.assigned) bus.publish('session.assigned', agentId, { sessionId, agentId });
     if (effects.queueChanged) bus.publish('queue.updated', null, { id: randomUUID(), at: new Date().toISOString() });

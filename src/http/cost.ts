@@ -34,7 +34,13 @@ import {
  */
 
 /** Contract maxima of the text fields (characters); other leaves count LEAF_BYTES. */
-const TEXT_MAX: Record<string, number> = { body: 4000, ratingComment: 2000, comment: 2000, name: 200, authorName: 200, email: 254, externalId: 200, skill: 50 };
+const TEXT_MAX: Record<string, number> = {
+  body: 4000, ratingComment: 2000, comment: 2000, name: 200, authorName: 200, email: 254, externalId: 200, skill: 50,
+  // desk
+  draft: 4000, pageUrl: 2000, pageTitle: 2000, referrer: 2000, userAgent: 2000, title: 200, shortcut: 40, url: 200,
+};
+/** Lists whose length the contract bounds (the desk's: files per message, tags per session). */
+const LIST_MAX: Record<string, number> = { 'Message.attachments': 10, 'ChatSession.tags': 20 };
 const BYTES_PER_CHAR = 6;
 const LEAF_BYTES = 64;
 /** A page argument given as a variable counts as its maximum (validated as 1..200). */
@@ -97,7 +103,7 @@ class Estimator {
     const list = def !== undefined && isListType(getNullableType(def.type) as GraphQLOutputType);
     // A list returns its own page size, or that of the paged field it sits in (`messages(limit)`
     // is a MessagePage whose `messages` list it sizes); anything else returns one.
-    const multiplier = list ? (own ?? page ?? LIST_ASSUMED) : 1;
+    const multiplier = list ? (own ?? page ?? LIST_MAX[`${parent?.name}.${name}`] ?? LIST_ASSUMED) : 1;
     if (node.selectionSet) {
       const named = def ? getNamedType(def.type) : undefined;
       const inner = this.selectionSet(node.selectionSet, isCompositeType(named) ? named : undefined, list ? undefined : own);

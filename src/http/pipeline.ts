@@ -75,7 +75,7 @@ export class GraphQLPipeline {
    */
   async httpContext(req: IncomingMessage): Promise<Context> {
     try {
-      return httpContext(this.app, await this.admitViewer(req.headers.authorization), clientIp(req, this.app.config.trustProxy));
+      return httpContext(this.app, await this.admitViewer(req.headers.authorization), clientIp(req, this.app.config.trustProxy), req.headers['user-agent'] ?? null);
     } catch (error) {
       if (error instanceof InvalidTokenError) {
         throw new GraphQLError('The token is invalid or expired.', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
@@ -92,7 +92,7 @@ export class GraphQLPipeline {
 
   /** A WebSocket operation's context, for the viewer its connection_init proved. */
   wsContext(request: IncomingMessage, viewer: Actor | undefined, onSlowConsumer?: () => void): Context {
-    return wsContext(this.app, viewer ?? ANONYMOUS, clientIp(request, this.app.config.trustProxy), onSlowConsumer);
+    return wsContext(this.app, viewer ?? ANONYMOUS, clientIp(request, this.app.config.trustProxy), onSlowConsumer, request.headers['user-agent'] ?? null);
   }
 
   /**

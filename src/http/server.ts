@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES } from './limits';
 import { GraphQLPipeline } from './pipeline';
 import { restRouter } from './rest/router';
 import { mountFrontends } from './static';
+import { mountFiles } from './uploads';
 import { attachWebSocket } from './websocket';
 
 export interface RunningServer {
@@ -116,6 +117,7 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
   expressApp.use('/api/v1/exports', pipeline.cors, exportsRouter(app, pipeline));
   const metricsServer = await serveMetrics(app, expressApp);
   expressApp.use('/api/v1', restRouter(app, pipeline)); // REST: the same services and policy (http/rest/)
+  mountFiles(expressApp, app, pipeline.cors); // POST /uploads, GET /files/<id>
   mountFrontends(expressApp, app.logger); // /, /widget.js, /console, /playground, and GET /graphql from a browser
   const graphql = graphqlHttp({ pipeline, apollo, maxBodyBytes: MAX_BODY_BYTES, logger: app.logger, direct: options.direct ?? true });
   expressApp.use('/graphql', pipeline.cors, express.json({ limit: MAX_BODY_BYTES }), graphql.express);

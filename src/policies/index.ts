@@ -56,11 +56,14 @@ export function refuseState(action: SessionAction, session: SessionResource, rol
 
 /** `authorizeOn` for actions without a session: throws UNAUTHENTICATED or FORBIDDEN. */
 export function authorize(actor: Actor, action: 'agent.update' | 'metrics.read', target: string | null): asserts actor is AgentViewer | ApiKeyViewer;
-export function authorize(actor: Actor, action: 'sessions.mine'): asserts actor is Extract<Actor, { kind: 'visitor' }>;
+export function authorize(actor: Actor, action: 'sessions.mine' | 'upload.unbound'): asserts actor is Extract<Actor, { kind: 'visitor' }>;
 export function authorize(actor: Actor, action: 'chat.start' | 'availability.read' | 'hours.read'): void;
 /** Actions no key may take (no scope grants them): whoever passes is an agent. */
 export function authorize(actor: Actor, action: 'apiKeys.manage' | 'status.set' | 'assigned.watch'): asserts actor is AgentViewer;
-export function authorize(actor: Actor, action: Exclude<TeamAction, 'agent.update' | 'metrics.read' | 'sessions.mine' | 'chat.start' | 'availability.read' | 'hours.read'>): asserts actor is AgentViewer | ApiKeyViewer;
+export function authorize(
+  actor: Actor,
+  action: Exclude<TeamAction, 'agent.update' | 'metrics.read' | 'sessions.mine' | 'upload.unbound' | 'chat.start' | 'availability.read' | 'hours.read'>,
+): asserts actor is AgentViewer | ApiKeyViewer;
 export function authorize(actor: Actor, action: TeamAction, target?: string | null): void {
   if (canOnTeam(actor, action, target)) return;
   if (actor.kind === 'anonymous') throw new UnauthenticatedError();

@@ -22,7 +22,15 @@ export type SessionAction =
   | 'session.markRead'
   | 'session.typing'
   /** `emailTranscript` (desk): the transcript to the customer's own email. */
-  | 'session.emailTranscript';
+  | 'session.emailTranscript'
+  /** The desk's side of a session (notes, tags, visitor context, events, `noteAdded`): never its customer. */
+  | 'session.desk'
+  | 'note.add'
+  | 'session.tag'
+  /** `updateVisitorContext`: the page the customer is on. */
+  | 'session.context'
+  /** `POST /uploads` for this session: who may send it messages. */
+  | 'file.upload';
 
 interface SessionRule {
   /** Who may, in this order of precedence (the first that matches is the part played). */
@@ -53,6 +61,11 @@ const RULES: Record<SessionAction, SessionRule> = {
   'session.markRead': { roles: ['customer', 'agent'] },
   'session.typing': { roles: ['customer', 'agent'], state: open },
   'session.emailTranscript': { roles: ['customer'] },
+  'session.desk': { roles: ['agent', 'supervisor', 'apiKey', 'teammate'], scope: 'CHATS_READ' },
+  'note.add': { roles: ['agent', 'supervisor', 'apiKey'], scope: 'CHATS_WRITE' },
+  'session.tag': { roles: ['agent', 'supervisor', 'apiKey'], scope: 'CHATS_WRITE' },
+  'session.context': { roles: ['customer'], state: open },
+  'file.upload': { roles: ['customer', 'agent'], state: sendable },
 };
 
 function plays(actor: Actor, session: SessionResource, role: Role, scope: ApiScope | undefined): boolean {

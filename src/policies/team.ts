@@ -40,7 +40,17 @@ export type TeamAction =
   /** `setBusinessHours` (desk). */
   | 'hours.set'
   /** Webhook endpoints and their deliveries (partners: "Webhooks"). */
-  | 'webhooks.manage';
+  | 'webhooks.manage'
+  /** `POST /uploads` with no session: a visitor's file for its next `startChat`. */
+  | 'upload.unbound'
+  /** `cannedResponses`: the team's and one's own. */
+  | 'canned.read'
+  /** Write a personal canned response (`target`: its owner, the caller). */
+  | 'canned.own'
+  /** Write the team's canned responses. */
+  | 'canned.team'
+  /** `Customer.sessions`: a customer's history (an agent's is limited to customers it is chatting with). */
+  | 'history.read';
 
 type Who = 'anonymous' | 'visitor' | 'agent' | 'self' | 'supervisor';
 
@@ -76,6 +86,11 @@ const RULES: Record<TeamAction, TeamRule> = {
   'hours.read': { allow: ['anonymous', 'visitor', 'agent'], scope: 'CHATS_READ', refusal: 'You may not do that.' },
   'hours.set': { allow: ['supervisor'], scope: 'AGENTS_WRITE', refusal: 'Only supervisors may do that.' },
   'webhooks.manage': { allow: ['supervisor'], scope: 'WEBHOOKS_MANAGE', refusal: 'Only supervisors may do that.' },
+  'upload.unbound': { allow: ['visitor'], refusal: 'Only a visitor may upload a file without a sessionId (for its next startChat).' },
+  'canned.read': { allow: ['agent'], refusal: AGENTS_ONLY },
+  'canned.own': { allow: ['agent'], refusal: AGENTS_ONLY },
+  'canned.team': { allow: ['supervisor'], refusal: "Only supervisors may write the team's canned responses." },
+  'history.read': { allow: ['agent'], scope: 'CHATS_READ', refusal: AGENTS_ONLY },
 };
 
 function matches(actor: Actor, who: Who, target: string | null | undefined): boolean {

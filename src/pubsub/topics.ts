@@ -15,6 +15,28 @@ export interface MessagePayload {
    * from this, with no read (services/live.ts). Not part of the API's Message.
    */
   agentId?: string | null;
+  /** The files sent with it (live events: always given, so subscribers read nothing). */
+  attachments?: AttachmentPayload[];
+}
+
+/** A file as a message carries it (db/uploads.ts's row without owner). */
+export interface AttachmentPayload {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+}
+
+/** A note as it travels (never on a customer's stream). */
+export interface NotePayload {
+  id: string;
+  sessionId: string;
+  authorId: string | null;
+  authorName: string;
+  body: string;
+  createdAt: string;
 }
 
 export interface TypingPayload {
@@ -22,6 +44,8 @@ export interface TypingPayload {
   author: Author;
   name: string | null;
   typing: boolean;
+  /** The visitor's unsent text (TYPING_PREVIEW=on); never published for an agent. */
+  draft?: string | null;
   /** The session's agent when it was sent (as MessagePayload.agentId). */
   agentId: string | null;
 }
@@ -40,6 +64,7 @@ export interface TopicPayloads {
   'typing.changed': TypingPayload;
   /** A credential no longer holds (auth/revocation.ts): every instance drops what it cached and closes its sockets. */
   'credentials.revoked': { kind: 'apiKey' | 'agent' | 'customer'; id: string };
+  'note.created': NotePayload;
 }
 
 export type TopicName = keyof TopicPayloads;

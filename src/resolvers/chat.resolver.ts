@@ -11,7 +11,7 @@ export class ChatResolver {
   @Mutation(() => StartChatPayload, { description: 'Anyone: open a chat. Routed at once to an online agent with the skill and free capacity, else QUEUED.' })
   async startChat(@Arg('input', () => StartChatInput) input: StartChatInput, @Ctx() ctx: Context) {
     await ctx.app.rateLimiter.consume('startChat', ctx.ip);
-    const { sessionId, customerId } = await ctx.app.chats.startChat(ctx.em, ctx.viewer, input);
+    const { sessionId, customerId } = await ctx.app.chats.startChat(ctx.em, ctx.viewer, input, ctx.userAgent);
     return { session: await current(ctx, sessionId), visitorToken: await ctx.app.tokens.issueVisitor(customerId) };
   }
 
@@ -24,8 +24,13 @@ export class ChatResolver {
   }
 
   @Mutation(() => Boolean, { description: 'Ephemeral: fans out on typing(sessionId), stores nothing.' })
-  async setTyping(@Arg('sessionId', () => ID) sessionId: string, @Arg('typing', () => Boolean) typing: boolean, @Ctx() ctx: Context) {
-    await ctx.app.chats.setTyping(ctx.em, ctx.viewer, sessionId, typing);
+  async setTyping(
+    @Arg('sessionId', () => ID) sessionId: string,
+    @Arg('typing', () => Boolean) typing: boolean,
+    @Ctx() ctx: Context,
+    @Arg('draft', () => String, { nullable: true }) draft: string | null,
+  ) {
+    await ctx.app.chats.setTyping(ctx.em, ctx.viewer, sessionId, typing, draft);
     return true;
   }
 

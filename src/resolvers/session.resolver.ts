@@ -19,8 +19,13 @@ export class SessionResolver {
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg('after', () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: Context,
+    @Arg('tag', () => String, { nullable: true }) tag: string | null,
+    @Arg('search', () => String, { nullable: true }) search: string | null,
+    @Arg('agentId', () => ID, { nullable: true }) agentId: string | null,
+    @Arg('from', () => DateTimeScalar, { nullable: true }) from: Date | null,
+    @Arg('to', () => DateTimeScalar, { nullable: true }) to: Date | null,
   ) {
-    return ctx.app.reads.sessions(ctx.em, ctx.viewer, { status, first: first ?? 20, after });
+    return ctx.app.desk.sessions(ctx.em, ctx.viewer, { status, first: first ?? 20, after, tag, search, agentId, from, to });
   }
 
   @Query(() => [ChatSession], { description: "The signed-in customer's sessions, newest first." })

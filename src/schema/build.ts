@@ -3,6 +3,9 @@ import { buildSchemaSync, type PubSub } from 'type-graphql';
 import { AgentResolver } from '../resolvers/agent.resolver';
 import { ApiKeyResolver } from '../resolvers/api-key.resolver';
 import { AvailabilityResolver } from '../resolvers/availability.resolver';
+import { CannedResolver } from '../resolvers/canned.resolver';
+import { CustomerHistoryResolver, DeskSessionResolver, NoteResolver, SessionEventResolver } from '../resolvers/desk.resolver';
+import { AttachmentResolver, MessageFilesResolver } from '../resolvers/files.resolver';
 import { ChatResolver } from '../resolvers/chat.resolver';
 import { LiveResolver } from '../resolvers/live.resolver';
 import { SessionResolver } from '../resolvers/session.resolver';
@@ -59,6 +62,13 @@ export function buildAppSchema(): GraphQLSchema {
         ApiKeyResolver,
         AvailabilityResolver,
         WebhookResolver,
+        DeskSessionResolver,
+        NoteResolver,
+        SessionEventResolver,
+        CustomerHistoryResolver,
+        MessageFilesResolver,
+        AttachmentResolver,
+        CannedResolver,
         TeamResolver,
       ],
       scalarsMap: [{ type: Date, scalar: DateTimeScalar }],

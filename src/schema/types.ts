@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Agent, AgentRole, AgentStatus, Author, ChatSession, Message, SessionStatus } from '../entities';
+import { VisitorContextInput } from './desk-types';
 import { DateTimeScalar } from './scalars';
 
 registerEnumType(AgentStatus, { name: 'AgentStatus' });
@@ -66,6 +67,8 @@ export class TypingEvent {
   name!: string | null;
   @Field(() => Boolean)
   typing!: boolean;
+  @Field(() => String, { nullable: true, description: "The visitor's unsent text, to agents and supervisors only, when preview is on; null otherwise." })
+  draft?: string | null;
 }
 
 @ObjectType()
@@ -100,6 +103,10 @@ export class StartChatInput {
   externalId?: string | null;
   @Field(() => String, { nullable: true, description: "Hex HMAC-SHA256 of externalId under the site's identity secret." })
   identityHash?: string | null;
+  @Field(() => VisitorContextInput, { nullable: true })
+  context?: VisitorContextInput | null;
+  @Field(() => [ID], { nullable: true })
+  attachmentIds?: string[] | null;
 }
 
 @InputType()
@@ -109,7 +116,8 @@ export class SendMessageInput {
   @Field(() => String, { description: '1 to 4000 characters after trimming.' })
   body!: string;
   @Field(() => String, { nullable: true, description: 'Idempotency key: a retry with the same key in the same session returns the first message and stores nothing new.' })
-  clientMessageId?: string | null;
+  clientMessageId?: string | null;  @Field(() => [ID], { nullable: true, description: 'Uploaded by the sender for this session; body may then be empty.' })
+  attachmentIds?: string[] | null;
 }
 
 @InputType()

@@ -6,9 +6,10 @@ import * as agents from '../db/agents';
 import * as customers from '../db/customers';
 import * as messages from '../db/messages';
 import * as sessions from '../db/sessions';
+import * as sessionDesk from '../db/session-desk';
 import { isUuid } from '../db/sql';
 import { Author, EventKind, SessionStatus } from '../entities';
-import { ConflictError, ForbiddenError, NotFoundError } from '../errors';
+import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
 import type { AppMetrics } from '../metrics';
 import type { RateLimiter } from '../auth/rate-limit';
 import { authorize, personId, refuseState, requireSignedIn, type Actor } from '../policies';
@@ -18,6 +19,8 @@ import { Effects } from '../events/effects';
 import type { MessagePayload } from '../pubsub/topics';
 import type { Routing } from './routing';
 import type { Transactions } from './transaction';
+import * as check from './desk-validate';
+import { FileService } from './files';
 import * as validate from './validate';
 
 export interface StartChatInput {
@@ -28,6 +31,8 @@ export interface StartChatInput {
   clientMessageId?: string | null;
   externalId?: string | null;
   identityHash?: string | null;
+  context?: check.ContextInput | null;
+  attachmentIds?: string[] | null;
 }
 
 /** The session lifecycle: start, close, rate, transfer, read receipts, typing. */
@@ -44,14 +49,23 @@ export class ChatService {
     private readonly routing: Routing,
     private readonly metrics: AppMetrics,
     private readonly rateLimiter: RateLimiter,
+    private readonly files: FileService,
   ) {}
 
-  async startChat(em: EntityManager, viewer: Actor, input: StartChatInput): Promise<{ sessionId: string; customerId: string }> {
+  /** Per session, the visitor's latest draft and when one was last published (TYPING_PREVIEW). */
+  private readonly drafts = new Map<string, { at: number; pending?: string; timer?: NodeJS.Timeout }>();
+
+  async startChat(em: EntityManager, viewer: Actor, input: StartChatInput, userAgent: string | null = null): Promise<{ sessionId: string; customerId: string }> {
     authorize(viewer, 'chat.start');
     const name = validate.name(input.name);
     const email = validate.email(input.email);
     const skill = validate.skill(input.skill);
-    const first = input.message === undefined || input.message === null ? null : validate.body(input.message, 'message');
+    const attachmentIds = FileService.ids(input.attachmentIds);
+    // Files come from the visitor's own uploads (POST /uploads with its token and no sessionId).
+    if (attachmentIds.length && viewer.kind !== 'visitor') throw new BadInputError('attachmentIds: an upload is unknown, already sent, or not yours for this chat.', 'attachmentIds');
+    const message = input.message ?? (attachmentIds.length ? '' : null);
+    const first = message === null ? null : attachmentIds.length ? check.bodyWithFiles(message) : validate.body(message, 'message');
+    const context = input.context || userAgent ? check.context(input.context ?? {}, userAgent) : null;
     const clientMessageId = validate.clientMessageId(input.clientMessageId);
     const externalId = validate.optionalText(input.externalId, 'externalId', validate.LIMITS.externalIdMax);
     const verified = this.checkIdentity(externalId, input.identityHash ?? null);
@@ -62,8 +76,11 @@ export class ChatService {
       const sessionId = randomUUID();
       await sessions.insert(tem, { id: sessionId, customerId, skill, lastSeq: first === null ? 0 : 1 });
       await audit.record(tem, effects, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
+      if (context) await sessionDesk.setContext(tem, sessionId, context);
       if (first !== null) {
         opening = await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId });
+        const owner = viewer.kind === 'visitor' ? viewer.customerId : customerId;
+        opening.attachments = await this.files.attach(tem, { ids: attachmentIds, ownerId: owner, sessionId: null, toSessionId: sessionId, messageId: opening.id });
         effects.messages.push(opening);
         this.metrics.messages.inc({ author: Author.VISITOR });
       }
@@ -206,17 +223,21 @@ export class ChatService {
    * when the window ends if it differs. At most two events a window reach the other side,
    * however many setTyping arrive; the indicator still ends in the sender's last state.
    */
-  async setTyping(em: EntityManager, viewer: Actor, sessionId: string, typing: boolean): Promise<void> {
+  async setTyping(em: EntityManager, viewer: Actor, sessionId: string, typing: boolean, draftArg: string | null = null): Promise<void> {
     requireSignedIn(viewer);
     const id = personId(viewer);
+    const draftText = validate.optionalText(draftArg, 'draft', validate.LIMITS.bodyMax);
     await this.rateLimiter.consume('typing', `${id}:${sessionId.slice(0, 64)}`);
     const { session, role: party } = await authorizeSession(em, viewer, sessionId, 'session.typing');
     refuseState('session.typing', session, party);
     const author = party === 'customer' ? Author.VISITOR : Author.AGENT;
-    const publish = async (state: boolean) => {
+    const publish = async (state: boolean, draft: string | null = null) => {
       const name = await (party === 'customer' ? customers : agents).nameOf(em, id as string);
-      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name, typing: state, agentId: session.agentId })));
+      this.tx.committed(Effects.of((e) => e.typing.push({ sessionId, author, name, typing: state, agentId: session.agentId, draft })));
     };
+    // The visitor's draft, with preview on: at most one every 250 ms, the latest kept for the
+    // next slot; dropped when typing stops. Agents' drafts are never published.
+    if (author === Author.VISITOR && this.config.TYPING_PREVIEW === 'on') this.preview(sessionId, typing ? draftText : null, (d) => publish(true, d));
     const key = `${sessionId}:${author}`;
     const window = this.typingSent.get(key);
     if (window) {
@@ -231,4 +252,30 @@ export class ChatService {
     }, this.config.TYPING_COALESCE_MS).unref();
     await publish(typing);
   }
+
+  /** Throttles one session's drafts to 4 a second (trailing); `draft` null cancels the pending one. */
+  private preview(sessionId: string, draft: string | null, publish: (draft: string) => Promise<void>): void {
+    const slot = this.drafts.get(sessionId) ?? { at: 0 };
+    if (draft === null) {
+      clearTimeout(slot.timer);
+      this.drafts.delete(sessionId);
+      return;
+    }
+    this.drafts.set(sessionId, slot);
+    const wait = slot.at + DRAFT_INTERVAL_MS - Date.now();
+    if (wait <= 0 && !slot.timer) {
+      slot.at = Date.now();
+      void publish(draft).catch(() => undefined);
+      return;
+    }
+    slot.pending = draft;
+    slot.timer ??= setTimeout(() => {
+      slot.timer = undefined;
+      slot.at = Date.now();
+      if (slot.pending !== undefined) void publish(slot.pending).catch(() => undefined);
+      slot.pending = undefined;
+    }, Math.max(wait, 0)).unref();
+  }
 }
+
+const DRAFT_INTERVAL_MS = 250;

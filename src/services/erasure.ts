@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import * as customers from '../db/customers';
 import * as messages from '../db/messages';
+import * as notes from '../db/notes';
 import * as sessions from '../db/sessions';
 import { isUuid } from '../db/sql';
 import { EventKind } from '../entities';
@@ -8,6 +9,7 @@ import { ConflictError, NotFoundError } from '../errors';
 import * as audit from '../events/audit';
 import type { Effects } from '../events/effects';
 import { authorize, type Actor } from '../policies';
+import type { FileService } from './files';
 import type { Transactions } from './transaction';
 
 export interface ErasureResult {
@@ -28,7 +30,10 @@ export const RETENTION_BATCH = 50;
  * working (revoked: every instance forgets them; on a cache miss Postgres says it is erased).
  */
 export class ErasureService {
-  constructor(private readonly tx: Transactions) {}
+  constructor(
+    private readonly tx: Transactions,
+    private readonly files: FileService,
+  ) {}
 
   async exportCustomer(em: EntityManager, viewer: Actor, customerId: string): Promise<string> {
     authorize(viewer, 'customer.data');
@@ -45,7 +50,8 @@ export class ErasureService {
     return this.tx.run(em, {}, async (tem, effects) => {
       if (!(await customers.lock(tem, customerId))) throw new NotFoundError('Customer');
       if (await sessions.openCount(tem, customerId)) throw new ConflictError('This customer has chats still open: close them first.');
-      const erased = await this.eraseSessions(tem, await sessions.erase(tem, { customerId }), actor, effects);
+      // Every file of the customer: its sessions' and its uploads never sent.
+      const erased = await this.eraseSessions(tem, await sessions.erase(tem, { customerId }), actor, effects, () => this.files.deleteForCustomer(tem, customerId));
       await customers.erase(tem, [customerId]);
       effects.revoked.push({ kind: 'customer', id: customerId });
       return { customerId, ...erased };
@@ -65,7 +71,8 @@ export class ErasureService {
         const ids = await sessions.dueForRetention(tem, days, RETENTION_BATCH);
         if (!ids.length) return 0;
         for (const id of await sessions.customersOf(tem, ids)) touched.add(id);
-        await this.eraseSessions(tem, await sessions.erase(tem, { ids }), { actorKind: 'system', actorId: null }, effects);
+        const erased = await sessions.erase(tem, { ids });
+        await this.eraseSessions(tem, erased, { actorKind: 'system', actorId: null }, effects, () => this.files.deleteForSessions(tem, erased));
         return ids.length;
       });
       total += n;
@@ -86,10 +93,11 @@ export class ErasureService {
     sessionIds: string[],
     actor: Pick<audit.AuditStep, 'actorKind' | 'actorId'>,
     effects: Effects,
+    deleteFiles: () => Promise<number>,
   ): Promise<Omit<ErasureResult, 'customerId'>> {
     const messagesErased = await messages.eraseIn(tem, sessionIds);
-    // Files: the desk extension's files module deletes a session's uploads here when it lands.
-    const filesDeleted = 0;
+    await notes.eraseIn(tem, sessionIds);
+    const filesDeleted = await deleteFiles();
     for (const sessionId of sessionIds) {
       await audit.record(tem, effects, { sessionId, kind: EventKind.ERASED, ...actor });
       effects.sessions.add(sessionId);

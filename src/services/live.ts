@@ -4,8 +4,8 @@ import { Author, type Agent } from '../entities';
 import type { Bus } from '../pubsub/bus';
 import { END, linked, SKIP, transform, type Closable, type OverflowHandler } from '../pubsub/feed';
 import { inSeqOrder } from '../pubsub/ordering';
-import type { MessagePayload, TypingPayload } from '../pubsub/topics';
-import { authorize, can, sightFollowsAssignment, type SessionResource, type Actor } from '../policies';
+import type { MessagePayload, NotePayload, TypingPayload } from '../pubsub/topics';
+import { authorize, can, sightFollowsAssignment, type Actor, type SessionAction, type SessionResource } from '../policies';
 import { authorizeSession } from './access';
 import { KeyedSemaphore } from './concurrency';
 import type { MessageService } from './messages';
@@ -98,6 +98,14 @@ export class LiveService {
     return transform(feed, async (event) => (access.lost() ? END : event.author === own || !access.admits(event.agentId) ? SKIP : event));
   }
 
+  /** A session's new notes, for the desk only (`session.desk`: never its customer); ends when the desk loses sight of it. */
+  async noteAdded(l: Listener, sessionId: string): Promise<AsyncIterableIterator<NotePayload>> {
+    const { session } = await authorizeSession(l.em(), l.viewer, sessionId, 'session.desk');
+    const feed = await this.bus.feed('note.created', sessionId, l.onOverflow);
+    const access = await this.watchAccess(l, sessionId, session, feed, 'session.desk');
+    return transform(feed, async (note) => (access.lost() ? END : note));
+  }
+
   /** Any change to a session the viewer may see; ends when it may no longer see it. */
   async sessionUpdated(l: Listener, sessionId: string): Promise<AsyncIterableIterator<SessionRow>> {
     const session = await this.reads.visibleSession(l.em(), l.viewer, sessionId);
@@ -152,8 +160,14 @@ export class LiveService {
    * admitted only if the policy lets the viewer watch the session as it was when the event was
    * sent (`agentId`: the session's agent then). Everyone else never loses sight: no watcher.
    */
-  private async watchAccess(l: Listener, sessionId: string, atStart: SessionResource, feed: Closable): Promise<{ lost: () => boolean; admits: (agentId: string | null) => boolean }> {
-    const asSent = (agentId: string | null) => can(l.viewer, 'session.watch', { ...atStart, agentId });
+  private async watchAccess(
+    l: Listener,
+    sessionId: string,
+    atStart: SessionResource,
+    feed: Closable,
+    action: SessionAction = 'session.watch',
+  ): Promise<{ lost: () => boolean; admits: (agentId: string | null) => boolean }> {
+    const asSent = (agentId: string | null) => can(l.viewer, action, { ...atStart, agentId });
     if (!sightFollowsAssignment(l.viewer)) return { lost: () => false, admits: () => true };
     let lost = false;
     const lose = () => {
@@ -168,7 +182,7 @@ export class LiveService {
       // authorisation and this subscription published before it and would go unseen.
       for (;;) {
         const session = await (event ? this.sessionFor(event, l.em, sessionId) : this.reads.session(l.em(), sessionId)).catch(() => undefined);
-        if (session && !can(l.viewer, 'session.watch', session)) return lose();
+        if (session && !can(l.viewer, action, session)) return lose();
         const { value, done } = await updates.next();
         if (done) return;
         event = value;

@@ -9,10 +9,12 @@ import { personId, refuseState, requireScope, requireSignedIn, type Actor } from
 import { Effects } from '../events/effects';
 import type { MessagePayload } from '../pubsub/topics';
 import { authorizeSession } from './access';
+import { bodyWithFiles } from './desk-validate';
+import { FileService } from './files';
 import type { Transactions } from './transaction';
 import * as validate from './validate';
 
-type SendInput = { sessionId: string; body: string; clientMessageId?: string | null };
+type SendInput = { sessionId: string; body: string; clientMessageId?: string | null; attachmentIds?: string[] | null };
 
 /**
  * Sending (design: "The hot path"): one guarded statement (`db/messages.ts`), published only
@@ -23,9 +25,14 @@ export class MessageService {
     private readonly tx: Transactions,
     private readonly metrics: AppMetrics,
     private readonly rateLimiter: RateLimiter,
+    private readonly files: FileService,
   ) {}
 
-  /** Rate-limited per sender (RATE_SEND_MESSAGE) before anything is read or written. */
+  /**
+   * Rate-limited per sender (RATE_SEND_MESSAGE) before anything is read or written. With files
+   * (`attachmentIds`, the sender's uploads for this session), the send and the files' tie to it
+   * are one transaction: all of them, or nothing and BAD_USER_INPUT.
+   */
   async send(em: EntityManager, viewer: Actor, input: SendInput): Promise<MessagePayload> {
     return (await this.sendOrReplay(em, viewer, input)).message;
   }
@@ -37,27 +44,32 @@ export class MessageService {
     const authorId = personId(viewer) as string;
     // A key's requests are counted once, at the edge (RATE_API_KEY), sends included.
     if (viewer.kind !== 'apiKey') await this.rateLimiter.consume('sendMessage', authorId);
-    const body = validate.body(input.body);
+    const ids = FileService.ids(input.attachmentIds);
+    const body = ids.length ? bodyWithFiles(input.body) : validate.body(input.body);
     const clientMessageId = validate.clientMessageId(input.clientMessageId);
     if (!isUuid(input.sessionId)) throw new NotFoundError();
     const author = viewer.kind === 'visitor' ? Author.VISITOR : viewer.kind === 'agent' ? Author.AGENT : Author.SYSTEM;
     const sessionId = input.sessionId;
+    const send: messages.Send = { author, authorId, sessionId, body, clientMessageId };
     let message: MessagePayload | null;
     const sinks = this.tx.sinksFor('message.created');
     try {
-      message = await messages.insertGuarded(em, { author, authorId, sessionId, body, clientMessageId }, sinks);
+      message = ids.length ? await this.sendWithFiles(em.fork(), send, ids) : await messages.insertGuarded(em, send, sinks);
     } catch (error) {
       if (pgCode(error) !== PG.uniqueViolation || !clientMessageId) throw error;
       message = null;
     }
     if (message) {
       this.metrics.messages.inc({ author });
-      this.tx.committed(
-        Effects.of((e) => {
-          e.messages.push(message);
-          for (const sink of sinks) e.outboxSinks.add(sink);
-        }),
-      );
+      message.attachments ??= [];
+      if (!ids.length) {
+        this.tx.committed(
+          Effects.of((e) => {
+            e.messages.push(message);
+            for (const sink of sinks) e.outboxSinks.add(sink);
+          }),
+        );
+      }
       return { message, created: true };
     }
     return { message: await this.explainRefusal(em.fork(), viewer, sessionId, clientMessageId), created: false };
@@ -76,6 +88,17 @@ export class MessageService {
     }
     refuseState('message.send', session, role);
     throw new ConflictError('This chat is not active.'); // it changed since the statement ran
+  }
+
+  /** The guarded send and the files' tie, in one transaction; published after it. */
+  private sendWithFiles(em: EntityManager, send: messages.Send, ids: string[]): Promise<MessagePayload | null> {
+    return this.tx.run(em, {}, async (tem, effects) => {
+      const message = await messages.insertGuarded(tem, send);
+      if (!message) return null;
+      message.attachments = await this.files.attach(tem, { ids, ownerId: send.authorId, sessionId: send.sessionId, toSessionId: send.sessionId, messageId: message.id });
+      effects.messages.push(message);
+      return message;
+    });
   }
 
   /** Stored messages of a session after `afterSeq`, oldest first (replay and gap filling). */

@@ -1,9 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import * as agents from '../db/agents';
 import * as sessions from '../db/sessions';
-import { isUuid } from '../db/sql';
-import { AgentStatus, SessionStatus, type Agent, type ChatSession } from '../entities';
-import { BadInputError } from '../errors';
+import { AgentStatus, SessionStatus, type Agent } from '../entities';
 import type { MessagePayload } from '../pubsub/topics';
 import { authorize, can, requireScope, requireSignedIn, type Actor } from '../policies';
 import type { MessageService } from './messages';
@@ -26,21 +24,6 @@ export class Reads {
     requireScope(viewer, 'session.read');
     const session = await this.session(em, id);
     return session && can(viewer, 'session.read', session) ? session : null;
-  }
-
-  /** Agents: sessions assigned to me (supervisors: all), newest first, cursor paged. */
-  async sessions(em: EntityManager, viewer: Actor, args: { status?: SessionStatus | null; first: number; after?: string | null }) {
-    authorize(viewer, 'sessions.list');
-    const first = validate.limit(args.first, 'first');
-    const rows = await sessions.page(em, {
-      agentId: can(viewer, 'sessions.all') || viewer.kind !== 'agent' ? undefined : viewer.agentId,
-      status: args.status,
-      before: args.after ? decodeCursor(args.after) : undefined,
-      limit: first + 1,
-    });
-    const list = rows.slice(0, first);
-    const last = list[list.length - 1];
-    return { sessions: list, endCursor: rows.length > first && last ? encodeCursor(last) : null };
   }
 
   async mySessions(em: EntityManager, viewer: Actor): Promise<SessionRow[]> {
@@ -89,19 +72,4 @@ export class Reads {
   agentsByIds(em: EntityManager, ids: readonly string[]): Promise<Agent[]> {
     return agents.byIds(em, ids);
   }
-}
-
-/** A keyset cursor over (createdAt, id), newest first (sessions, webhook deliveries). */
-export function encodeCursor(s: Pick<ChatSession, 'createdAt' | 'id'>): string {
-  return Buffer.from(`${new Date(s.createdAt).toISOString()}|${s.id}`).toString('base64url');
-}
-
-/** Exactly what encodeCursor writes (years 0001 to 9999): anything else Postgres may refuse, a 500. */
-const CURSOR_TIME = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-export function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  const [createdAt, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const valid = CURSOR_TIME.test(createdAt ?? '') && !Number.isNaN(Date.parse(createdAt)) && new Date(createdAt).toISOString() === createdAt;
-  if (!valid || !isUuid(id)) throw new BadInputError('after is not a valid cursor.', 'after');
-  return { createdAt, id };
 }

@@ -8,7 +8,7 @@ import type { DeliveryRow, DeliveryStatus, EndpointRow } from '../db/webhooks';
 import { BadInputError, ConflictError, NotFoundError } from '../errors';
 import { EVENT_TYPES, type Outbox } from '../events/outbox';
 import { authorize, personId, type Actor } from '../policies';
-import { decodeCursor, encodeCursor } from '../services/reads';
+import { decodeCursor, encodeCursor } from '../services/cursor';
 import * as validate from '../services/validate';
 import { AddressRefused, resolveTarget } from './address';
 import type { WebhookDeliveries } from './deliveries';

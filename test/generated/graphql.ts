@@ -56,6 +56,8 @@ export type OpeningIntervalInput = {
 };
 
 export type SendMessageInput = {
+  /** Uploaded by the sender for this session; body may then be empty. */
+  attachmentIds?: Array<string | number> | null | undefined;
   /** 1 to 4000 characters after trimming. */
   body: string;
   /** Idempotency key: a retry with the same key in the same session returns the first message and stores nothing new. */
@@ -71,7 +73,9 @@ export type SessionStatus =
   | 'QUEUED';
 
 export type StartChatInput = {
+  attachmentIds?: Array<string | number> | null | undefined;
   clientMessageId?: string | null | undefined;
+  context?: VisitorContextInput | null | undefined;
   email?: string | null | undefined;
   /** The embedding site's id for this person. */
   externalId?: string | null | undefined;
@@ -94,6 +98,14 @@ export type UpdateAgentInput = {
   role?: AgentRole | null | undefined;
   skills?: Array<string> | null | undefined;
   status?: AgentStatus | null | undefined;
+};
+
+export type VisitorContextInput = {
+  locale?: string | null | undefined;
+  pageTitle?: string | null | undefined;
+  pageUrl?: string | null | undefined;
+  referrer?: string | null | undefined;
+  timeZone?: string | null | undefined;
 };
 
 export type Weekday =

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { findWebDir } from '../../src/http/static';
@@ -175,4 +177,30 @@ export function useBrowserSuite(env: Record<string, string> = {}): BrowserSuite 
     suite.supervisor = await loginSupervisor(suite.t);
   });
   return suite;
+}
+
+/**
+ * The embedding site: another origin than the server, serving pages whose widget tag each test
+ * writes (`open(page, 'data-locale="fr"')`). Listening for the file's tests, closed after them.
+ */
+export function useShop(server: () => string) {
+  const pages = new Map<string, string>();
+  const shop = http.createServer((req, res) => {
+    if (req.url === '/favicon.ico') return void res.writeHead(204).end();
+    const body = pages.get((req.url ?? '').split('?')[0]);
+    res.writeHead(body ? 200 : 404, { 'content-type': 'text/html' }).end(body ?? 'not found');
+  });
+  beforeAll(() => new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve)));
+  afterAll(() => void shop.close());
+  return {
+    /** A page of the shop with the widget tag as given (its src on the Switchboard server); waits for the launcher. */
+    async open(page: Page, attributes: string, title = 'Shop'): Promise<string> {
+      const path = `/shop-${pages.size}`;
+      pages.set(path, `<!doctype html><html><head><title>${title}</title></head><body><h1>${title}</h1><script src="${server()}/widget.js" ${attributes}></script></body></html>`);
+      const url = `http://127.0.0.1:${(shop.address() as AddressInfo).port}${path}`;
+      await page.goto(url);
+      await page.getByTestId('sb-launcher').waitFor();
+      return url;
+    },
+  };
 }

@@ -138,3 +138,14 @@ export class Subscription<T> {
     return this.error;
   }
 }
+
+/** The code a refused subscription ends with (an error result, or the error it ended with). */
+export async function refusalOf(sub: Subscription<unknown>, timeoutMs = 10_000): Promise<string | undefined> {
+  try {
+    const result = await sub.nextResult(timeoutMs);
+    return result.errors?.[0]?.extensions?.code as string | undefined;
+  } catch {
+    const error = sub.error as Array<{ extensions?: { code?: string } }> | undefined;
+    return error?.[0]?.extensions?.code;
+  }
+}

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { ConsoleChangePasswordDocument, ConsoleLoginDocument, ConsoleMeDocument, type AgentStatus } from '../generated/console';
 import { GraphQLRequestError, request } from '../shared/gql';
+import { CannedManager } from './CannedManager';
 import { ChatView } from './ChatView';
 import { age, time, useStore, useSubmit } from './hooks';
 import { API, ConsoleStore, saveToken, savedToken, type Chat } from './store';
@@ -149,6 +150,7 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
   const [tab, setTab] = useState<'chats' | 'team' | 'transcripts'>('chats');
   const [statusError, setStatusError] = useState<string | null>(null);
   const [asking, setAsking] = useState<'signout' | 'offline' | 'password' | null>(null);
+  const [cannedOpen, setCannedOpen] = useState(false);
   const active = store.activeCount();
   const me = store.me;
   const mine = store.visibleChats();
@@ -180,7 +182,8 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
   };
 
   return (
-    <div className="app">
+    // Any click is the user gesture the browser wants before notifications and sound.
+    <div className="app" onClick={() => store.notifier.gesture()}>
       <header className="bar">
         <span className="brand">Switchboard</span>
         {me.role === 'SUPERVISOR' && (
@@ -213,6 +216,22 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
             ))}
           </select>
         </label>
+        <button type="button" className="ghost" data-testid="sb-canned-open" aria-pressed={cannedOpen} onClick={() => setCannedOpen(!cannedOpen)}>
+          Canned
+        </button>
+        <button
+          type="button"
+          className="ghost"
+          data-testid="sb-mute"
+          aria-pressed={store.notifier.muted}
+          title={store.notifier.muted ? 'Notifications muted' : 'Sound and desktop notifications on'}
+          onClick={() => {
+            store.notifier.setMuted(!store.notifier.muted);
+            store.changed();
+          }}
+        >
+          {store.notifier.muted ? 'Alerts muted' : 'Alerts on'}
+        </button>
         <span className="me" data-testid="sb-me">
           {me.name}
           {me.role === 'SUPERVISOR' && <span className="tag">supervisor</span>}
@@ -256,6 +275,7 @@ function Console({ store, onSignOut }: { store: ConsoleStore; onSignOut: (handBa
           {statusError}
         </p>
       )}
+      {cannedOpen && <CannedManager store={store} close={() => setCannedOpen(false)} />}
       {tab === 'team' && me.role === 'SUPERVISOR' ? (
         <Team store={store} />
       ) : tab === 'transcripts' && me.role === 'SUPERVISOR' ? (

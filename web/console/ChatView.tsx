@@ -2,6 +2,9 @@ import { useEffect, useLayoutEffect, useRef, useState, type FormEvent, type Keyb
 import type { Outgoing } from '../shared/chat';
 import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
 import { LINK_ATTRS, linkPieces } from '../shared/linkify';
+import { Attachments, CannedPicker, slashQuery, UploadTray, useUploads } from './ComposerTools';
+import { fillPlaceholders, type Canned } from './desk';
+import { DeskPanel } from './DeskPanel';
 import { time, useStore } from './hooks';
 import type { Chat, ConsoleStore } from './store';
 
@@ -31,6 +34,11 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
   const [target, setTarget] = useState('queue');
   const [error, setError] = useState<string | null>(null);
   const [refused, setRefused] = useState(false);
+  const [pickerAt, setPickerAt] = useState(0);
+  const [pickerClosed, setPickerClosed] = useState(false);
+  const uploads = useUploads(store.token, id);
+  const query = pickerClosed ? null : slashQuery(draft);
+  const picks = query === null ? [] : store.desk.matching(query);
   const logRef = useRef<HTMLDivElement>(null);
   const closed = s.status === 'CLOSED';
   const readOnly = closed || !!chat.gone || !!chat.observer;
@@ -52,13 +60,38 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
-    if (!draft.trim()) return;
+    if (uploads.busy) return setError('Wait until the files are uploaded.');
+    if (!draft.trim() && !uploads.items.some((u) => u.file)) return;
     if (tooLong) return setRefused(true); // never cut silently: say so, keep the text
     setRefused(false);
-    store.send(id, draft);
+    setError(null);
+    store.send(id, draft, uploads.take());
     setDraft('');
   };
+  const pick = (c: Canned) => {
+    setDraft(fillPlaceholders(c.body, { visitorName: s.customer.name || 'there', agentName: store.me.name }));
+    setPickerAt(0);
+  };
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (query !== null) {
+      // The canned responses' list is open: arrows move, Enter or Tab picks, Escape closes.
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const n = Math.max(1, picks.length);
+        setPickerAt((pickerAt + (e.key === 'ArrowDown' ? 1 : n - 1)) % n);
+        return;
+      }
+      if ((e.key === 'Enter' || e.key === 'Tab') && picks[pickerAt]) {
+        e.preventDefault();
+        pick(picks[pickerAt]);
+        return;
+      }
+      if (e.key === 'Escape') {
+        e.preventDefault();
+        setPickerClosed(true);
+        return;
+      }
+    }
     if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       submit();
@@ -153,6 +186,8 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
           {error}
         </p>
       )}
+      <div className="chat-body">
+      <div className="conversation">
       <div className="log" ref={logRef} role="log" aria-live="polite" aria-label="Transcript">
         {entries.map((r) =>
           r.kind === 'notice' ? (
@@ -177,6 +212,7 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
                 <span className="sr-only">{r.author === 'VISITOR' ? 'Visitor' : r.author === 'SYSTEM' ? 'Notice' : r.name || 'Agent'}: </span>
                 <div className="bubble">
                   <Linked text={r.body} />
+                  <Attachments files={r.files} />
                 </div>
                 <div className="meta">
                   <time dateTime={r.at}>{time(r.at)}</time>
@@ -187,6 +223,11 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
           ),
         )}
       </div>
+      {chat.model.otherDraft && !readOnly && (
+        <p className="draft" data-testid="sb-draft" aria-label="The visitor is writing">
+          {chat.model.otherDraft}
+        </p>
+      )}
       <div className="typing" aria-live="polite">
         {chat.model.otherTyping && !readOnly && (
           <span data-testid="sb-typing">
@@ -202,21 +243,61 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
       {readOnly ? (
         <p className="ended">{chat.gone ? `${chat.gone}.` : 'This chat is closed.'}</p>
       ) : (
-        <form className="composer" onSubmit={submit} aria-label="Reply">
+        <form
+          className="composer"
+          onSubmit={submit}
+          aria-label="Reply"
+          onDragOver={(e) => e.preventDefault()}
+          onDrop={(e) => {
+            const files = Array.from(e.dataTransfer.files);
+            if (!files.length) return;
+            e.preventDefault();
+            uploads.add(files);
+          }}
+        >
           <p id="sb-console-counter" className={`counter${tooLong ? ' over' : ''}`} data-testid="sb-counter" role={refused ? 'alert' : undefined}>
             {refused ? tooLongMessage(draft.trim().length) : lengthNote(draft.trim().length).text}
           </p>
+          <UploadTray items={uploads.items} remove={uploads.remove} />
+          {query !== null && <CannedPicker items={picks} active={Math.min(pickerAt, Math.max(0, picks.length - 1))} pick={pick} />}
+          <label className="attach" title="Attach a file">
+            <input
+              type="file"
+              className="sr-only"
+              data-testid="sb-file"
+              multiple
+              accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
+              onChange={(e) => {
+                uploads.add(Array.from(e.target.files ?? []));
+                e.target.value = '';
+              }}
+            />
+            <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+              <path fill="currentColor" d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z" />
+            </svg>
+            <span className="sr-only">Attach a file</span>
+          </label>
           <textarea
             data-testid="sb-input"
             aria-label="Reply"
-            placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
+            placeholder="Write a reply… (Enter sends, Shift+Enter for a new line, / for canned responses)"
             rows={2}
             aria-invalid={tooLong || undefined}
             aria-describedby="sb-console-counter"
             value={draft}
+            onPaste={(e) => {
+              const files = Array.from(e.clipboardData.files);
+              if (!files.length) return;
+              e.preventDefault();
+              uploads.add(files);
+            }}
+            aria-autocomplete="list"
+            aria-expanded={query !== null}
             onChange={(e) => {
               setDraft(e.target.value);
               setRefused(false);
+              setPickerClosed(false);
+              setPickerAt(0);
               store.typing(id, e.target.value.trim().length > 0);
             }}
             onKeyDown={onKey}
@@ -227,6 +308,9 @@ export function ChatView({ store, chat }: { store: ConsoleStore; chat: Chat }) {
           </button>
         </form>
       )}
+      </div>
+      <DeskPanel store={store} chat={chat} />
+      </div>
     </section>
   );
 }

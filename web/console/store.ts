@@ -24,7 +24,9 @@ import {
   type ConsoleMessageFragment,
   type ConsoleSessionFragment,
 } from '../generated/console';
-import { ChatModel, type ChatDocuments, type Notice, type Outgoing } from '../shared/chat';
+import { ChatModel, type ChatDocuments, type FileLike, type Notice, type Outgoing } from '../shared/chat';
+import { Desk } from './desk';
+import { Notifier } from './notify';
 import { createLive, GraphQLRequestError, request, wsUrlFor, type Live, type LiveState, type TypedDocument } from '../shared/gql';
 
 export type Agent = ConsoleAgentFragment;
@@ -81,6 +83,11 @@ export class ConsoleStore {
   error: string | null = null;
   /** Supervisors: every live chat that is not mine (read, join by transfer to myself). */
   teamChats: Session[] = [];
+  /** Notes, tags, the visitor's page, history and the trail of each open chat; the canned responses. */
+  readonly desk: Desk;
+  readonly notifier = new Notifier();
+  /** Chats I took myself (join, assign to me): no notification for those. */
+  private readonly tookMyself = new Set<string>();
   private connectedOnce!: Promise<void>;
   private reconcileTimer?: ReturnType<typeof setTimeout>;
   private readonly listeners = new Set<() => void>();
@@ -111,6 +118,12 @@ export class ConsoleStore {
         }
       },
       onFatal: () => this.onSignedOut('Your session has expired. Please sign in again.'),
+    });
+    this.desk = new Desk({
+      call: (document, variables) => this.call(document, variables),
+      live: this.live,
+      changed: () => this.changed(),
+      sessionChanged: (session) => this.chats.get(session.id)?.model.setSession(session),
     });
   }
 
@@ -157,6 +170,7 @@ export class ConsoleStore {
     // for this agent were assigned (its presence routed them), so a read after that sees every one;
     // later ones arrive on sessionAssigned, and agentUpdated's activeChats catches any in between.
     await Promise.race([this.connectedOnce, new Promise((r) => setTimeout(r, 5000))]);
+    void this.desk.loadCanned().catch(() => undefined);
     await this.refresh();
   }
 
@@ -185,6 +199,7 @@ export class ConsoleStore {
     clearTimeout(this.reconcileTimer);
     for (const off of this.off) off();
     for (const chat of this.chats.values()) chat.model.stop();
+    this.desk.dispose();
     this.live.dispose();
   }
 
@@ -247,6 +262,9 @@ export class ConsoleStore {
     chat.model.watch();
     this.teamChats = this.teamChats.filter((s) => s.id !== session.id);
     if (announce && document.hidden) document.title = `(${this.unreadTotal() || '•'}) Switchboard console`;
+    if (announce && !this.tookMyself.delete(session.id)) {
+      this.notifier.notify(`New chat: ${session.customer.name || 'Visitor'}`, 'A chat was assigned to you.', () => this.select(session.id));
+    }
     this.changed();
   }
 
@@ -265,7 +283,16 @@ export class ConsoleStore {
         outbox: extra.outbox,
         notices: extra.notices,
         onChange: () => this.changed(),
-        onSession: (_previous, next) => this.onSession(chat, next),
+        onSession: (previous, next) => {
+          this.onSession(chat, next);
+          const step = previous.status !== next.status || previous.agent?.id !== next.agent?.id || previous.tags?.join() !== next.tags?.join() || previous.rating !== next.rating;
+          this.desk.changedSoon(next.id, step);
+        },
+        onLive: (m) => {
+          // A visitor's message in a chat not in view (another chat selected, or the tab hidden).
+          if (m.author !== 'VISITOR' || chat.observer || chat.gone || (this.selected === m.sessionId && !document.hidden)) return;
+          this.notifier.notify(`${session.customer.name || 'Visitor'}`, m.body || 'sent a file', () => this.select(m.sessionId));
+        },
         // The server ends the stream when the chat is no longer mine.
         onStreamEnd: () => void this.recheck(chat),
         typingName: (name, s) => name || s.customer.name || 'The visitor',
@@ -306,6 +333,7 @@ export class ConsoleStore {
     const chat = this.chats.get(id);
     if (!chat) return;
     chat.model.stop();
+    this.desk.close(id);
     this.chats.delete(id);
     if (this.selected === id) this.selected = this.visibleChats()[0]?.model.id ?? null;
     this.changed();
@@ -329,6 +357,7 @@ export class ConsoleStore {
 
   /** Supervisors: a QUEUED chat straight to a named agent (or to myself), ahead of the queue. */
   async assign(sessionId: string, agentId: string): Promise<void> {
+    if (agentId === this.me.id) this.tookMyself.add(sessionId);
     await this.call(ConsoleTransferChatDocument, { sessionId, toAgentId: agentId, skill: null });
     this.queue = this.queue.filter((q) => q.id !== sessionId);
     this.changed();
@@ -369,8 +398,8 @@ export class ConsoleStore {
     this.writable(id)?.model.markRead();
   }
 
-  send(id: string, body: string): void {
-    this.writable(id)?.model.send(body);
+  send(id: string, body: string, files: FileLike[] = []): void {
+    this.writable(id)?.model.send(body, files);
   }
 
   /** Typing on while keys come, off after 3 s of quiet or on send. */
@@ -395,6 +424,7 @@ export class ConsoleStore {
     const chat = this.chats.get(id);
     if (!chat) return;
     chat.model.stopTyping();
+    if (toAgentId === this.me.id) this.tookMyself.add(id);
     const { transferChat } = await this.call(ConsoleTransferChatDocument, { sessionId: id, toAgentId, skill: toAgentId ? null : chat.model.session.skill });
     chat.model.setSession(transferChat);
   }

@@ -17,6 +17,14 @@ export type Author =
   | 'SYSTEM'
   | 'VISITOR';
 
+export type CannedResponseInput = {
+  body: string;
+  /** true: the caller's own; false: the team's (supervisors only). */
+  personal: boolean;
+  shortcut: string;
+  title: string;
+};
+
 export type CreateAgentInput = {
   email: string;
   /** Default 3. */
@@ -30,6 +38,8 @@ export type CreateAgentInput = {
 };
 
 export type SendMessageInput = {
+  /** Uploaded by the sender for this session; body may then be empty. */
+  attachmentIds?: Array<string | number> | null | undefined;
   /** 1 to 4000 characters after trimming. */
   body: string;
   /** Idempotency key: a retry with the same key in the same session returns the first message and stores nothing new. */
@@ -58,9 +68,11 @@ export type UpdateAgentInput = {
 
 export type ConsoleAgentFragment = { id: string, name: string, email: string | null, role: AgentRole, status: AgentStatus, online: boolean, skills: Array<string>, maxConcurrentChats: number, activeChats: number, lastSeenAt: string | null };
 
-export type ConsoleSessionFragment = { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null };
+export type ConsoleSessionFragment = { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null };
 
-export type ConsoleMessageFragment = { id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string };
+export type ConsoleMessageFragment = { id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> };
+
+export type ConsoleAttachmentFragment = { id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string };
 
 export type ConsoleMetricsFragment = { agentId: string | null, from: string, to: string, chatsAssigned: number, chatsClosed: number, resolutionRate: number | null, avgFirstResponseSeconds: number | null, avgResponseSeconds: number | null, avgRating: number | null, messagesSent: number, chatsAbandoned: number | null };
 
@@ -96,12 +108,12 @@ export type ConsoleSessionsQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleSessionsQuery = { sessions: { endCursor: string | null, sessions: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> } };
+export type ConsoleSessionsQuery = { sessions: { endCursor: string | null, sessions: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> } };
 
 export type ConsoleQueueQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleQueueQuery = { queue: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
+export type ConsoleQueueQuery = { queue: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
 
 export type ConsoleMetricsQueryVariables = Exact<{
   agentId?: string | number | null | undefined;
@@ -117,11 +129,12 @@ export type ConsoleSendMessageMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleSendMessageMutation = { sendMessage: { id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string } };
+export type ConsoleSendMessageMutation = { sendMessage: { id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> } };
 
 export type ConsoleSetTypingMutationVariables = Exact<{
   sessionId: string | number;
   typing: boolean;
+  draft?: string | null | undefined;
 }>;
 
 
@@ -133,14 +146,14 @@ export type ConsoleMarkReadMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleMarkReadMutation = { markRead: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleMarkReadMutation = { markRead: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleCloseChatMutationVariables = Exact<{
   sessionId: string | number;
 }>;
 
 
-export type ConsoleCloseChatMutation = { closeChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleCloseChatMutation = { closeChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleTransferChatMutationVariables = Exact<{
   sessionId: string | number;
@@ -149,17 +162,17 @@ export type ConsoleTransferChatMutationVariables = Exact<{
 }>;
 
 
-export type ConsoleTransferChatMutation = { transferChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleTransferChatMutation = { transferChat: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleSessionAssignedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleSessionAssignedSubscription = { sessionAssigned: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleSessionAssignedSubscription = { sessionAssigned: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleQueueUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ConsoleQueueUpdatedSubscription = { queueUpdated: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
+export type ConsoleQueueUpdatedSubscription = { queueUpdated: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> };
 
 export type ConsoleAgentUpdatedSubscriptionVariables = Exact<{ [key: string]: never; }>;
 
@@ -171,7 +184,7 @@ export type ConsoleSessionUpdatedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ConsoleSessionUpdatedSubscription = { sessionUpdated: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+export type ConsoleSessionUpdatedSubscription = { sessionUpdated: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
 
 export type ConsoleMessageAddedSubscriptionVariables = Exact<{
   sessionId: string | number;
@@ -179,14 +192,86 @@ export type ConsoleMessageAddedSubscriptionVariables = Exact<{
 }>;
 
 
-export type ConsoleMessageAddedSubscription = { messageAdded: { id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string } };
+export type ConsoleMessageAddedSubscription = { messageAdded: { id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> } };
 
 export type ConsoleTypingSubscriptionVariables = Exact<{
   sessionId: string | number;
 }>;
 
 
-export type ConsoleTypingSubscription = { typing: { sessionId: string, author: Author, name: string | null, typing: boolean } };
+export type ConsoleTypingSubscription = { typing: { sessionId: string, author: Author, name: string | null, typing: boolean, draft: string | null } };
+
+export type ConsoleNoteFragment = { id: string, sessionId: string, authorName: string, body: string, createdAt: string };
+
+export type ConsoleCannedFragment = { id: string, shortcut: string, title: string, body: string, owner: { id: string } | null };
+
+export type ConsoleDeskQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleDeskQuery = { session: { id: string, tags: Array<string> | null, visitorContext: { pageUrl: string | null, pageTitle: string | null, referrer: string | null, locale: string | null, timeZone: string | null, userAgent: string | null, updatedAt: string } | null, notes: Array<{ id: string, sessionId: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null, customer: { id: string, sessions: { sessions: Array<{ id: string, status: SessionStatus, createdAt: string, agent: { id: string, name: string } | null, messages: { messages: Array<{ id: string, author: Author, authorName: string | null, body: string, createdAt: string }> } }> } | null } } | null };
+
+export type ConsoleVisitorContextQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleVisitorContextQuery = { session: { id: string, visitorContext: { pageUrl: string | null, pageTitle: string | null, referrer: string | null, locale: string | null, timeZone: string | null, userAgent: string | null, updatedAt: string } | null } | null };
+
+export type ConsoleAddNoteMutationVariables = Exact<{
+  sessionId: string | number;
+  body: string;
+}>;
+
+
+export type ConsoleAddNoteMutation = { addNote: { id: string, sessionId: string, authorName: string, body: string, createdAt: string } };
+
+export type ConsoleNoteAddedSubscriptionVariables = Exact<{
+  sessionId: string | number;
+}>;
+
+
+export type ConsoleNoteAddedSubscription = { noteAdded: { id: string, sessionId: string, authorName: string, body: string, createdAt: string } };
+
+export type ConsoleTagSessionMutationVariables = Exact<{
+  sessionId: string | number;
+  tags: Array<string> | string;
+}>;
+
+
+export type ConsoleTagSessionMutation = { tagSession: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } };
+
+export type ConsoleCannedResponsesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ConsoleCannedResponsesQuery = { cannedResponses: Array<{ id: string, shortcut: string, title: string, body: string, owner: { id: string } | null }> };
+
+export type ConsoleCreateCannedMutationVariables = Exact<{
+  input: CannedResponseInput;
+}>;
+
+
+export type ConsoleCreateCannedMutation = { createCannedResponse: { id: string, shortcut: string, title: string, body: string, owner: { id: string } | null } };
+
+export type ConsoleDeleteCannedMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleDeleteCannedMutation = { deleteCannedResponse: boolean };
+
+export type ConsoleSearchQueryVariables = Exact<{
+  search?: string | null | undefined;
+  tag?: string | null | undefined;
+  agentId?: string | number | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  status?: SessionStatus | null | undefined;
+}>;
+
+
+export type ConsoleSearchQuery = { sessions: { endCursor: string | null, sessions: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> } };
 
 export type ConsoleAllAgentsQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -229,7 +314,7 @@ export type ConsoleTranscriptQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleTranscriptQuery = { session: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, messages: { hasMore: boolean, messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string }> }, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } | null };
+export type ConsoleTranscriptQuery = { session: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, messages: { hasMore: boolean, messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> }> }, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } | null };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -278,6 +363,7 @@ export const ConsoleSessionFragmentDoc = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -290,6 +376,17 @@ export const ConsoleSessionFragmentDoc = new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"ConsoleSession"}) as unknown as TypedDocumentString<ConsoleSessionFragment, unknown>;
+export const ConsoleAttachmentFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleAttachment on Attachment {
+  id
+  name
+  contentType
+  size
+  width
+  height
+  url
+}
+    `, {"fragmentName":"ConsoleAttachment"}) as unknown as TypedDocumentString<ConsoleAttachmentFragment, unknown>;
 export const ConsoleMessageFragmentDoc = new TypedDocumentString(`
     fragment ConsoleMessage on Message {
   id
@@ -300,8 +397,19 @@ export const ConsoleMessageFragmentDoc = new TypedDocumentString(`
   body
   clientMessageId
   createdAt
+  attachments {
+    ...ConsoleAttachment
+  }
 }
-    `, {"fragmentName":"ConsoleMessage"}) as unknown as TypedDocumentString<ConsoleMessageFragment, unknown>;
+    fragment ConsoleAttachment on Attachment {
+  id
+  name
+  contentType
+  size
+  width
+  height
+  url
+}`, {"fragmentName":"ConsoleMessage"}) as unknown as TypedDocumentString<ConsoleMessageFragment, unknown>;
 export const ConsoleMetricsFragmentDoc = new TypedDocumentString(`
     fragment ConsoleMetrics on AgentMetrics {
   agentId
@@ -317,6 +425,26 @@ export const ConsoleMetricsFragmentDoc = new TypedDocumentString(`
   chatsAbandoned
 }
     `, {"fragmentName":"ConsoleMetrics"}) as unknown as TypedDocumentString<ConsoleMetricsFragment, unknown>;
+export const ConsoleNoteFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleNote on Note {
+  id
+  sessionId
+  authorName
+  body
+  createdAt
+}
+    `, {"fragmentName":"ConsoleNote"}) as unknown as TypedDocumentString<ConsoleNoteFragment, unknown>;
+export const ConsoleCannedFragmentDoc = new TypedDocumentString(`
+    fragment ConsoleCanned on CannedResponse {
+  id
+  shortcut
+  title
+  body
+  owner {
+    id
+  }
+}
+    `, {"fragmentName":"ConsoleCanned"}) as unknown as TypedDocumentString<ConsoleCannedFragment, unknown>;
 export const ConsoleLoginDocument = new TypedDocumentString(`
     mutation ConsoleLogin($email: String!, $password: String!) {
   login(email: $email, password: $password) {
@@ -415,6 +543,7 @@ export const ConsoleSessionsDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -446,6 +575,7 @@ export const ConsoleQueueDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -491,10 +621,22 @@ export const ConsoleSendMessageDocument = new TypedDocumentString(`
   body
   clientMessageId
   createdAt
+  attachments {
+    ...ConsoleAttachment
+  }
+}
+fragment ConsoleAttachment on Attachment {
+  id
+  name
+  contentType
+  size
+  width
+  height
+  url
 }`) as unknown as TypedDocumentString<ConsoleSendMessageMutation, ConsoleSendMessageMutationVariables>;
 export const ConsoleSetTypingDocument = new TypedDocumentString(`
-    mutation ConsoleSetTyping($sessionId: ID!, $typing: Boolean!) {
-  setTyping(sessionId: $sessionId, typing: $typing)
+    mutation ConsoleSetTyping($sessionId: ID!, $typing: Boolean!, $draft: String) {
+  setTyping(sessionId: $sessionId, typing: $typing, draft: $draft)
 }
     `) as unknown as TypedDocumentString<ConsoleSetTypingMutation, ConsoleSetTypingMutationVariables>;
 export const ConsoleMarkReadDocument = new TypedDocumentString(`
@@ -517,6 +659,7 @@ export const ConsoleMarkReadDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -548,6 +691,7 @@ export const ConsoleCloseChatDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -579,6 +723,7 @@ export const ConsoleTransferChatDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -610,6 +755,7 @@ export const ConsoleSessionAssignedDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -641,6 +787,7 @@ export const ConsoleQueueUpdatedDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -690,6 +837,7 @@ export const ConsoleSessionUpdatedDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -716,6 +864,18 @@ export const ConsoleMessageAddedDocument = new TypedDocumentString(`
   body
   clientMessageId
   createdAt
+  attachments {
+    ...ConsoleAttachment
+  }
+}
+fragment ConsoleAttachment on Attachment {
+  id
+  name
+  contentType
+  size
+  width
+  height
+  url
 }`) as unknown as TypedDocumentString<ConsoleMessageAddedSubscription, ConsoleMessageAddedSubscriptionVariables>;
 export const ConsoleTypingDocument = new TypedDocumentString(`
     subscription ConsoleTyping($sessionId: ID!) {
@@ -724,9 +884,222 @@ export const ConsoleTypingDocument = new TypedDocumentString(`
     author
     name
     typing
+    draft
   }
 }
     `) as unknown as TypedDocumentString<ConsoleTypingSubscription, ConsoleTypingSubscriptionVariables>;
+export const ConsoleDeskDocument = new TypedDocumentString(`
+    query ConsoleDesk($id: ID!) {
+  session(id: $id) {
+    id
+    tags
+    visitorContext {
+      pageUrl
+      pageTitle
+      referrer
+      locale
+      timeZone
+      userAgent
+      updatedAt
+    }
+    notes {
+      ...ConsoleNote
+    }
+    events {
+      id
+      kind
+      at
+      actorKind
+      data
+      agent {
+        id
+        name
+      }
+    }
+    customer {
+      id
+      sessions(first: 5) {
+        sessions {
+          id
+          status
+          createdAt
+          agent {
+            id
+            name
+          }
+          messages(limit: 10) {
+            messages {
+              id
+              author
+              authorName
+              body
+              createdAt
+            }
+          }
+        }
+      }
+    }
+  }
+}
+    fragment ConsoleNote on Note {
+  id
+  sessionId
+  authorName
+  body
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleDeskQuery, ConsoleDeskQueryVariables>;
+export const ConsoleVisitorContextDocument = new TypedDocumentString(`
+    query ConsoleVisitorContext($id: ID!) {
+  session(id: $id) {
+    id
+    visitorContext {
+      pageUrl
+      pageTitle
+      referrer
+      locale
+      timeZone
+      userAgent
+      updatedAt
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleVisitorContextQuery, ConsoleVisitorContextQueryVariables>;
+export const ConsoleAddNoteDocument = new TypedDocumentString(`
+    mutation ConsoleAddNote($sessionId: ID!, $body: String!) {
+  addNote(sessionId: $sessionId, body: $body) {
+    ...ConsoleNote
+  }
+}
+    fragment ConsoleNote on Note {
+  id
+  sessionId
+  authorName
+  body
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleAddNoteMutation, ConsoleAddNoteMutationVariables>;
+export const ConsoleNoteAddedDocument = new TypedDocumentString(`
+    subscription ConsoleNoteAdded($sessionId: ID!) {
+  noteAdded(sessionId: $sessionId) {
+    ...ConsoleNote
+  }
+}
+    fragment ConsoleNote on Note {
+  id
+  sessionId
+  authorName
+  body
+  createdAt
+}`) as unknown as TypedDocumentString<ConsoleNoteAddedSubscription, ConsoleNoteAddedSubscriptionVariables>;
+export const ConsoleTagSessionDocument = new TypedDocumentString(`
+    mutation ConsoleTagSession($sessionId: ID!, $tags: [String!]!) {
+  tagSession(sessionId: $sessionId, tags: $tags) {
+    ...ConsoleSession
+  }
+}
+    fragment ConsoleSession on ChatSession {
+  id
+  status
+  skill
+  createdAt
+  assignedAt
+  closedAt
+  lastSeq
+  visitorReadSeq
+  agentReadSeq
+  queuePosition
+  queuedAt
+  rating
+  ratingComment
+  tags
+  customer {
+    id
+    name
+    email
+    verified
+  }
+  agent {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsoleTagSessionMutation, ConsoleTagSessionMutationVariables>;
+export const ConsoleCannedResponsesDocument = new TypedDocumentString(`
+    query ConsoleCannedResponses {
+  cannedResponses {
+    ...ConsoleCanned
+  }
+}
+    fragment ConsoleCanned on CannedResponse {
+  id
+  shortcut
+  title
+  body
+  owner {
+    id
+  }
+}`) as unknown as TypedDocumentString<ConsoleCannedResponsesQuery, ConsoleCannedResponsesQueryVariables>;
+export const ConsoleCreateCannedDocument = new TypedDocumentString(`
+    mutation ConsoleCreateCanned($input: CannedResponseInput!) {
+  createCannedResponse(input: $input) {
+    ...ConsoleCanned
+  }
+}
+    fragment ConsoleCanned on CannedResponse {
+  id
+  shortcut
+  title
+  body
+  owner {
+    id
+  }
+}`) as unknown as TypedDocumentString<ConsoleCreateCannedMutation, ConsoleCreateCannedMutationVariables>;
+export const ConsoleDeleteCannedDocument = new TypedDocumentString(`
+    mutation ConsoleDeleteCanned($id: ID!) {
+  deleteCannedResponse(id: $id)
+}
+    `) as unknown as TypedDocumentString<ConsoleDeleteCannedMutation, ConsoleDeleteCannedMutationVariables>;
+export const ConsoleSearchDocument = new TypedDocumentString(`
+    query ConsoleSearch($search: String, $tag: String, $agentId: ID, $from: DateTime, $to: DateTime, $status: SessionStatus) {
+  sessions(
+    search: $search
+    tag: $tag
+    agentId: $agentId
+    from: $from
+    to: $to
+    status: $status
+    first: 30
+  ) {
+    endCursor
+    sessions {
+      ...ConsoleSession
+    }
+  }
+}
+    fragment ConsoleSession on ChatSession {
+  id
+  status
+  skill
+  createdAt
+  assignedAt
+  closedAt
+  lastSeq
+  visitorReadSeq
+  agentReadSeq
+  queuePosition
+  queuedAt
+  rating
+  ratingComment
+  tags
+  customer {
+    id
+    name
+    email
+    verified
+  }
+  agent {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsoleSearchQuery, ConsoleSearchQueryVariables>;
 export const ConsoleAllAgentsDocument = new TypedDocumentString(`
     query ConsoleAllAgents {
   allAgents {
@@ -822,6 +1195,7 @@ export const ConsoleTranscriptDocument = new TypedDocumentString(`
   queuedAt
   rating
   ratingComment
+  tags
   customer {
     id
     name
@@ -842,4 +1216,16 @@ fragment ConsoleMessage on Message {
   body
   clientMessageId
   createdAt
+  attachments {
+    ...ConsoleAttachment
+  }
+}
+fragment ConsoleAttachment on Attachment {
+  id
+  name
+  contentType
+  size
+  width
+  height
+  url
 }`) as unknown as TypedDocumentString<ConsoleTranscriptQuery, ConsoleTranscriptQueryVariables>;

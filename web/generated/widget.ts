@@ -9,6 +9,8 @@ export type Author =
   | 'VISITOR';
 
 export type SendMessageInput = {
+  /** Uploaded by the sender for this session; body may then be empty. */
+  attachmentIds?: Array<string | number> | null | undefined;
   /** 1 to 4000 characters after trimming. */
   body: string;
   /** Idempotency key: a retry with the same key in the same session returns the first message and stores nothing new. */
@@ -24,7 +26,9 @@ export type SessionStatus =
   | 'QUEUED';
 
 export type StartChatInput = {
+  attachmentIds?: Array<string | number> | null | undefined;
   clientMessageId?: string | null | undefined;
+  context?: VisitorContextInput | null | undefined;
   email?: string | null | undefined;
   /** The embedding site's id for this person. */
   externalId?: string | null | undefined;
@@ -37,9 +41,17 @@ export type StartChatInput = {
   skill?: string | null | undefined;
 };
 
+export type VisitorContextInput = {
+  locale?: string | null | undefined;
+  pageTitle?: string | null | undefined;
+  pageUrl?: string | null | undefined;
+  referrer?: string | null | undefined;
+  timeZone?: string | null | undefined;
+};
+
 export type WidgetSessionFragment = { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, agent: { id: string, name: string } | null };
 
-export type WidgetMessageFragment = { id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string };
+export type WidgetMessageFragment = { id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, width: number | null, height: number | null, url: string }> };
 
 export type WidgetStartChatMutationVariables = Exact<{
   input: StartChatInput;
@@ -53,22 +65,39 @@ export type WidgetSessionQueryVariables = Exact<{
 }>;
 
 
-export type WidgetSessionQuery = { session: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, messages: { hasMore: boolean, messages: Array<{ id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string }> }, agent: { id: string, name: string } | null } | null };
+export type WidgetSessionQuery = { session: { id: string, status: SessionStatus, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, rating: number | null, assignedAt: string | null, closedAt: string | null, messages: { hasMore: boolean, messages: Array<{ id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, width: number | null, height: number | null, url: string }> }> }, agent: { id: string, name: string } | null } | null };
+
+export type WidgetOlderMessagesQueryVariables = Exact<{
+  id: string | number;
+  beforeSeq: number;
+}>;
+
+
+export type WidgetOlderMessagesQuery = { session: { id: string, messages: { messages: Array<{ id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, width: number | null, height: number | null, url: string }> }> } } | null };
 
 export type WidgetSendMessageMutationVariables = Exact<{
   input: SendMessageInput;
 }>;
 
 
-export type WidgetSendMessageMutation = { sendMessage: { id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string } };
+export type WidgetSendMessageMutation = { sendMessage: { id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, width: number | null, height: number | null, url: string }> } };
 
 export type WidgetSetTypingMutationVariables = Exact<{
   sessionId: string | number;
   typing: boolean;
+  draft?: string | null | undefined;
 }>;
 
 
 export type WidgetSetTypingMutation = { setTyping: boolean };
+
+export type WidgetUpdateContextMutationVariables = Exact<{
+  sessionId: string | number;
+  input: VisitorContextInput;
+}>;
+
+
+export type WidgetUpdateContextMutation = { updateVisitorContext: boolean };
 
 export type WidgetMarkReadMutationVariables = Exact<{
   sessionId: string | number;
@@ -100,7 +129,7 @@ export type WidgetMessageAddedSubscriptionVariables = Exact<{
 }>;
 
 
-export type WidgetMessageAddedSubscription = { messageAdded: { id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string } };
+export type WidgetMessageAddedSubscription = { messageAdded: { id: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, width: number | null, height: number | null, url: string }> } };
 
 export type WidgetSessionUpdatedSubscriptionVariables = Exact<{
   sessionId: string | number;
@@ -165,6 +194,14 @@ export const WidgetMessageFragmentDoc = new TypedDocumentString(`
   body
   clientMessageId
   createdAt
+  attachments {
+    id
+    name
+    contentType
+    width
+    height
+    url
+  }
 }
     `, {"fragmentName":"WidgetMessage"}) as unknown as TypedDocumentString<WidgetMessageFragment, unknown>;
 export const WidgetStartChatDocument = new TypedDocumentString(`
@@ -195,7 +232,7 @@ export const WidgetSessionDocument = new TypedDocumentString(`
     query WidgetSession($id: ID!) {
   session(id: $id) {
     ...WidgetSession
-    messages(limit: 200) {
+    messages(limit: 100) {
       hasMore
       messages {
         ...WidgetMessage
@@ -226,7 +263,43 @@ fragment WidgetMessage on Message {
   body
   clientMessageId
   createdAt
+  attachments {
+    id
+    name
+    contentType
+    width
+    height
+    url
+  }
 }`) as unknown as TypedDocumentString<WidgetSessionQuery, WidgetSessionQueryVariables>;
+export const WidgetOlderMessagesDocument = new TypedDocumentString(`
+    query WidgetOlderMessages($id: ID!, $beforeSeq: Int!) {
+  session(id: $id) {
+    id
+    messages(beforeSeq: $beforeSeq, limit: 100) {
+      messages {
+        ...WidgetMessage
+      }
+    }
+  }
+}
+    fragment WidgetMessage on Message {
+  id
+  seq
+  author
+  authorName
+  body
+  clientMessageId
+  createdAt
+  attachments {
+    id
+    name
+    contentType
+    width
+    height
+    url
+  }
+}`) as unknown as TypedDocumentString<WidgetOlderMessagesQuery, WidgetOlderMessagesQueryVariables>;
 export const WidgetSendMessageDocument = new TypedDocumentString(`
     mutation WidgetSendMessage($input: SendMessageInput!) {
   sendMessage(input: $input) {
@@ -241,12 +314,25 @@ export const WidgetSendMessageDocument = new TypedDocumentString(`
   body
   clientMessageId
   createdAt
+  attachments {
+    id
+    name
+    contentType
+    width
+    height
+    url
+  }
 }`) as unknown as TypedDocumentString<WidgetSendMessageMutation, WidgetSendMessageMutationVariables>;
 export const WidgetSetTypingDocument = new TypedDocumentString(`
-    mutation WidgetSetTyping($sessionId: ID!, $typing: Boolean!) {
-  setTyping(sessionId: $sessionId, typing: $typing)
+    mutation WidgetSetTyping($sessionId: ID!, $typing: Boolean!, $draft: String) {
+  setTyping(sessionId: $sessionId, typing: $typing, draft: $draft)
 }
     `) as unknown as TypedDocumentString<WidgetSetTypingMutation, WidgetSetTypingMutationVariables>;
+export const WidgetUpdateContextDocument = new TypedDocumentString(`
+    mutation WidgetUpdateContext($sessionId: ID!, $input: VisitorContextInput!) {
+  updateVisitorContext(sessionId: $sessionId, input: $input)
+}
+    `) as unknown as TypedDocumentString<WidgetUpdateContextMutation, WidgetUpdateContextMutationVariables>;
 export const WidgetMarkReadDocument = new TypedDocumentString(`
     mutation WidgetMarkRead($sessionId: ID!, $seq: Int!) {
   markRead(sessionId: $sessionId, seq: $seq) {
@@ -324,6 +410,14 @@ export const WidgetMessageAddedDocument = new TypedDocumentString(`
   body
   clientMessageId
   createdAt
+  attachments {
+    id
+    name
+    contentType
+    width
+    height
+    url
+  }
 }`) as unknown as TypedDocumentString<WidgetMessageAddedSubscription, WidgetMessageAddedSubscriptionVariables>;
 export const WidgetSessionUpdatedDocument = new TypedDocumentString(`
     subscription WidgetSessionUpdated($sessionId: ID!) {

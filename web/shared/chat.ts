@@ -12,7 +12,7 @@
  */
 import type { Author, WidgetMessageFragment } from '../generated/widget';
 import { GraphQLRequestError, newId, type Live, type TypedDocument } from './gql';
-import { lifecycleNote, type Lifecycle } from './lifecycle';
+import { lifecycleNote, type Lifecycle, type LifecycleWords } from './lifecycle';
 
 /**
  * What the model reads of a message, as the schema types it: the widget's fragment, the smallest
@@ -27,11 +27,21 @@ export interface SessionLike extends Lifecycle {
   agentReadSeq: number;
 }
 
+/** A file as a message shows it: sent (with its signed `url`), or still on its way (`url` a local preview, or empty). */
+export interface FileLike {
+  id: string;
+  name: string;
+  contentType: string;
+  url: string;
+}
+
 export interface Outgoing {
   clientMessageId: string;
   body: string;
   createdAt: string;
   failed?: string;
+  /** Files uploaded for it, sent as attachmentIds. */
+  files?: FileLike[];
 }
 
 /** A lifecycle step shown after the message with seq `afterSeq`. */
@@ -53,19 +63,20 @@ export type Entry =
       seq?: number;
       at: string;
       pending?: Outgoing;
+      files: FileLike[];
       /** The first of a run by one author (a step between two lines names them again). */
       first: boolean;
     };
 
-type Typing = { author: Author; name: string | null; typing: boolean };
+type Typing = { author: Author; name: string | null; typing: boolean; draft?: string | null };
 
 /** The operations a chat needs, each app's own (their fragments differ). */
 export interface ChatDocuments<S, M> {
   messageAdded: TypedDocument<{ messageAdded: M }, { sessionId: string; afterSeq?: number | null }>;
   sessionUpdated: TypedDocument<{ sessionUpdated: S }, { sessionId: string }>;
   typing: TypedDocument<{ typing: Typing }, { sessionId: string }>;
-  sendMessage: TypedDocument<{ sendMessage: M }, { input: { sessionId: string; body: string; clientMessageId?: string | null } }>;
-  setTyping: TypedDocument<unknown, { sessionId: string; typing: boolean }>;
+  sendMessage: TypedDocument<{ sendMessage: M }, { input: { sessionId: string; body: string; clientMessageId?: string | null; attachmentIds?: string[] | null } }>;
+  setTyping: TypedDocument<unknown, { sessionId: string; typing: boolean; draft?: string | null }>;
   markRead: TypedDocument<{ markRead: S }, { sessionId: string; seq: number }>;
 }
 
@@ -89,15 +100,22 @@ export interface ChatOptions<S, M> {
   onOutbox?(outbox: Outgoing[]): void;
   /** A new state of the session arrived (after the step it means was noted). */
   onSession?(previous: S, next: S): void;
+  /** A message arrived on the live stream (not one read or sent here): the console's notifications. */
+  onLive?(message: M): void;
   /** The server ended the message stream (the console: the chat may have left this agent). */
   onStreamEnd?(): void;
   /** The other side's name for "… is typing" when the event has none. */
   typingName(name: string | null, session: S): string;
   /** What a message that cannot be sent says. */
   failedText?(error: unknown): string;
+  /** The visitor's side: send what is typed with setTyping (the agent's typing preview), at most every 500 ms. */
+  drafts?: boolean;
+  /** The lifecycle steps' words (default English). */
+  words?: LifecycleWords;
 }
 
 const TYPING_IDLE_MS = 3000;
+const DRAFT_EVERY_MS = 500;
 const TYPING_SHOWN_MS = 8000;
 const RETRY_FIRST_MS = 2000;
 const RETRY_MAX_MS = 30_000;
@@ -113,6 +131,8 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
   notices: Notice[];
   /** The other side is typing: its name. */
   otherTyping: string | null = null;
+  /** What the visitor is typing, for agents (typing preview), while it types. */
+  otherDraft: string | null = null;
   /** This side ended the chat itself (for "Chat ended by you"). */
   endedHere = false;
   private off: (() => void)[] = [];
@@ -122,6 +142,9 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
   private otherTypingTimer?: ReturnType<typeof setTimeout>;
   private typingSent = false;
   private typingTimer?: ReturnType<typeof setTimeout>;
+  private draftTimer?: ReturnType<typeof setTimeout>;
+  private draftSentAt = 0;
+  private draftLatest: string | null = null;
   private readSent = 0;
   private stopped = false;
 
@@ -153,7 +176,9 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
         { sessionId, afterSeq: this.streamSeq },
         {
           next: ({ messageAdded }) => {
+            const fresh = !this.messages.has(messageAdded.seq);
             this.add(messageAdded, true);
+            if (fresh) this.o.onLive?.(messageAdded);
             this.o.onChange();
           },
           complete: () => this.o.onStreamEnd?.(),
@@ -174,6 +199,7 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
     clearTimeout(this.flushTimer);
     clearTimeout(this.otherTypingTimer);
     clearTimeout(this.typingTimer);
+    clearTimeout(this.draftTimer);
   }
 
   /** Messages read in order (the first read of the transcript). */
@@ -189,9 +215,10 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
       this.outbox = this.outbox.filter((o) => o.clientMessageId !== m.clientMessageId);
       this.o.onOutbox?.(this.outbox);
     }
-    if (this.fromOther(m.author) && this.otherTyping) {
+    if (this.fromOther(m.author) && (this.otherTyping || this.otherDraft)) {
       clearTimeout(this.otherTypingTimer);
       this.otherTyping = null;
+      this.otherDraft = null;
     }
   }
 
@@ -199,7 +226,7 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
   setSession(next: S): void {
     if (next.id !== this.id) return;
     const previous = this.session;
-    this.note(lifecycleNote(previous, next, { me: this.o.me, endedHere: this.endedHere }));
+    this.note(lifecycleNote(previous, next, { me: this.o.me, endedHere: this.endedHere }, this.o.words));
     this.session = next;
     if (next.status === 'CLOSED') {
       this.otherTyping = null;
@@ -218,18 +245,20 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
     if (!this.fromOther(typing.author)) return;
     clearTimeout(this.otherTypingTimer);
     this.otherTyping = typing.typing ? this.o.typingName(typing.name, this.session) : null;
-    if (typing.typing) this.otherTypingTimer = setTimeout(() => ((this.otherTyping = null), this.o.onChange()), TYPING_SHOWN_MS);
+    if (typing.draft !== undefined && typing.draft !== null) this.otherDraft = typing.draft;
+    if (!typing.typing) this.otherDraft = null;
+    if (typing.typing) this.otherTypingTimer = setTimeout(() => ((this.otherTyping = null), (this.otherDraft = null), this.o.onChange()), TYPING_SHOWN_MS);
     this.o.onChange();
   }
 
   // ——— sending ———
 
-  /** Queues a message (trimmed; nothing when empty or the chat is closed) and sends the outbox. */
-  send(body: string): boolean {
+  /** Queues a message (trimmed; nothing when empty without files, or the chat is closed) and sends the outbox. */
+  send(body: string, files: FileLike[] = []): boolean {
     const text = body.trim();
-    if (!text || this.session.status === 'CLOSED') return false;
+    if ((!text && !files.length) || this.session.status === 'CLOSED') return false;
     this.stopTyping();
-    this.outbox.push({ clientMessageId: newId(), body: text, createdAt: new Date().toISOString() });
+    this.outbox.push({ clientMessageId: newId(), body: text, createdAt: new Date().toISOString(), ...(files.length ? { files } : {}) });
     this.o.onOutbox?.(this.outbox);
     this.o.onChange();
     this.flush();
@@ -253,7 +282,9 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
     this.flushing = true;
     const sessionId = this.id;
     this.o
-      .call(this.o.documents.sendMessage, { input: { sessionId, body: next.body, clientMessageId: next.clientMessageId } })
+      .call(this.o.documents.sendMessage, {
+        input: { sessionId, body: next.body, clientMessageId: next.clientMessageId, ...(next.files?.length ? { attachmentIds: next.files.map((f) => f.id) } : {}) },
+      })
       .then(({ sendMessage }) => {
         this.flushing = false;
         this.retries = 0;
@@ -283,19 +314,39 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
 
   // ——— typing and reading ———
 
-  /** Typing on while keys come (with text in the composer), off after 3 s of quiet, on send, on blur. */
-  typed(hasText: boolean): void {
+  /**
+   * Typing on while keys come (with text in the composer), off after 3 s of quiet, on send, on
+   * blur. With `drafts` (the visitor), the text itself goes along, at most every 500 ms.
+   */
+  typed(hasText: boolean, text = ''): void {
     if (this.session.status === 'CLOSED') return;
     if (!hasText) return this.stopTyping();
     clearTimeout(this.typingTimer);
     this.typingTimer = setTimeout(() => this.stopTyping(), TYPING_IDLE_MS);
+    if (this.o.drafts) return this.sendDraft(text);
     if (this.typingSent) return;
     this.typingSent = true;
     this.o.call(this.o.documents.setTyping, { sessionId: this.id, typing: true }).catch(() => (this.typingSent = false));
   }
 
+  private sendDraft(text: string): void {
+    this.draftLatest = text;
+    if (this.draftTimer) return;
+    const wait = Math.max(0, this.draftSentAt + DRAFT_EVERY_MS - Date.now());
+    this.draftTimer = setTimeout(() => {
+      this.draftTimer = undefined;
+      if (this.draftLatest === null) return;
+      this.draftSentAt = Date.now();
+      this.typingSent = true;
+      this.o.call(this.o.documents.setTyping, { sessionId: this.id, typing: true, draft: this.draftLatest }).catch(() => undefined);
+    }, wait);
+  }
+
   stopTyping(): void {
     clearTimeout(this.typingTimer);
+    clearTimeout(this.draftTimer);
+    this.draftTimer = undefined;
+    this.draftLatest = null;
     if (!this.typingSent) return;
     this.typingSent = false;
     this.o.call(this.o.documents.setTyping, { sessionId: this.id, typing: false }).catch(() => undefined);
@@ -335,11 +386,20 @@ export class ChatModel<S extends SessionLike, M extends MessageLike> {
     type Row = Omit<Extract<Entry, { kind: 'message' }>, 'first'>;
     const rows: Row[] = Array.from(this.messages.values())
       .sort((a, b) => a.seq - b.seq)
-      .map((m) => ({ kind: 'message', key: m.clientMessageId ? `c:${m.clientMessageId}` : `s:${m.seq}`, author: m.author, name: m.authorName ?? '', body: m.body, seq: m.seq, at: m.createdAt }));
+      .map((m) => ({
+        kind: 'message',
+        key: m.clientMessageId ? `c:${m.clientMessageId}` : `s:${m.seq}`,
+        author: m.author,
+        name: m.authorName ?? '',
+        body: m.body,
+        seq: m.seq,
+        at: m.createdAt,
+        files: m.attachments,
+      }));
     const confirmed = new Set(rows.map((r) => r.key));
     for (const o of this.outbox) {
       const key = `c:${o.clientMessageId}`;
-      if (!confirmed.has(key)) rows.push({ kind: 'message', key, author: this.o.side, name: this.o.myName ?? '', body: o.body, at: o.createdAt, pending: o });
+      if (!confirmed.has(key)) rows.push({ kind: 'message', key, author: this.o.side, name: this.o.myName ?? '', body: o.body, at: o.createdAt, pending: o, files: o.files ?? [] });
     }
     const notices = [...this.notices].sort((a, b) => a.afterSeq - b.afterSeq);
     const entries: Entry[] = [];

@@ -7,8 +7,11 @@
  * `data-name` and `data-email` on the tag, or `window.Switchboard.identify({...})` on
  * single-page sites once the visitor signs in (before it is loaded: push the call onto
  * `window.SwitchboardQueue = [['identify', {...}]]`).
+ *
+ * Language: `data-locale="fr"` (en, fr, de, es), else the browser's.
  */
 import { Storage } from './storage';
+import { pickLocale, setLocale } from './i18n';
 import { Widget, type Identity } from './widget';
 
 interface SwitchboardApi {
@@ -63,6 +66,8 @@ function adoptContinueLink(): boolean {
 
 function mount(): void {
   if (window.Switchboard) return; // the tag was included twice
+  // The language: data-locale on the tag, else the browser's (every visible string is from i18n.ts).
+  setLocale(pickLocale([script?.dataset.locale, ...(navigator.languages ?? []), navigator.language]));
   const fullPage = adoptContinueLink();
   const host = document.createElement('switchboard-widget');
   host.setAttribute('data-server', server);

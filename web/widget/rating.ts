@@ -5,6 +5,7 @@
  */
 import type { WidgetSessionFragment } from '../generated/widget';
 import { h } from '../shared/dom';
+import { t } from './i18n';
 
 export interface RatingState {
   value: number;
@@ -38,13 +39,13 @@ export function renderRating(box: HTMLDivElement, s: WidgetSessionFragment | nul
   const starFocused = !!active && box.contains(active) && active.getAttribute('role') === 'radio';
   const comment = box.querySelector('textarea')?.value ?? '';
   box.dataset.state = key;
-  const again = h('button', { type: 'button', class: 'secondary', 'data-testid': 'sb-new-chat', onclick: () => hooks.newChat() }, 'Start a new chat');
+  const again = h('button', { type: 'button', class: 'secondary', 'data-testid': 'sb-new-chat', onclick: () => hooks.newChat() }, t.newChat);
   if (nobody) {
-    box.replaceChildren(h('p', { class: 'note', 'data-testid': 'sb-unanswered' }, 'Nobody could answer this time. Sorry! You are welcome to try again.'), again);
+    box.replaceChildren(h('p', { class: 'note', 'data-testid': 'sb-unanswered' }, t.nobody), again);
     return;
   }
   if (done) {
-    box.replaceChildren(h('p', { class: 'note', role: 'status' }, 'Thank you for your feedback!'), again);
+    box.replaceChildren(h('p', { class: 'note', role: 'status' }, t.thanks), again);
     return;
   }
   const choose = (n: number) => {
@@ -63,7 +64,7 @@ export function renderRating(box: HTMLDivElement, s: WidgetSessionFragment | nul
         'aria-checked': String(n === state.value),
         // One tab stop for the group: the chosen star, or the first.
         tabindex: n === (state.value || 1) ? 0 : -1,
-        'aria-label': `${n} star${n > 1 ? 's' : ''}`,
+        'aria-label': t.stars(n),
         onclick: () => choose(n),
         onkeydown: (e: Event) => {
           const k = (e as KeyboardEvent).key;
@@ -76,14 +77,14 @@ export function renderRating(box: HTMLDivElement, s: WidgetSessionFragment | nul
       n <= state.value ? '★' : '☆',
     ),
   );
-  const text = h('textarea', { 'aria-label': 'Comment (optional)', placeholder: 'Anything to add? (optional)', maxlength: 2000 });
+  const text = h('textarea', { 'aria-label': t.commentLabel, placeholder: t.commentPlaceholder, maxlength: 2000 });
   text.value = comment;
-  const submit = h('button', { type: 'submit', class: 'primary', disabled: !state.value, 'data-testid': 'sb-rating-submit' }, 'Send rating');
+  const submit = h('button', { type: 'submit', class: 'primary', disabled: !state.value, 'data-testid': 'sb-rating-submit' }, t.sendRating);
   box.replaceChildren(
     h(
       'form',
       { onsubmit: (e: Event) => (e.preventDefault(), hooks.rate(text.value)) },
-      h('p', { class: 'legend', id: 'sb-rating-legend' }, 'How was your chat?'),
+      h('p', { class: 'legend', id: 'sb-rating-legend' }, t.howWasIt),
       h('div', { class: 'stars', role: 'radiogroup', 'aria-labelledby': 'sb-rating-legend' }, ...stars),
       text,
       submit,

@@ -102,6 +102,23 @@ button { cursor: pointer; }
 .event::before, .event::after { content: "—"; margin: 0 6px; opacity: .5; }
 .composer { display: flex; flex-direction: column; gap: 4px; padding: 10px 12px; border-top: 1px solid var(--sb-line); }
 .composer .row { display: flex; gap: 8px; align-items: flex-end; }
+.attach { display: inline-flex; align-items: center; justify-content: center; width: 36px; height: 36px; border-radius: 8px; cursor: pointer; color: var(--sb-muted); flex: none; }
+.attach:hover, .attach:focus-within { background: var(--sb-agent); color: var(--sb-ink); }
+.attach:focus-within { outline: 2px solid var(--sb-accent); }
+.attach svg { width: 20px; height: 20px; fill: currentColor; }
+.tray { list-style: none; margin: 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.tray .file { display: flex; align-items: center; gap: 8px; font-size: 12px; padding: 4px 6px; border: 1px solid var(--sb-line); border-radius: 8px; }
+.tray .file.failed { border-color: #dc2626; }
+.tray img { width: 36px; height: 36px; object-fit: cover; border-radius: 4px; }
+.tray .name { flex: 1; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.tray progress { width: 60px; }
+.tray .error { color: #b91c1c; flex-basis: 100%; }
+.tray .file.failed { flex-wrap: wrap; }
+.tray .remove { border: 0; background: transparent; cursor: pointer; color: var(--sb-muted); font: inherit; }
+.files:empty { display: none; }
+.files { display: flex; flex-wrap: wrap; gap: 6px; margin-top: 4px; }
+.files img { max-width: 200px; max-height: 160px; border-radius: 10px; display: block; border: 1px solid var(--sb-line); }
+.files .doc { display: inline-block; padding: 6px 10px; border-radius: 10px; background: var(--sb-agent); color: var(--sb-ink); text-decoration: none; }
 .counter { margin: 0; font-size: 12px; color: var(--sb-muted); text-align: right; }
 .counter.over { color: #b91c1c; font-weight: 600; text-align: left; }
 .composer textarea {

@@ -4,6 +4,7 @@
  * (`Actions`); this file only builds and labels.
  */
 import { h, setAttr } from '../shared/dom';
+import { locale, t } from './i18n';
 import { css } from './styles';
 
 export interface Actions {
@@ -17,6 +18,8 @@ export interface Actions {
   input(): void;
   blur(): void;
   panelKey(e: KeyboardEvent): void;
+  /** Files chosen, pasted or dropped. */
+  files(files: File[], e?: Event): void;
 }
 
 export interface View {
@@ -46,6 +49,8 @@ export interface View {
   composer: HTMLFormElement;
   counter: HTMLParagraphElement;
   input: HTMLTextAreaElement;
+  fileInput: HTMLInputElement;
+  tray: HTMLUListElement;
 }
 
 const chatIcon =
@@ -56,45 +61,45 @@ export function buildView(root: ShadowRoot, act: Actions): View {
   style.textContent = css;
   const panelId = 'sb-panel';
   const status = h('p', { class: 'status', 'data-testid': 'sb-status', role: 'status', 'aria-live': 'polite' });
-  const endButton = h('button', { type: 'button', 'data-testid': 'sb-end', onclick: () => act.askEnd() }, 'End chat');
-  const minimise = h('button', { type: 'button', class: 'close', 'data-testid': 'sb-close-panel', 'aria-label': 'Close the chat window', onclick: () => act.close() }, '✕');
-  const confirmEnd = h('button', { type: 'button', class: 'primary danger', 'data-testid': 'sb-end-confirm', onclick: () => act.confirmEnd() }, 'End chat');
+  const endButton = h('button', { type: 'button', 'data-testid': 'sb-end', onclick: () => act.askEnd() }, t.endChat);
+  const minimise = h('button', { type: 'button', class: 'close', 'data-testid': 'sb-close-panel', 'aria-label': t.closePanel, onclick: () => act.close() }, '✕');
+  const confirmEnd = h('button', { type: 'button', class: 'primary danger', 'data-testid': 'sb-end-confirm', onclick: () => act.confirmEnd() }, t.endChat);
   const endConfirm = h(
     'div',
-    { class: 'confirm', role: 'alertdialog', 'aria-label': 'End this chat?', hidden: true, 'data-testid': 'sb-end-dialog' },
-    h('p', {}, 'End this chat? You will not be able to write in it again.'),
-    h('div', { class: 'row' }, confirmEnd, h('button', { type: 'button', class: 'secondary', 'data-testid': 'sb-end-cancel', onclick: () => act.cancelEnd() }, 'Keep chatting')),
+    { class: 'confirm', role: 'alertdialog', 'aria-label': t.endChat, hidden: true, 'data-testid': 'sb-end-dialog' },
+    h('p', {}, t.endQuestion),
+    h('div', { class: 'row' }, confirmEnd, h('button', { type: 'button', class: 'secondary', 'data-testid': 'sb-end-cancel', onclick: () => act.cancelEnd() }, t.keepChatting)),
   );
-  const connBanner = h('div', { class: 'conn', role: 'status', hidden: true, 'data-testid': 'sb-connection' }, 'Reconnecting…');
+  const connBanner = h('div', { class: 'conn', role: 'status', hidden: true, 'data-testid': 'sb-connection' }, t.reconnecting);
 
   const nameInput = h('input', { 'data-testid': 'sb-name', name: 'name', autocomplete: 'name', required: true, maxlength: 200 });
   const emailInput = h('input', { 'data-testid': 'sb-email', name: 'email', type: 'email', autocomplete: 'email', maxlength: 200 });
-  const startButton = h('button', { class: 'primary', type: 'submit', 'data-testid': 'sb-start' }, 'Start chat');
+  const startButton = h('button', { class: 'primary', type: 'submit', 'data-testid': 'sb-start' }, t.startChat);
   const formError = h('p', { class: 'error', role: 'alert' });
-  const emailNote = h('span', { class: 'opt' }, '(optional)');
+  const emailNote = h('span', { class: 'opt' }, t.optional);
   const offlineNote = h('p', { 'data-testid': 'sb-offline-note' });
   const offlineMessage = h('textarea', { 'data-testid': 'sb-offline-message', name: 'message', rows: 3, maxlength: 4000 });
   const offline = h(
     'div',
     { class: 'offline', 'data-testid': 'sb-offline', hidden: true },
-    h('p', { class: 'legend' }, 'Nobody is available right now.'),
+    h('p', { class: 'legend' }, t.nobodyAvailable),
     offlineNote,
-    h('label', {}, h('span', {}, 'Your message ', h('span', { class: 'opt' }, '(optional)')), offlineMessage),
+    h('label', {}, h('span', {}, `${t.yourMessage} `, h('span', { class: 'opt' }, t.optional)), offlineMessage),
   );
   const wait = h('p', { class: 'note', 'data-testid': 'sb-wait', hidden: true });
   const form = h(
     'form',
     // data-availability: pending until the server said whether anyone can answer (open, offline, unknown).
-    { class: 'form', 'aria-label': 'Start a chat', 'data-availability': 'pending', onsubmit: (e: Event) => (e.preventDefault(), act.start()) },
-    h('p', {}, 'Hi! Tell us who you are and we will connect you with someone from our team.'),
+    { class: 'form', 'aria-label': t.startAChat, 'data-availability': 'pending', onsubmit: (e: Event) => (e.preventDefault(), act.start()) },
+    h('p', {}, t.intro),
     wait,
-    h('label', {}, 'Your name', nameInput),
-    h('label', {}, h('span', {}, 'Email ', emailNote), emailInput),
+    h('label', {}, t.yourName, nameInput),
+    h('label', {}, h('span', {}, `${t.email} `, emailNote), emailInput),
     offline,
     formError,
     startButton,
   );
-  const log = h('ul', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': 'Messages' });
+  const log = h('ul', { class: 'log', role: 'log', 'aria-live': 'polite', 'aria-label': t.messages });
   // The rating prompt scrolls with the conversation, under its last line, rather than covering it.
   const ratingBox = h('div', { class: 'rating', 'data-testid': 'sb-rating' });
   const body = h('div', { class: 'body' }, form, log, ratingBox);
@@ -105,8 +110,8 @@ export function buildView(root: ShadowRoot, act: Actions): View {
     'data-testid': 'sb-input',
     rows: 1,
     'aria-describedby': 'sb-counter',
-    placeholder: 'Write a message…',
-    'aria-label': 'Message',
+    placeholder: t.writeMessage,
+    'aria-label': t.message,
     onkeydown: (e: Event) => {
       const k = e as KeyboardEvent;
       if (k.key === 'Enter' && !k.shiftKey && !k.isComposing) {
@@ -116,19 +121,51 @@ export function buildView(root: ShadowRoot, act: Actions): View {
     },
     oninput: () => act.input(),
     onblur: () => act.blur(),
+    onpaste: (e: Event) => {
+      const files = Array.from((e as ClipboardEvent).clipboardData?.files ?? []);
+      if (files.length) act.files(files, e);
+    },
   });
+  // An <input type=file> inside its label: the paper-clip button opens the file chooser.
+  const fileInput = h('input', {
+    type: 'file',
+    class: 'sr-only',
+    'data-testid': 'sb-file',
+    multiple: true,
+    accept: 'image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain',
+    onchange: (e: Event) => {
+      const el = e.target as HTMLInputElement;
+      act.files(Array.from(el.files ?? []));
+      el.value = '';
+    },
+  });
+  const attach = h('label', { class: 'attach', title: t.attach }, fileInput, h('span', { class: 'sr-only' }, t.attach), svg(clipIcon));
+  const tray = h('ul', { class: 'tray', hidden: true, 'aria-label': t.attach });
   setAttr(counter, 'id', 'sb-counter');
   const composer = h(
     'form',
-    { class: 'composer', 'aria-label': 'Send a message', onsubmit: (e: Event) => (e.preventDefault(), act.send()) },
+    { class: 'composer', 'aria-label': t.sendAMessage, onsubmit: (e: Event) => (e.preventDefault(), act.send()) },
     counter,
-    h('div', { class: 'row' }, input, h('button', { class: 'primary', type: 'submit', 'data-testid': 'sb-send' }, 'Send')),
+    tray,
+    h('div', { class: 'row' }, attach, input, h('button', { class: 'primary', type: 'submit', 'data-testid': 'sb-send' }, t.send)),
   );
 
   const panel = h(
     'div',
-    { class: 'panel', id: panelId, role: 'dialog', 'aria-label': 'Support chat', hidden: true, onkeydown: (e: Event) => act.panelKey(e as KeyboardEvent) },
-    h('div', { class: 'head' }, h('div', { class: 'titles' }, h('h2', {}, 'Support'), status), endButton, minimise),
+    {
+      class: 'panel',
+      id: panelId,
+      role: 'dialog',
+      'aria-label': t.support,
+      hidden: true,
+      onkeydown: (e: Event) => act.panelKey(e as KeyboardEvent),
+      ondragover: (e: Event) => e.preventDefault(),
+      ondrop: (e: Event) => {
+        const files = Array.from((e as DragEvent).dataTransfer?.files ?? []);
+        if (files.length) act.files(files, e);
+      },
+    },
+    h('div', { class: 'head' }, h('div', { class: 'titles' }, h('h2', {}, t.support), status), endButton, minimise),
     connBanner,
     endConfirm,
     body,
@@ -138,13 +175,15 @@ export function buildView(root: ShadowRoot, act: Actions): View {
   const badge = h('span', { class: 'badge', hidden: true, 'aria-hidden': 'true' });
   const launcher = h(
     'button',
-    { class: 'launcher', type: 'button', 'data-testid': 'sb-launcher', 'aria-controls': panelId, 'aria-expanded': 'false', 'aria-label': 'Open support chat', onclick: () => act.toggle() },
+    { class: 'launcher', type: 'button', 'data-testid': 'sb-launcher', 'aria-controls': panelId, 'aria-expanded': 'false', 'aria-label': t.openChat, onclick: () => act.toggle() },
     svg(chatIcon),
     badge,
   );
-  root.append(style, h('div', { class: 'root' }, panel, launcher));
-  return { launcher, badge, panel, status, endButton, endConfirm, connBanner, body, form, nameInput, emailInput, startButton, formError, offline, offlineNote, offlineMessage, emailNote, wait, log, ratingBox, typing, composer, counter, input };
+  root.append(style, h('div', { class: 'root', lang: locale }, panel, launcher));
+  return { launcher, badge, panel, status, endButton, endConfirm, connBanner, body, form, nameInput, emailInput, startButton, formError, offline, offlineNote, offlineMessage, emailNote, wait, log, ratingBox, typing, composer, counter, input, fileInput, tray };
 }
+
+const clipIcon = 'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z';
 
 function svg(path: string): SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg';

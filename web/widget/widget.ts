@@ -5,8 +5,10 @@
  */
 import {
   WidgetAvailabilityDocument,
+  WidgetOlderMessagesDocument,
   WidgetSessionDocument,
   WidgetStartChatDocument,
+  WidgetUpdateContextDocument,
   type WidgetAvailabilityQuery,
   type WidgetMessageFragment,
   type WidgetSessionFragment,
@@ -17,6 +19,9 @@ import { createLive, GraphQLRequestError, request, wsUrlFor, type Live, type Liv
 import { BODY_MAX, lengthNote, tooLongMessage } from '../shared/limits';
 import { WIDGET_CHAT } from './documents';
 import { Ending } from './ending';
+import { FileTray } from './files';
+import { locale, t } from './i18n';
+import { currentPage, watchPage, type PageContext } from './page';
 import { Storage } from './storage';
 import { Transcript, type WidgetChat } from './transcript';
 import { buildView, type View } from './view';
@@ -30,11 +35,7 @@ export interface Identity {
   email?: string | null;
 }
 
-const START_ERRORS: Record<string, string> = {
-  BAD_USER_INPUT: 'Please check your name and email.',
-  FORBIDDEN: 'This site could not confirm who you are. Please reload the page and try again.',
-  RATE_LIMITED: 'Too many chats started; please try again in a minute.',
-};
+const startErrors = (): Record<string, string> => ({ BAD_USER_INPUT: t.badInput, FORBIDDEN: t.forbidden, RATE_LIMITED: t.rateLimited });
 
 export class Widget {
   private readonly api: string;
@@ -56,6 +57,11 @@ export class Widget {
   private readonly root: ShadowRoot;
   private readonly v: View;
   private readonly transcript: Transcript;
+  private readonly tray: FileTray;
+  /** Page changes: at most one a second is sent (the server keeps no more), the latest last. */
+  private contextTimer?: ReturnType<typeof setTimeout>;
+  private contextSentAt = 0;
+  private pendingContext: PageContext | null = null;
 
   constructor(
     host: HTMLElement,
@@ -79,16 +85,26 @@ export class Widget {
       input: () => {
         this.composeError = '';
         this.renderCounter();
-        this.chat?.typed(Boolean(this.v.input.value.trim()));
+        this.chat?.typed(Boolean(this.v.input.value.trim()), this.v.input.value);
       },
       blur: () => this.chat?.stopTyping(),
+      files: (files, e) => {
+        const chat = this.chat;
+        if (!chat || chat.session.status === 'CLOSED') return;
+        e?.preventDefault();
+        this.composeError = '';
+        this.tray.add(files, chat.id);
+      },
       panelKey: (e) => {
         if (e.key !== 'Escape') return;
         e.stopPropagation();
         this.setOpen(false);
       },
     });
-    this.transcript = new Transcript(this.v.log, this.v.typing);
+    this.transcript = new Transcript(this.v.log, this.v.typing, server);
+    this.tray = new FileTray(this.v.tray, server, () => this.storage.state.token, () => this.renderCounter());
+    // The page the visitor is on, reported to the agent as it changes (single-page sites too).
+    watchPage((context) => this.pageChanged(context));
     this.ending = new Ending({
       root: this.root,
       view: this.v,
@@ -150,7 +166,7 @@ export class Widget {
     this.v.panel.hidden = !open;
     this.storage.set({ open });
     setAttr(this.v.launcher, 'aria-expanded', String(open));
-    setAttr(this.v.launcher, 'aria-label', open ? 'Close support chat' : 'Open support chat');
+    setAttr(this.v.launcher, 'aria-label', open ? t.closeChat : t.openChat);
     this.render();
     if (open) {
       this.scrollToEnd();
@@ -165,8 +181,8 @@ export class Widget {
     const offline = this.offline;
     const message = offline ? this.v.offlineMessage.value.trim() : '';
     const missing: Array<[boolean, string, HTMLElement]> = [
-      [!name, 'Please tell us your name.', this.v.nameInput],
-      [offline && !email, 'Please leave your email: we will answer you there.', this.v.emailInput],
+      [!name, t.nameMissing, this.v.nameInput],
+      [offline && !email, t.emailMissing, this.v.emailInput],
     ];
     const first = missing.find(([bad]) => bad);
     if (first) {
@@ -184,6 +200,7 @@ export class Widget {
         input: {
           name,
           email: email || null,
+          context: currentPage(),
           ...(message ? { message } : {}),
           ...(externalId ? { externalId, identityHash: identityHash ?? null } : {}),
         },
@@ -199,7 +216,7 @@ export class Widget {
       this.open(startChat.session, []);
       this.v.input.focus();
     } catch (error) {
-      this.formError = (error instanceof GraphQLRequestError && START_ERRORS[error.code]) || 'We could not start the chat. Please try again.';
+      this.formError = (error instanceof GraphQLRequestError && startErrors()[error.code]) || t.startFailed;
     } finally {
       this.busy = false;
       this.render();
@@ -212,7 +229,12 @@ export class Widget {
     try {
       const { session } = await this.call(WidgetSessionDocument, { id });
       if (!session) return this.forgetSession();
-      this.open(withoutMessages(session), session.messages.messages);
+      let messages = session.messages.messages;
+      if (session.messages.hasMore && messages.length) {
+        const older = await this.call(WidgetOlderMessagesDocument, { id, beforeSeq: messages[0].seq });
+        messages = [...(older.session?.messages.messages ?? []), ...messages];
+      }
+      this.open(withoutMessages(session), messages);
       this.chat?.flush();
     } catch (error) {
       if (error instanceof GraphQLRequestError && (error.code === 'UNAUTHENTICATED' || error.code === 'NOT_FOUND' || error.code === 'FORBIDDEN')) {
@@ -238,7 +260,10 @@ export class Widget {
       outbox: this.storage.state.outbox,
       onChange: () => this.render(),
       onOutbox: (outbox) => this.storage.set({ outbox }),
-      typingName: (name) => name ?? chat.session.agent?.name ?? 'The agent',
+      typingName: (name) => name ?? chat.session.agent?.name ?? t.theAgent,
+      failedText: (error) => (error instanceof GraphQLRequestError && error.code === 'CONFLICT' ? t.notSentEnded : t.notSent),
+      drafts: true,
+      words: t.steps,
     });
     this.chat = chat;
     chat.load(messages);
@@ -257,6 +282,7 @@ export class Widget {
     this.chat?.stop();
     this.chat = null;
     this.transcript.clear();
+    this.tray.clear();
     this.ending.reset();
     this.conn = this.live ? this.conn : 'idle';
   }
@@ -299,19 +325,52 @@ export class Widget {
     if (!s.agent || !s.assignedAt) return;
     const at = Date.parse(s.assignedAt);
     const before = messages.filter((m) => Date.parse(m.createdAt) <= at).map((m) => m.seq);
-    chat.notices.push({ key: 'n:joined', afterSeq: Math.max(0, ...before), text: `${s.agent.name} joined` });
-    if (s.status === 'CLOSED') chat.notices.push({ key: 'n:ended', afterSeq: chat.streamSeq, text: 'Chat ended' });
+    chat.notices.push({ key: 'n:joined', afterSeq: Math.max(0, ...before), text: t.steps.joined(s.agent.name) });
+    if (s.status === 'CLOSED') chat.notices.push({ key: 'n:ended', afterSeq: chat.streamSeq, text: t.chatEnded });
   }
 
   // ——— writing, reading, ending ———
 
+  private pageChanged(context: PageContext): void {
+    const sessionId = this.chat?.id;
+    if (!sessionId || this.chat?.session.status === 'CLOSED') return;
+    if (this.contextSentAt === Infinity) {
+      this.pendingContext = context;
+      return;
+    }
+    clearTimeout(this.contextTimer);
+    // A second after the last one was answered (the server stamps it before it answers), so the
+    // latest page is never the one dropped.
+    const wait = Math.max(0, this.contextSentAt + 1050 - Date.now());
+    this.contextTimer = setTimeout(() => {
+      this.contextSentAt = Infinity; // in flight: a change meanwhile waits for the answer
+      this.call(WidgetUpdateContextDocument, { sessionId, input: context })
+        .catch(() => undefined)
+        .finally(() => {
+          this.contextSentAt = Date.now();
+          if (this.pendingContext) {
+            const next = this.pendingContext;
+            this.pendingContext = null;
+            this.pageChanged(next);
+          }
+        });
+    }, wait);
+  }
+
   private send(): void {
     const chat = this.chat;
     const body = this.v.input.value.trim();
-    if (!body || !chat || chat.session.status === 'CLOSED') return;
+    if (!chat || chat.session.status === 'CLOSED') return;
+    if (this.tray.busy) {
+      this.composeError = t.waitForFiles;
+      this.renderCounter();
+      return;
+    }
+    const files = body.length > BODY_MAX ? [] : this.tray.take();
+    if (!body && !files.length) return;
     if (body.length > BODY_MAX) {
       // Never cut silently: say so, keep every character where it was.
-      this.composeError = tooLongMessage(body.length);
+      this.composeError = tooLongMessage(body.length, t.length);
       this.renderCounter();
       this.v.input.focus();
       return;
@@ -319,7 +378,7 @@ export class Widget {
     this.composeError = '';
     this.v.input.value = '';
     this.renderCounter();
-    chat.send(body);
+    chat.send(body, files);
     this.scrollToEnd();
   }
 
@@ -351,7 +410,7 @@ export class Widget {
     v.endButton.hidden = !s || closed;
     v.endConfirm.hidden = !this.ending.confirming || !s || closed;
     v.connBanner.hidden = !(s && (this.conn === 'reconnecting' || this.conn === 'failed'));
-    setText(v.connBanner, this.conn === 'failed' ? 'Disconnected. Reload the page to reconnect.' : 'Reconnecting…');
+    setText(v.connBanner, this.conn === 'failed' ? t.disconnected : t.reconnecting);
 
     v.form.hidden = !!s;
     this.renderAvailability();
@@ -372,7 +431,7 @@ export class Widget {
     const unread = chat?.unread() ?? 0;
     v.badge.hidden = !v.panel.hidden || unread === 0;
     setText(v.badge, String(unread));
-    setAttr(v.launcher, 'title', unread && v.panel.hidden ? `${unread} unread` : null);
+    setAttr(v.launcher, 'title', unread && v.panel.hidden ? t.unread(unread) : null);
     if (chat) this.scheduleRead();
   }
 
@@ -383,10 +442,10 @@ export class Widget {
     const offline = this.offline;
     v.offline.hidden = !offline;
     v.emailInput.required = offline;
-    setText(v.emailNote, offline ? '(required: we will answer you there)' : '(optional)');
-    setText(v.startButton, offline ? 'Leave a message' : 'Start chat');
+    setText(v.emailNote, offline ? t.emailRequired : t.optional);
+    setText(v.startButton, offline ? t.leaveMessage : t.startChat);
     setText(v.offlineNote, a && offline ? replyPromise(a.nextOpenAt) : '');
-    const wait = a && !offline && a.expectedWaitSeconds !== null ? `Usually answered in ${duration(a.expectedWaitSeconds)}.` : '';
+    const wait = a && !offline && a.expectedWaitSeconds !== null ? t.usuallyAnswered(duration(a.expectedWaitSeconds)) : '';
     v.wait.hidden = !wait;
     setText(v.wait, wait);
   }
@@ -394,7 +453,7 @@ export class Widget {
   /** A count-down near the limit, and the refusal once over it. */
   private renderCounter(): void {
     const { counter, input } = this.v;
-    const note = lengthNote(input.value.trim().length);
+    const note = lengthNote(input.value.trim().length, t.length);
     const text = this.composeError || note.text;
     counter.hidden = !text;
     setText(counter, text);
@@ -412,10 +471,10 @@ export class Widget {
 function statusLine(s: WidgetSessionFragment | undefined, offlineEmail?: string): string {
   if (!s) return '';
   if (s.status === 'QUEUED') {
-    const line = s.queuePosition ? `Waiting for an agent: you are number ${s.queuePosition} in the queue` : 'Waiting for an agent';
-    return offlineEmail ? `${line}. We will answer here, or by email to ${offlineEmail}.` : line;
+    const line = s.queuePosition ? t.waitingAt(s.queuePosition) : t.waiting;
+    return offlineEmail ? t.orByEmail(line, offlineEmail) : line;
   }
-  return s.status === 'ACTIVE' ? `Chatting with ${s.agent?.name ?? 'an agent'}` : 'This chat has ended';
+  return s.status === 'ACTIVE' ? t.chattingWith(s.agent?.name ?? t.anAgent) : t.ended;
 }
 
 function withoutMessages<T extends { messages: unknown }>(session: T): Omit<T, 'messages'> {
@@ -426,13 +485,13 @@ function withoutMessages<T extends { messages: unknown }>(session: T): Omit<T, '
 
 /** When the offline form promises an answer: when business hours begin again, else as soon as someone is back. */
 function replyPromise(nextOpenAt: string | null): string {
-  if (!nextOpenAt) return 'Leave your email and a message: we will answer by email as soon as someone is back.';
-  const when = new Date(nextOpenAt).toLocaleString([], { weekday: 'long', hour: '2-digit', minute: '2-digit' });
-  return `We are back ${when}. Leave your email and a message: we will answer by email then.`;
+  if (!nextOpenAt) return t.answerWhenBack;
+  const when = new Date(nextOpenAt).toLocaleString(locale, { weekday: 'long', hour: '2-digit', minute: '2-digit' });
+  return t.backAt(when);
 }
 
 function duration(seconds: number): string {
-  if (seconds < 60) return 'under a minute';
+  if (seconds < 60) return t.underAMinute;
   const minutes = Math.round(seconds / 60);
-  return minutes < 60 ? `about ${minutes} min` : `about ${Math.round(minutes / 60)} h`;
+  return minutes < 60 ? t.aboutMinutes(minutes) : t.aboutHours(Math.round(minutes / 60));
 }
