@@ -11,7 +11,10 @@ import {
 } from './generated/graphql';
 import { sql } from './support/env';
 import { buildActiveChat, buildAgent, buildOnlineAgent, startChat, tokenAnswer, uniqueSkill, waitFor } from './support/factories';
+import { doc, upload } from './support/desk';
 import { startTestServer, startWithSupervisor, type TestServer } from './support/server';
+
+const ADD_NOTE = doc<{ addNote: { id: string } }>('mutation ($s: ID!, $b: String!) { addNote(sessionId: $s, body: $b) { id } }');
 
 /** The team extension's "Personal data": customerExport, eraseCustomer, retention. */
 const IDENTITY_SECRET = 'identity-secret-for-erasure';
@@ -52,6 +55,10 @@ async function buildPersonalChat(marker: string) {
   await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: `=HYPERLINK("${marker}")` } }, token);
   expect(session.agent?.id).toBe(agent.id);
   await t.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: `Sure, ${marker}, one moment` } }, agent.token);
+  // The desk's notes and files about the customer are its data too.
+  await t.http.ok(ADD_NOTE, { s: session.id, b: `${marker} is a VIP` }, agent.token);
+  const file = await upload(t, token, Buffer.from(`the invoice of ${marker}\n`), `invoice-${marker}.txt`, session.id, 'text/plain');
+  expect(file.status).toBe(201);
   await t.http.ok(CloseChatDocument, { sessionId: session.id }, token);
   await t.http.ok(RateChatDocument, { sessionId: session.id, rating: 4, comment: `thanks from ${marker}` }, token);
   return { agent, session, token, customerId: session.customer.id, externalId };
@@ -84,7 +91,8 @@ describe('Mutation.eraseCustomer', () => {
 
     expect((await t.http.fail(EraseCustomerDocument, { customerId }, agent.token)).code).toBe('FORBIDDEN');
     const { eraseCustomer } = await t.http.ok(EraseCustomerDocument, { customerId }, supervisor);
-    expect(eraseCustomer).toEqual({ customerId, sessionsErased: 1, messagesErased: 3, filesDeleted: 0 });
+    expect(eraseCustomer).toEqual({ customerId, sessionsErased: 1, messagesErased: 3, filesDeleted: 1 });
+    expect(await sql(t.databaseUrl, 'select 1 from upload where session_id = $1', [session.id])).toHaveLength(0);
 
     expect(await tracesOf(t.databaseUrl, [marker])).toEqual([]);
     expect(await t.http.ok(AgentMetricsDocument, window, supervisor)).toEqual(before);
