@@ -187,7 +187,7 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
               </li>
             ))}
           </ol>
-          {open.messages.hasMore && <p className="sub">The first 200 messages are shown.</p>}
+          {open.messages.hasMore && <p className="sub">The first 100 messages are shown.</p>}
         </section>
       )}
     </main>

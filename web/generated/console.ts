@@ -1173,7 +1173,7 @@ export const ConsoleTranscriptDocument = new TypedDocumentString(`
     query ConsoleTranscript($id: ID!) {
   session(id: $id) {
     ...ConsoleSession
-    messages(afterSeq: 0, limit: 200) {
+    messages(afterSeq: 0, limit: 100) {
       hasMore
       messages {
         ...ConsoleMessage
