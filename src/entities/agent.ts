@@ -14,7 +14,7 @@ import { AgentRole, AgentStatus } from './enums';
 @ObjectType()
 export class Agent {
   /** What `em.create` may leave out: the column's default (the initialiser below) holds. */
-  [OptionalProps]?: 'activeChats' | 'lastAssignedAt' | 'lastSeenAt' | 'createdAt';
+  [OptionalProps]?: 'activeChats' | 'lastAssignedAt' | 'lastSeenAt' | 'createdAt' | 'missedInARow';
 
   @PrimaryKey({ type: 'uuid' })
   @Field(() => ID)
@@ -61,4 +61,8 @@ export class Agent {
 
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
+
+  /** Chats taken back for no reply since the agent's last reply (desk: AWAY_AFTER_MISSED); db/agents.ts. */
+  @Property({ type: 'integer', fieldName: 'missed_in_a_row' })
+  missedInARow: number = 0;
 }
