@@ -42,12 +42,12 @@ export async function setContext(em: EntityManager, sessionId: string, context: 
 }
 
 export function contextOf(session: SessionRow): ContextRow | null {
-  const raw = (session as SessionRow & { visitorContext?: ContextRow | null }).visitorContext;
+  const raw = session.visitorContext as ContextRow | null | undefined;
   return raw ? { ...raw, updatedAt: asDate(raw.updatedAt).toISOString() } : null;
 }
 
 export function tagsOf(session: SessionRow): string[] {
-  return (session as SessionRow & { tags?: string[] }).tags ?? [];
+  return (session.tags as string[] | undefined) ?? [];
 }
 
 export interface EventRow {

@@ -14,7 +14,7 @@ import { AgentRole, AgentStatus } from './enums';
 @ObjectType()
 export class Agent {
   /** What `em.create` may leave out: the column's default (the initialiser below) holds. */
-  [OptionalProps]?: 'activeChats' | 'lastAssignedAt' | 'lastSeenAt' | 'createdAt' | 'active' | 'tokenVersion';
+  [OptionalProps]?: 'activeChats' | 'lastAssignedAt' | 'lastSeenAt' | 'createdAt' | 'active' | 'tokenVersion' | 'missedInARow';
 
   @PrimaryKey({ type: 'uuid' })
   @Field(() => ID)
@@ -70,4 +70,8 @@ export class Agent {
   /** Raised to revoke every token signed before (deactivation, a password or role change). */
   @Property({ type: 'integer', lazy: true })
   tokenVersion: number = 0;
+
+  /** Chats taken back for no reply since the agent's last reply (desk: AWAY_AFTER_MISSED); db/agents.ts. */
+  @Property({ type: 'integer', fieldName: 'missed_in_a_row' })
+  missedInARow: number = 0;
 }

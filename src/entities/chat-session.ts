@@ -19,6 +19,18 @@ import { SessionStatus } from './enums';
 // The queue, oldest first: a partial index.
 @Index({ name: 'chat_session_queue_index', expression: "create index chat_session_queue_index on chat_session (queued_at, id) where status = 'QUEUED'" })
 @Index({ name: 'chat_session_created_index', expression: 'create index chat_session_created_index on chat_session (created_at desc, id desc)' })
+// The notification sweep's sessions: an agent message the visitor has not read, no email yet.
+@Index({
+  name: 'chat_session_unread_by_visitor',
+  expression: 'create index chat_session_unread_by_visitor on chat_session (last_agent_at) where last_agent_seq > visitor_read_seq and last_agent_seq > notified_seq',
+})
+@Index({ name: 'chat_session_assigned_at', properties: ['assignedAt'] })
+@Index({
+  name: 'chat_session_retention_index',
+  expression: "create index chat_session_retention_index on chat_session (closed_at) where status = 'CLOSED' and erased_at is null",
+})
+@Index({ name: 'chat_session_tags', expression: 'create index chat_session_tags on chat_session using gin (tags)' })
+@Index({ name: 'chat_session_agent_created', expression: 'create index chat_session_agent_created on chat_session (agent_id, created_at desc)' })
 @ObjectType('ChatSession')
 export class ChatSession {
   @PrimaryKey({ type: 'uuid' })
@@ -83,4 +95,32 @@ export class ChatSession {
   @Property({ type: 'text', nullable: true })
   @Field(() => String, { nullable: true })
   ratingComment: string | null = null;
+
+  /** The agent's newest message (kept by the send statement, db/messages.ts). */
+  @Property({ type: 'integer' })
+  lastAgentSeq: number = 0;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  lastAgentAt: Date | null = null;
+
+  /** What the last unread-reply email covered, and when. */
+  @Property({ type: 'integer' })
+  notifiedSeq: number = 0;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  notifiedAt: Date | null = null;
+
+  /** The desk's tags and visitor context (db/session-desk.ts; resolved in DeskResolver). */
+  @Property({ type: 'text[]', defaultRaw: "'{}'" })
+  tags: string[] = [];
+
+  @Property({ type: 'jsonb', nullable: true })
+  visitorContext: Record<string, unknown> | null = null;
+
+  @Property({ type: 'timestamptz', nullable: true })
+  visitorContextAt: Date | null = null;
+
+  /** When its personal data was erased (team: eraseCustomer, retention); services/erasure.ts. */
+  @Property({ type: 'timestamptz', nullable: true })
+  erasedAt: Date | null = null;
 }

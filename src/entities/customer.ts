@@ -10,7 +10,7 @@ import { DateTimeScalar } from '../schema/scalars';
 @ObjectType()
 export class Customer {
   /** What `em.create` may leave out: the column's default (the initialiser below) holds. */
-  [OptionalProps]?: 'verified' | 'createdAt';
+  [OptionalProps]?: 'verified' | 'createdAt' | 'erasedAt';
 
   @PrimaryKey({ type: 'uuid' })
   @Field(() => ID)
@@ -35,4 +35,8 @@ export class Customer {
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   @Field(() => DateTimeScalar)
   createdAt: Date = new Date();
+
+  /** When its name, email and externalId were erased (team: eraseCustomer); services/erasure.ts. */
+  @Property({ type: 'timestamptz', nullable: true })
+  erasedAt: Date | null = null;
 }

@@ -13,6 +13,8 @@ import { Author } from './enums';
 @Index({ name: 'message_author_index', expression: "create index message_author_index on message (author_id, created_at) where author = 'AGENT'" })
 // Plain fields read straight off the payload: no per-field resolver wrapper, which every message
 // sent to every subscriber would otherwise go through (8 fields each).
+// Full-text search (desk: "Search"): a GIN index over the generated tsvector.
+@Index({ name: 'message_search', expression: 'create index message_search on message using gin (search)' })
 @ObjectType({ simpleResolvers: true })
 export class Message {
   @PrimaryKey({ type: 'uuid' })
@@ -49,4 +51,11 @@ export class Message {
   @Property({ type: 'timestamptz', defaultRaw: 'now()' })
   @Field(() => DateTimeScalar)
   createdAt!: Date;
+
+  /**
+   * The body's words ('simple' configuration: any language's words as written), computed by
+   * Postgres. Never selected (lazy) nor written (generated) by the ORM; searched in db/session-desk.ts.
+   */
+  @Property({ columnType: 'tsvector', generated: "(to_tsvector('simple'::regconfig, body)) stored", lazy: true, nullable: true })
+  search?: string;
 }
