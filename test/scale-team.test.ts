@@ -1,5 +1,6 @@
 import { ChangePasswordDocument, CloseChatDocument, EraseCustomerDocument, LoginDocument, ManageAgentDocument, MySessionsDocument } from './generated/graphql';
-import { clusterForFile, TcpProxy, type Instance } from './support/cluster';
+import { TcpProxy, type Instance } from './support/cluster';
+import { clusterForFile } from './support/cluster-file';
 import { TEST_REDIS_URL } from './support/env';
 import { buildOnlineAgent, connect, loginSupervisor, startChat, tokenAnswer, waitFor } from './support/factories';
 

@@ -11,6 +11,7 @@ import { AppError, BadInputError, RateLimitedError } from '../errors';
 import { authorize, personId } from '../policies';
 import { agentMetrics } from '../services/agent-metrics';
 import type { GraphQLPipeline } from './pipeline';
+import { problemResponses } from './rest/openapi';
 import { sendProblem } from './rest/problem';
 
 /** The default window, as agentMetrics's: the last 7 days. */
@@ -160,4 +161,41 @@ export function exportsRouter(app: App, gql: GraphQLPipeline): express.Router {
   }));
 
   return router;
+}
+
+/**
+ * The two routes in the OpenAPI document (http/rest/openapi.ts), from the same columns the
+ * handlers write: the document cannot list a column the CSV lacks.
+ */
+export function exportPaths(): Record<string, Record<string, unknown>> {
+  const window = ['from', 'to'].map((name) => ({
+    name,
+    in: 'query',
+    required: false,
+    description: `ISO-8601; the window is [from, to), by default the last 7 days.`,
+    schema: { type: 'string' },
+  }));
+  const csv = (what: string, columns: readonly string[]) => ({
+    description: `${what}: RFC 4180, UTF-8, a header row, streamed; a text cell beginning with = + - or @ is prefixed with '. Columns: ${columns.join(', ')}.`,
+    headers: {
+      'Content-Disposition': { description: 'attachment; filename="…"', schema: { type: 'string' } },
+      'Cache-Control': { schema: { type: 'string', enum: ['no-store'] } },
+    },
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  });
+  const operation = (operationId: string, summary: string, what: string, columns: readonly string[]) => ({
+    get: {
+      operationId,
+      summary,
+      description: 'A supervisor token or an API key with METRICS_READ. At most a few at once per caller (RATE_EXPORT).',
+      tags: ['Exports'],
+      security: [{ bearer: [] }],
+      parameters: window,
+      responses: { 200: csv(what, columns), ...problemResponses(false) },
+    },
+  });
+  return {
+    '/exports/sessions.csv': operation('exportSessions', 'Sessions as CSV', 'One row per session created in the window', sessions.EXPORT_COLUMNS),
+    '/exports/metrics.csv': operation('exportMetrics', 'Agent metrics as CSV', 'One row per agent, then the team', METRICS_COLUMNS),
+  };
 }

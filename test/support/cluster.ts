@@ -96,19 +96,6 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   return cluster;
 }
 
-/**
- * A cluster for a whole test file, started by a beforeAll (and closed after the file, as a leftover):
- * `.cluster` and `.instances` once it has run.
- */
-export function clusterForFile(options: ClusterOptions): { cluster: Cluster; instances: Instance[] } {
-  const holder = { cluster: undefined as unknown as Cluster, instances: [] as Instance[] };
-  beforeAll(async () => {
-    holder.cluster = await startCluster(options);
-    holder.instances = holder.cluster.instances;
-  });
-  return holder;
-}
-
 /** Starts `node dist/src/main.js` with `env` and waits until it listens (its log names the port). */
 export async function spawnInstance(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Instance> {
   const server = await startServerProcess(env, timeoutMs);

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ConsoleSessionsDocument, ConsoleTranscriptDocument, type ConsoleTranscriptQuery, type SessionStatus } from '../generated/console';
+import { ConsoleTranscriptDocument, ConsoleTranscriptsDocument, type ConsoleTranscriptQuery, type SessionStatus } from '../generated/console';
 import type { ConsoleStore, Session } from './store';
 
 type Transcript = NonNullable<ConsoleTranscriptQuery['session']>;
@@ -7,6 +7,7 @@ type Transcript = NonNullable<ConsoleTranscriptQuery['session']>;
 interface Filters {
   status: SessionStatus | '';
   agentId: string;
+  tag: string;
   rating: string;
   from: string;
   to: string;
@@ -17,23 +18,18 @@ const day = (d: Date) => d.toISOString().slice(0, 10);
 const WEEK = 7 * 24 * 3600 * 1000;
 
 /**
- * The status goes to the server (`sessions(status:)`); agent, rating, dates and text filter the
- * sessions read so far (pages of 100, "Load more"). The desk extension's `sessions(agentId:, tag:,
- * search:, from:, to:)` arguments take these over once they are there.
+ * Status, agent, tag, dates and text go to the server (the desk's `sessions(status:, agentId:,
+ * tag:, search:, from:, to:)`: the text is a full-text search of the messages, most relevant
+ * first); the rating filters the pages read (100 at a time, "Load more").
  */
-function matches(s: Session, f: Filters): boolean {
-  if (f.agentId && s.agent?.id !== f.agentId) return false;
-  if (f.rating && String(s.rating ?? '') !== f.rating) return false;
-  if (f.from && s.createdAt < new Date(f.from).toISOString()) return false;
-  if (f.to && s.createdAt >= new Date(new Date(f.to).getTime() + 24 * 3600 * 1000).toISOString()) return false;
-  const text = f.text.trim().toLowerCase();
-  if (text && ![s.customer.name, s.customer.email, s.agent?.name, s.ratingComment].some((v) => v?.toLowerCase().includes(text))) return false;
-  return true;
-}
+const matches = (s: Session, f: Filters): boolean => !f.rating || String(s.rating ?? '') === f.rating;
+
+/** The end of the day `to` names, as the server's exclusive bound. */
+const dayAfter = (date: string) => new Date(new Date(date).getTime() + 24 * 3600 * 1000).toISOString();
 
 /** Supervisors (team extension): closed and open sessions, each opening to its transcript; the CSV exports. */
 export function Transcripts({ store }: { store: ConsoleStore }) {
-  const [filters, setFilters] = useState<Filters>({ status: '', agentId: '', rating: '', from: day(new Date(Date.now() - WEEK)), to: day(new Date()), text: '' });
+  const [filters, setFilters] = useState<Filters>({ status: '', agentId: '', tag: '', rating: '', from: day(new Date(Date.now() - WEEK)), to: day(new Date()), text: '' });
   const [sessions, setSessions] = useState<Session[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [open, setOpen] = useState<Transcript | null>(null);
@@ -43,7 +39,16 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
   const load = useCallback(
     async (after: string | null) => {
       try {
-        const { sessions: page } = await store.call(ConsoleSessionsDocument, { status: filters.status || null, first: 100, after });
+        const { sessions: page } = await store.call(ConsoleTranscriptsDocument, {
+          status: filters.status || null,
+          agentId: filters.agentId || null,
+          tag: filters.tag.trim().toLowerCase() || null,
+          search: filters.text.trim() || null,
+          from: filters.from ? new Date(filters.from).toISOString() : null,
+          to: filters.to ? dayAfter(filters.to) : null,
+          first: 100,
+          after,
+        });
         setSessions((list) => (after ? [...list, ...page.sessions] : page.sessions));
         setCursor(page.endCursor);
         setError(null);
@@ -51,7 +56,7 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
         setError((err as Error).message);
       }
     },
-    [store, filters.status],
+    [store, filters.status, filters.agentId, filters.tag, filters.text, filters.from, filters.to],
   );
   useEffect(() => void load(null), [load]);
 
@@ -114,6 +119,10 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
             </select>
           </label>
           <label>
+            Tag
+            <input type="text" data-testid="sb-filter-tag" placeholder="billing" value={filters.tag} onChange={(e) => set({ tag: e.target.value })} />
+          </label>
+          <label>
             Rating
             <select data-testid="sb-filter-rating" value={filters.rating} onChange={(e) => set({ rating: e.target.value })}>
               <option value="">Any</option>
@@ -134,7 +143,7 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
           </label>
           <label>
             Text
-            <input type="search" data-testid="sb-filter-text" placeholder="visitor, email, agent, comment" value={filters.text} onChange={(e) => set({ text: e.target.value })} />
+            <input type="search" data-testid="sb-filter-text" placeholder="words in the messages" value={filters.text} onChange={(e) => set({ text: e.target.value })} />
           </label>
         </div>
         {error && (
@@ -188,6 +197,34 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
             ))}
           </ol>
           {open.messages.hasMore && <p className="sub">The first 100 messages are shown.</p>}
+          {open.notes && open.notes.length > 0 && (
+            <>
+              <h3>Notes</h3>
+              <ul>
+                {open.notes.map((n) => (
+                  <li key={n.id} data-testid="sb-note">
+                    <span className="sub">
+                      {n.authorName} · {new Date(n.createdAt).toLocaleString()}
+                    </span>
+                    <div className="bubble note">{n.body}</div>
+                  </li>
+                ))}
+              </ul>
+            </>
+          )}
+          {open.events && open.events.length > 0 && (
+            <>
+              <h3>Timeline</h3>
+              <ol className="timeline" data-testid="sb-transcript-events">
+                {open.events.map((e) => (
+                  <li key={e.id}>
+                    <span className="sub">{new Date(e.at).toLocaleString()}</span> {e.kind}
+                    {e.agent ? ` · ${e.agent.name}` : ''} <span className="sub">({e.actorKind})</span>
+                  </li>
+                ))}
+              </ol>
+            </>
+          )}
         </section>
       )}
     </main>

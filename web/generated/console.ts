@@ -314,7 +314,21 @@ export type ConsoleTranscriptQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleTranscriptQuery = { session: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, messages: { hasMore: boolean, messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> }> }, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } | null };
+export type ConsoleTranscriptQuery = { session: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, messages: { hasMore: boolean, messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> }> }, notes: Array<{ id: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } | null };
+
+export type ConsoleTranscriptsQueryVariables = Exact<{
+  status?: SessionStatus | null | undefined;
+  agentId?: string | number | null | undefined;
+  tag?: string | null | undefined;
+  search?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ConsoleTranscriptsQuery = { sessions: { endCursor: string | null, sessions: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1179,6 +1193,23 @@ export const ConsoleTranscriptDocument = new TypedDocumentString(`
         ...ConsoleMessage
       }
     }
+    notes {
+      id
+      authorName
+      body
+      createdAt
+    }
+    events {
+      id
+      kind
+      at
+      actorKind
+      agent {
+        id
+        name
+      }
+      data
+    }
   }
 }
     fragment ConsoleSession on ChatSession {
@@ -1229,3 +1260,47 @@ fragment ConsoleAttachment on Attachment {
   height
   url
 }`) as unknown as TypedDocumentString<ConsoleTranscriptQuery, ConsoleTranscriptQueryVariables>;
+export const ConsoleTranscriptsDocument = new TypedDocumentString(`
+    query ConsoleTranscripts($status: SessionStatus, $agentId: ID, $tag: String, $search: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
+  sessions(
+    status: $status
+    agentId: $agentId
+    tag: $tag
+    search: $search
+    from: $from
+    to: $to
+    first: $first
+    after: $after
+  ) {
+    endCursor
+    sessions {
+      ...ConsoleSession
+    }
+  }
+}
+    fragment ConsoleSession on ChatSession {
+  id
+  status
+  skill
+  createdAt
+  assignedAt
+  closedAt
+  lastSeq
+  visitorReadSeq
+  agentReadSeq
+  queuePosition
+  queuedAt
+  rating
+  ratingComment
+  tags
+  customer {
+    id
+    name
+    email
+    verified
+  }
+  agent {
+    id
+    name
+  }
+}`) as unknown as TypedDocumentString<ConsoleTranscriptsQuery, ConsoleTranscriptsQueryVariables>;

@@ -26,7 +26,11 @@ const problem = (description: string, headers?: Record<string, unknown>) => ({
 
 /** The refusals every route may answer (partners.md: "Errors are application/problem+json"). */
 function errorResponses(r: Route): Record<string, unknown> {
-  const writes = r.method !== 'get';
+  return problemResponses(r.method !== 'get');
+}
+
+/** The problem+json answers of a route that reads (`writes` false) or changes something. */
+export function problemResponses(writes: boolean): Record<string, unknown> {
   return {
     400: problem('BAD_USER_INPUT: a bad body, query or value; `field` names it (unknown fields are refused).'),
     401: problem('UNAUTHENTICATED: no credential where one is needed, or an invalid, expired or revoked one.', {
@@ -86,7 +90,7 @@ function operation(r: Route, path: string, alias: boolean): Record<string, unkno
  * (so the document is the code's own description: it cannot drift). Served at
  * /api/v1/openapi.json, rendered at /api/docs.
  */
-export function openApiDocument(routes: readonly Route[]): string {
+export function openApiDocument(routes: readonly Route[], more: Record<string, Record<string, unknown>> = {}): string {
   const paths: Record<string, Record<string, unknown>> = {
     '/openapi.json': {
       get: {
@@ -102,6 +106,8 @@ export function openApiDocument(routes: readonly Route[]): string {
   for (const r of routes) {
     for (const path of [r.path, ...(r.aliases ?? [])]) (paths[path] ??= {})[r.method] = operation(r, path, path !== r.path);
   }
+  // Routes served beside the route table, that describe themselves (the CSV exports: http/exports.ts).
+  Object.assign(paths, more);
   const components = {
     ...(z.toJSONSchema(models, { io: 'output', uri: ref, unrepresentable: 'any' }).schemas as Record<string, unknown>),
     ...(z.toJSONSchema(bodies, { io: 'input', uri: ref, unrepresentable: 'any' }).schemas as Record<string, unknown>),
@@ -116,7 +122,7 @@ export function openApiDocument(routes: readonly Route[]): string {
         'Authenticate with `Authorization: Bearer <token>`: an API key (`sbk_…`, created by a supervisor with `createApiKey`), an agent token (POST /auth/login) or a visitor token (POST /chats).',
     },
     servers: [{ url: '/api/v1' }],
-    tags: [{ name: 'Chats' }, { name: 'Agents' }, { name: 'Metrics' }, { name: 'Auth' }, { name: 'Meta' }],
+    tags: [{ name: 'Chats' }, { name: 'Agents' }, { name: 'Metrics' }, { name: 'Exports' }, { name: 'Auth' }, { name: 'Meta' }],
     paths,
     components: {
       schemas: Object.fromEntries(Object.entries(components).map(([k, v]) => [k, clean(v)])),

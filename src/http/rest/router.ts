@@ -12,6 +12,7 @@ import { MAX_BODY_BYTES } from '../limits';
 import type { GraphQLPipeline } from '../pipeline';
 import { personId } from '../../policies';
 import { IdempotencyStore } from './idempotency';
+import { exportPaths } from '../exports';
 import { openApiDocument } from './openapi';
 import { HttpRefusal, inputProblem, sendProblem } from './problem';
 import { routes, type Call, type Route } from './routes';
@@ -32,7 +33,7 @@ const isJson = (type: string) => /^application\/json\s*(;\s*charset\s*=\s*"?utf-
  */
 export function restRouter(app: App, pipeline: GraphQLPipeline): express.Router {
   const router = express.Router({ caseSensitive: true, strict: true });
-  const document = openApiDocument(routes);
+  const document = openApiDocument(routes, exportPaths());
   const idempotency = new IdempotencyStore(app.redis, app.config.REDIS_PREFIX);
   router.use(
     cors({
