@@ -29,6 +29,8 @@ describe('GET /api/v1/openapi.json', () => {
     const routes = Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
     expect(routes.sort()).toEqual(
       [
+        'GET /exports/sessions.csv',
+        'GET /exports/metrics.csv',
         'POST /chats',
         'GET /chats/{id}',
         'POST /chats/{id}/messages',

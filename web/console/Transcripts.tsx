@@ -1,8 +1,16 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ConsoleTranscriptDocument, ConsoleTranscriptsDocument, type ConsoleTranscriptQuery, type SessionStatus } from '../generated/console';
+import {
+  ConsoleTranscriptDocument,
+  ConsoleTranscriptsDocument,
+  ConsoleTranscriptTrailDocument,
+  type ConsoleTranscriptQuery,
+  type ConsoleTranscriptTrailQuery,
+  type SessionStatus,
+} from '../generated/console';
 import type { ConsoleStore, Session } from './store';
 
 type Transcript = NonNullable<ConsoleTranscriptQuery['session']>;
+type Trail = NonNullable<ConsoleTranscriptTrailQuery['session']>;
 
 interface Filters {
   status: SessionStatus | '';
@@ -33,6 +41,7 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
   const [sessions, setSessions] = useState<Session[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const [open, setOpen] = useState<Transcript | null>(null);
+  const [trail, setTrail] = useState<Trail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const set = (patch: Partial<Filters>) => setFilters((f) => ({ ...f, ...patch }));
 
@@ -62,7 +71,9 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
 
   const show = async (id: string) => {
     try {
+      setTrail(null);
       setOpen((await store.call(ConsoleTranscriptDocument, { id })).session);
+      setTrail((await store.call(ConsoleTranscriptTrailDocument, { id })).session);
     } catch (err) {
       setError((err as Error).message);
     }
@@ -197,11 +208,11 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
             ))}
           </ol>
           {open.messages.hasMore && <p className="sub">The first 100 messages are shown.</p>}
-          {open.notes && open.notes.length > 0 && (
+          {trail?.id === open.id && trail.notes && trail.notes.length > 0 && (
             <>
               <h3>Notes</h3>
               <ul>
-                {open.notes.map((n) => (
+                {trail.notes.map((n) => (
                   <li key={n.id} data-testid="sb-note">
                     <span className="sub">
                       {n.authorName} · {new Date(n.createdAt).toLocaleString()}
@@ -212,11 +223,11 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
               </ul>
             </>
           )}
-          {open.events && open.events.length > 0 && (
+          {trail?.id === open.id && trail.events && trail.events.length > 0 && (
             <>
               <h3>Timeline</h3>
               <ol className="timeline" data-testid="sb-transcript-events">
-                {open.events.map((e) => (
+                {trail.events.map((e) => (
                   <li key={e.id}>
                     <span className="sub">{new Date(e.at).toLocaleString()}</span> {e.kind}
                     {e.agent ? ` · ${e.agent.name}` : ''} <span className="sub">({e.actorKind})</span>

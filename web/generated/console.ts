@@ -314,7 +314,14 @@ export type ConsoleTranscriptQueryVariables = Exact<{
 }>;
 
 
-export type ConsoleTranscriptQuery = { session: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, messages: { hasMore: boolean, messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> }> }, notes: Array<{ id: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } | null };
+export type ConsoleTranscriptQuery = { session: { id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, messages: { hasMore: boolean, messages: Array<{ id: string, sessionId: string, seq: number, author: Author, authorName: string | null, body: string, clientMessageId: string | null, createdAt: string, attachments: Array<{ id: string, name: string, contentType: string, size: number, width: number | null, height: number | null, url: string }> }> }, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null } | null };
+
+export type ConsoleTranscriptTrailQueryVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type ConsoleTranscriptTrailQuery = { session: { id: string, notes: Array<{ id: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null } | null };
 
 export type ConsoleTranscriptsQueryVariables = Exact<{
   status?: SessionStatus | null | undefined;
@@ -1193,23 +1200,6 @@ export const ConsoleTranscriptDocument = new TypedDocumentString(`
         ...ConsoleMessage
       }
     }
-    notes {
-      id
-      authorName
-      body
-      createdAt
-    }
-    events {
-      id
-      kind
-      at
-      actorKind
-      agent {
-        id
-        name
-      }
-      data
-    }
   }
 }
     fragment ConsoleSession on ChatSession {
@@ -1260,6 +1250,30 @@ fragment ConsoleAttachment on Attachment {
   height
   url
 }`) as unknown as TypedDocumentString<ConsoleTranscriptQuery, ConsoleTranscriptQueryVariables>;
+export const ConsoleTranscriptTrailDocument = new TypedDocumentString(`
+    query ConsoleTranscriptTrail($id: ID!) {
+  session(id: $id) {
+    id
+    notes {
+      id
+      authorName
+      body
+      createdAt
+    }
+    events {
+      id
+      kind
+      at
+      actorKind
+      agent {
+        id
+        name
+      }
+      data
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConsoleTranscriptTrailQuery, ConsoleTranscriptTrailQueryVariables>;
 export const ConsoleTranscriptsDocument = new TypedDocumentString(`
     query ConsoleTranscripts($status: SessionStatus, $agentId: ID, $tag: String, $search: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
   sessions(
