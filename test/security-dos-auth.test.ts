@@ -110,10 +110,13 @@ describe('mutations from strangers', () => {
     );
     console.log(`[dos] anonymous closeChat: ${JSON.stringify(counts)}`);
     expect(Object.keys(counts)).toEqual(['UNAUTHENTICATED']);
-    // startChat is a routing transaction of about ten round trips, each queued behind the flood's
-    // requests, and the flooding process itself takes one of the machine's two cores: twice the
-    // usual bound. That no stranger waits on the lock is the next test's.
-    expect(measure.probe.p95).toBeLessThan(2 * NORMAL_P95_MS);
+    // startChat is a routing transaction of about a dozen round trips, each queued behind the
+    // flood's requests (40 in flight, each a new document to parse and validate: two thirds of the
+    // server's CPU here), and the flooding process itself takes one of the machine's two cores:
+    // three times the usual bound (it was twice, before this round's startChat gained its visitor
+    // context, outbox and timer hooks; issue 17 has the profile). That no stranger waits on the
+    // lock is the next test's.
+    expect(measure.probe.p95).toBeLessThan(3 * NORMAL_P95_MS);
   });
 
   it('should authorise every mutation before any transaction or lock: all answer while the routing lock is held', async () => {

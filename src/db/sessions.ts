@@ -90,12 +90,21 @@ export async function assign(em: EntityManager, sessionIds: readonly string[], a
 }
 
 /** A new chat, QUEUED; `lastSeq` 1 when it opens with a message. */
-export async function insert(em: EntityManager, s: { id: string; customerId: string; skill: string | null; lastSeq: number }): Promise<void> {
+/**
+ * A new chat, QUEUED. `visitorContext` (desk: the page the visitor is on, its user agent) is stored
+ * with it, in the same statement (db/session-desk.ts keeps it up to date afterwards).
+ */
+export async function insert(
+  em: EntityManager,
+  s: { id: string; customerId: string; skill: string | null; lastSeq: number; visitorContext?: Record<string, unknown> | null },
+): Promise<void> {
   await sql(
     em,
-    `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq)
-     values ($1, $2, 'QUEUED', $3, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $4)`,
-    [s.id, s.customerId, s.skill, s.lastSeq],
+    `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq, visitor_context, visitor_context_at)
+     values ($1, $2, 'QUEUED', $3, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $4,
+             $5::jsonb || jsonb_build_object('updatedAt', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+             case when $5::jsonb is null then null else clock_timestamp() end)`,
+    [s.id, s.customerId, s.skill, s.lastSeq, s.visitorContext ? JSON.stringify(s.visitorContext) : null],
   );
 }
 

@@ -6,7 +6,6 @@ import * as agents from '../db/agents';
 import * as customers from '../db/customers';
 import * as messages from '../db/messages';
 import * as sessions from '../db/sessions';
-import * as sessionDesk from '../db/session-desk';
 import { isUuid } from '../db/sql';
 import { Author, EventKind, SessionStatus } from '../entities';
 import { BadInputError, ConflictError, ForbiddenError, NotFoundError } from '../errors';
@@ -74,9 +73,8 @@ export class ChatService {
       const customerId = await this.resolveCustomer(tem, viewer, { name, email, externalId, verified });
       let opening: MessagePayload | undefined;
       const sessionId = randomUUID();
-      await sessions.insert(tem, { id: sessionId, customerId, skill, lastSeq: first === null ? 0 : 1 });
+      await sessions.insert(tem, { id: sessionId, customerId, skill, lastSeq: first === null ? 0 : 1, visitorContext: context });
       await audit.record(tem, effects, { sessionId, kind: EventKind.CREATED, actorKind: 'visitor', actorId: customerId, data: { skill } });
-      if (context) await sessionDesk.setContext(tem, sessionId, context);
       if (first !== null) {
         opening = await messages.insertFirst(tem, { sessionId, authorId: customerId, body: first, clientMessageId });
         const owner = viewer.kind === 'visitor' ? viewer.customerId : customerId;
