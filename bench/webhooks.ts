@@ -9,11 +9,12 @@
  *     second from the first send until the last delivery arrived.
  */
 import http from 'node:http';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { cpuMicros, sleep, summarize, type LoadResult } from './common';
-import { cfg, env, log } from './config';
+import { cfg, env, log, PROFILES } from './config';
 import { withLoad } from './phases';
-import { startServer, stopServer, type Server } from './processes';
+import { startPerf, startServer, stopServer, type Server } from './processes';
 
 const RATE = Number(env.BENCH_WEBHOOK_RATE ?? 200);
 const SUPERVISOR = { email: 'bench-supervisor@example.com', password: 'bench-supervisor-password' };
@@ -85,18 +86,22 @@ export async function webhookPhase(db: string): Promise<WebhookBench> {
     };
     return await withLoad(server, async (load) => {
       const seconds = Math.max(cfg.openSeconds * 2, 4);
-      const openRun = async (withEndpoint: boolean) => {
+      const openRun = async (withEndpoint: boolean, label?: string) => {
         await setEndpoints(withEndpoint ? 1 : 0);
         receiver.arrivals.length = 0;
+        // BENCH_PERF=1: each measured window recorded (dist-bench/profiles/webhooks-none|one.perf.data).
+        const perf = cfg.perf && label ? startPerf(server.pid, path.join(PROFILES, `webhooks-${label}.perf.data`)) : null;
         const cpu0 = cpuMicros(server.pid);
         const r = await load.call<LoadResult>({ cmd: 'open', rate: RATE, seconds, serverPid: server.pid, drainMs: 5000, maxInFlight: 1024 });
         if (withEndpoint) await drained(receiver.arrivals, r.sent, 30_000);
         else await sleep(1000);
-        return { r, cpu: (cpuMicros(server.pid) - cpu0) / Math.max(1, r.sent) };
+        const cpu = (cpuMicros(server.pid) - cpu0) / Math.max(1, r.sent);
+        await perf?.stop();
+        return { r, cpu };
       };
-      await openRun(false); // warm-up
-      const none = await openRun(false);
-      const one = await openRun(true);
+      await openRun(true); // warm-up, the delivery path included (its code compiled before the windows)
+      const none = await openRun(false, 'none');
+      const one = await openRun(true, 'one');
       const lags = receiver.arrivals.map((a) => a.at - a.createdAt);
       const lag = summarize(lags);
       log(`  webhooks: CPU ${none.cpu.toFixed(0)} → ${one.cpu.toFixed(0)} µs/msg at ${RATE} msg/s; lag p50 ${lag.p50.toFixed(0)} p99 ${lag.p99.toFixed(0)} ms (${receiver.arrivals.length}/${one.r.sent})`);
@@ -119,6 +124,9 @@ export async function webhookPhase(db: string): Promise<WebhookBench> {
       };
     });
   } finally {
+    // The server logs at warn: a relay or delivery that failed during the phase explains a lag.
+    const warnings = server.stderr.join('').split('\n').filter((line) => /webhook|relay/.test(line));
+    if (warnings.length) log(`  webhooks: the server warned ${warnings.length} time(s), e.g. ${warnings[0].slice(0, 300)}`);
     await stopServer(server);
     await receiver.close();
   }

@@ -262,6 +262,35 @@ describe('Mutation.sendTestWebhook, replayWebhookDelivery, rotateWebhookSecret',
   });
 });
 
+describe('a burst larger than the slots', () => {
+  let narrow: TestServer;
+  let boss: string;
+  beforeAll(async () => {
+    // One attempt in flight at a time on this instance: everything else waits for that slot.
+    ({ t: narrow, supervisor: boss } = await startWithSupervisor({ env: { ...FAST, WEBHOOK_CONCURRENCY: '1', WEBHOOK_ENDPOINT_CONCURRENCY: '1' } }));
+  });
+
+  it('should deliver every event of a burst, each once, as the slot frees up', async () => {
+    const receiver = await startReceiver(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return 200;
+    });
+    const { secret } = await createEndpoint(narrow, boss, { url: receiver.url, events: ['message.created'] });
+    const { session, visitor } = await buildActiveChat(narrow);
+    const sent: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const batch = await Promise.all(Array.from({ length: 10 }, (_, j) => narrow.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: `burst ${i}.${j}` } }, visitor)));
+      sent.push(...batch.map((r) => r.sendMessage.seq as number));
+    }
+    const mine = () => receiver.of('message.created').filter((r) => r.event.data.chat.id === session.id);
+    await waitFor(async () => mine().length >= sent.length, 20_000);
+    const seqs = mine().map((r) => r.event.data.message.seq as number);
+    expect([...seqs].sort((a, b) => a - b)).toEqual([...sent].sort((a, b) => a - b));
+    expect(new Set(mine().map((r) => r.id)).size).toBe(sent.length);
+    for (const r of mine().slice(0, 5)) expect(verify(secret, r)).toEqual(r.event);
+  });
+});
+
 describe('SSRF (WEBHOOK_ALLOW_PRIVATE unset)', () => {
   let strict: TestServer;
   let boss: string;

@@ -5,9 +5,8 @@ import { pgArray } from './sql';
 
 /**
  * The `event_outbox` table: one row per event and sink ('webhooks', 'amqp'), written in the
- * transaction of the change that caused it (events/outbox.ts), read and deleted by that sink's
- * relay under `FOR UPDATE SKIP LOCKED`, so each row is taken by one instance at a time and is
- * deleted only in the transaction that handed it on.
+ * transaction of the change that caused it (events/outbox.ts), taken by that sink's relay on a
+ * lease, so each row is taken by one instance at a time, and deleted only once handed on.
  */
 export type Sink = 'webhooks' | 'amqp';
 
@@ -37,25 +36,38 @@ export async function insert(em: EntityManager, rows: ReadonlyArray<Omit<OutboxE
 }
 
 /**
- * The oldest `limit` rows of a sink that no other relay holds, locked until the caller's
- * transaction ends.
+ * The oldest `limit` rows of a sink nobody holds, taken for `leaseSeconds` by one autocommit
+ * statement (`FOR UPDATE SKIP LOCKED` inside it: two relays never take one row at once). A relay
+ * that dies holding rows frees them when the lease runs out; one that fails frees them at once
+ * (`release`). In seq order.
  */
-export async function claim(em: EntityManager, sink: Sink, limit: number): Promise<OutboxRow[]> {
+export async function claim(em: EntityManager, sink: Sink, limit: number, leaseSeconds: number): Promise<OutboxRow[]> {
   const rows = await sql(
     em,
-    `select seq::text, id, type, at, data, message_id from event_outbox where sink = $1 order by seq limit $2 for update skip locked`,
-    [sink, limit],
+    `update event_outbox o set claimed_until = now() + make_interval(secs => $3)
+      where o.seq in (select seq from event_outbox where sink = $1 and (claimed_until is null or claimed_until < now())
+                       order by seq limit $2 for update skip locked)
+      returning o.seq::text, o.id, o.type, o.at, o.data, o.message_id`,
+    [sink, limit, leaseSeconds],
   );
-  return rows.map((r) => ({
-    seq: r.seq as string,
-    id: r.id as string,
-    type: r.type as string,
-    at: asDate(r.at).toISOString(),
-    data: (r.data as Record<string, unknown> | null) ?? null,
-    messageId: (r.message_id as string | null) ?? null,
-  }));
+  return rows
+    .map((r) => ({
+      seq: r.seq as string,
+      id: r.id as string,
+      type: r.type as string,
+      at: asDate(r.at).toISOString(),
+      data: (r.data as Record<string, unknown> | null) ?? null,
+      messageId: (r.message_id as string | null) ?? null,
+    }))
+    .sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1));
 }
 
+/** Handed on: gone (the webhook relay deletes its rows in the statement that inserts their deliveries). */
 export async function remove(em: EntityManager, seqs: readonly string[]): Promise<void> {
   if (seqs.length) await sql(em, 'delete from event_outbox where seq = any($1::bigint[])', [pgArray(seqs)]);
+}
+
+/** Not handed on after all: free for the next pass, on any instance. */
+export async function release(em: EntityManager, seqs: readonly string[]): Promise<void> {
+  if (seqs.length) await sql(em, 'update event_outbox set claimed_until = null where seq = any($1::bigint[])', [pgArray(seqs)]);
 }

@@ -170,18 +170,30 @@ export async function endpointFailed(em: EntityManager, id: string, disableAfter
 
 // ---- deliveries
 
+/**
+ * New deliveries, PENDING and due now, claimed for `leaseSeconds` by the instance inserting them
+ * (it attempts them at once: no claim statement first; if it dies, the lease runs out and any
+ * instance's sweep takes them). At most one per endpoint and event: a hand-on made twice inserts
+ * nothing the second time. `handedOn`: the outbox rows they came from, deleted in this statement,
+ * so the relay's hand-on is one atomic statement. Returns the ids inserted.
+ */
 export async function insertDeliveries(
   em: EntityManager,
   rows: ReadonlyArray<{ id: string; endpointId: string; event: string; eventId: string; payload: string }>,
-): Promise<void> {
-  if (!rows.length) return;
-  await sql(
+  p: { leaseSeconds: number; handedOn?: readonly string[] },
+): Promise<Set<string>> {
+  if (!rows.length && !p.handedOn?.length) return new Set();
+  const inserted = await sql<{ id: string }>(
     em,
-    `insert into webhook_delivery (id, endpoint_id, event, event_id, payload, next_attempt_at)
-     select d.id, d.endpoint_id, d.event, d.event_id, d.payload, now()
-       from jsonb_to_recordset($1::jsonb) as d(id uuid, endpoint_id uuid, event text, event_id uuid, payload text)`,
-    [JSON.stringify(rows.map((d) => ({ id: d.id, endpoint_id: d.endpointId, event: d.event, event_id: d.eventId, payload: d.payload })))],
+    `with handed_on as (delete from event_outbox where seq = any($3::bigint[]))
+     insert into webhook_delivery (id, endpoint_id, event, event_id, payload, next_attempt_at, claimed_until)
+     select d.id, d.endpoint_id, d.event, d.event_id, d.payload, now(), now() + make_interval(secs => $2)
+       from jsonb_to_recordset($1::jsonb) as d(id uuid, endpoint_id uuid, event text, event_id uuid, payload text)
+     on conflict (endpoint_id, event_id) do nothing
+     returning id`,
+    [JSON.stringify(rows.map((d) => ({ id: d.id, endpoint_id: d.endpointId, event: d.event, event_id: d.eventId, payload: d.payload }))), p.leaseSeconds, pgArray(p.handedOn ?? [])],
   );
+  return new Set(inserted.map((r) => r.id));
 }
 
 export async function delivery(em: EntityManager, id: string): Promise<DeliveryRow | null> {
@@ -231,28 +243,27 @@ export async function claimDeliveries(
 }
 
 /**
- * Due deliveries nobody holds, oldest due first, claimed for `leaseSeconds`: first attempts not
- * made within `graceSeconds` of being due (the instance that relayed them died, or had no free
- * slot), and retries as soon as due. Never of the `busy` endpoints.
+ * Due deliveries nobody holds, oldest due first, claimed for `leaseSeconds`: retries, replays,
+ * first attempts their instance had no slot for or died before making. Never of the `busy`
+ * endpoints.
  */
 export async function claimDue(
   em: EntityManager,
-  p: { limit: number; busy: readonly string[]; graceSeconds: number; leaseSeconds: number },
+  p: { limit: number; busy: readonly string[]; leaseSeconds: number },
 ): Promise<Array<{ delivery: DeliveryRow; endpoint: EndpointRow }>> {
   const rows = await sql(
     em,
     `with c as (
        select id from webhook_delivery
-        where status = 'PENDING' and (claimed_until is null or claimed_until < now())
-          and next_attempt_at <= now() - case when attempts = 0 then make_interval(secs => $3) else interval '0' end
+        where status = 'PENDING' and (claimed_until is null or claimed_until < now()) and next_attempt_at <= now()
           and not (endpoint_id = any($2::uuid[]))
         order by next_attempt_at limit $1 for update skip locked
      ), d as (
-       update webhook_delivery w set claimed_until = now() + make_interval(secs => $4) from c where w.id = c.id
+       update webhook_delivery w set claimed_until = now() + make_interval(secs => $3) from c where w.id = c.id
        returning ${DELIVERY.split(', ').map((col) => `w.${col}`).join(', ')}
      )
      select d.*, (select to_jsonb(e) from webhook_endpoint e where e.id = d.endpoint_id) as endpoint from d`,
-    [p.limit, pgArray(p.busy), p.graceSeconds, p.leaseSeconds],
+    [p.limit, pgArray(p.busy), p.leaseSeconds],
   );
   return rows.map((r) => ({ delivery: toDelivery(r), endpoint: toEndpoint(r.endpoint as Record<string, unknown>) }));
 }

@@ -3,12 +3,18 @@ import * as outbox from '../db/outbox';
 import type { OutboxRow, Sink } from '../db/outbox';
 import type { Logger } from '../logger';
 
+/** How long a pass holds its rows: far longer than a pass takes; an instance that died holding them frees them after it. */
+const LEASE_SECONDS = 15;
+
 /**
  * One sink's relay (webhooks, AMQP), on every instance: takes the oldest outbox rows no other
- * instance holds (`FOR UPDATE SKIP LOCKED`), hands them on inside that transaction and deletes
- * them in it. An instance that dies holding rows releases them with its connection; a hand-on
- * that fails rolls back and the rows wait for the next pass. So every committed event is handed
- * on at least once, and a rolled-back change never wrote one.
+ * instance holds, on a lease (db/outbox.ts `claim`), and hands them on; the hand-on deletes them
+ * (the webhook sink in the very statement that inserts their deliveries, so a hand-on is atomic
+ * without a transaction block: the pass is a few autocommit statements on the statement pool, not
+ * a transaction through the ORM, which cost more CPU than the deliveries themselves). A hand-on
+ * that fails frees its rows for the next pass; an instance that dies holding rows frees them when
+ * the lease runs out. So every committed event is handed on at least once, and a rolled-back
+ * change never wrote one.
  *
  * It wakes when this instance commits an event (`nudge`) and polls every `pollMs` for the others'.
  */
@@ -21,7 +27,7 @@ export class Relay {
   constructor(
     readonly sink: Sink,
     private readonly fork: () => EntityManager,
-    /** Inside the pass's transaction; what it returns runs after that transaction committed. */
+    /** Hands the rows on and deletes them; what it returns runs after (attempts, at once). */
     private readonly handOn: (em: EntityManager, rows: OutboxRow[]) => Promise<(() => void) | void>,
     private readonly logger: Logger,
     /** coalesceMs: after a nudge, wait this long for more events (one pass hands on several). */
@@ -47,16 +53,18 @@ export class Relay {
 
   /** One pass: how many rows it handed on. */
   async once(): Promise<number> {
-    let after: (() => void) | void = undefined;
-    const n = await this.fork().transactional(async (tem) => {
-      const rows = await outbox.claim(tem, this.sink, this.options.batch);
-      if (!rows.length) return 0;
-      after = await this.handOn(tem, rows);
-      await outbox.remove(tem, rows.map((r) => r.seq));
-      return rows.length;
-    });
-    (after as (() => void) | void)?.();
-    return n;
+    const em = this.fork();
+    const rows = await outbox.claim(em, this.sink, this.options.batch, LEASE_SECONDS);
+    if (!rows.length) return 0;
+    let after: (() => void) | void;
+    try {
+      after = await this.handOn(em, rows);
+    } catch (error) {
+      await outbox.release(em, rows.map((r) => r.seq)).catch(() => undefined); // else the lease frees them
+      throw error;
+    }
+    after?.();
+    return rows.length;
   }
 
   private async run(): Promise<void> {

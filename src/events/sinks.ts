@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RateLimiter } from '../auth/rate-limit';
 import type { Config } from '../config';
+import * as outboxRows from '../db/outbox';
 import * as webhooks from '../db/webhooks';
 import type { Jobs } from '../jobs/queue';
 import type { Logger } from '../logger';
@@ -17,7 +18,7 @@ const TYPES_REFRESH_MS = 2000;
 const RELAY_POLL_MS = 1000;
 const RELAY_BATCH = 200;
 /** After this instance commits an event, its relay waits this long for more (batches under load). */
-const RELAY_COALESCE_MS = 25;
+const RELAY_COALESCE_MS = 100;
 
 export interface EventSinks {
   outbox: Outbox;
@@ -44,14 +45,17 @@ export async function startEventSinks(p: {
   const deliveries = new WebhookDeliveries(config, p.jobs, fork, logger, () => outbox.wantsWebhooks);
   await deliveries.start();
   const relays: Relay[] = [
-    new Relay('webhooks', fork, async (tem, rows) => deliveries.fanOut(tem, rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS, ready: () => outbox.wantsWebhooks }),
+    new Relay('webhooks', fork, async (em, rows) => deliveries.fanOut(em, rows, await outbox.bodies(em, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS, ready: () => outbox.wantsWebhooks }),
   ];
   let stream: AmqpStream | null = null;
   if (config.EVENTS_AMQP_URL) {
     const amqp = new AmqpStream(config.EVENTS_AMQP_URL, config.EVENTS_AMQP_EXCHANGE, logger);
     amqp.start();
     stream = amqp;
-    relays.push(new Relay('amqp', fork, async (tem, rows) => amqp.publish(rows, await outbox.bodies(tem, rows)), logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS, ready: () => amqp.ready }));
+    relays.push(new Relay('amqp', fork, async (em, rows) => {
+        await amqp.publish(rows, await outbox.bodies(em, rows));
+        await outboxRows.remove(em, rows.map((r) => r.seq));
+      }, logger, { pollMs: RELAY_POLL_MS, batch: RELAY_BATCH, coalesceMs: RELAY_COALESCE_MS, ready: () => amqp.ready }));
   }
   outbox.onWritten = (sinks) => {
     for (const relay of relays) if (sinks.has(relay.sink)) relay.nudge();

@@ -94,7 +94,7 @@ export class WebhookEndpoints {
     if (!endpoint.enabled) throw new ConflictError('The endpoint is disabled; enable it first.');
     const id = randomUUID();
     const payload = JSON.stringify({ type: 'ping', timestamp: new Date().toISOString(), data: {} });
-    await this.deliveries.create(em, { id, endpointId, event: 'ping', eventId: randomUUID(), payload });
+    await this.deliveries.create(em, endpoint, { id, endpointId, event: 'ping', eventId: randomUUID(), payload });
     return (await webhooks.delivery(em, id)) as DeliveryRow;
   }
 

@@ -24,7 +24,7 @@ function poolFor(target: Target): http.Agent {
       old.destroy();
       pools.delete(oldest);
     }
-    const options = { keepAlive: true, maxSockets: 16, maxFreeSockets: 4, timeout: ATTEMPT_TIMEOUT_MS };
+    const options = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, timeout: ATTEMPT_TIMEOUT_MS };
     agent = target.url.protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
     pools.set(key, agent);
   }
