@@ -4,7 +4,7 @@
 // so they are never slowed by a neighbour. One closing line for CI: "N passed, N failed".
 //
 //   node scripts/test.mjs           everything
-//   node scripts/test.mjs --fast    everything but the browser and multi-process files
+//   node scripts/test.mjs --fast    the two-at-a-time part only (no browser, timing or multi-process file)
 //   node scripts/test.mjs FILE…     those files, one at a time (as `jest --runInBand FILE…`)
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,8 +16,6 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
 /** One at a time: Chromium, several server processes, timing and load, the process itself. */
 const SERIAL = '/test/(browser|scale-|security-dos|operations|soak|email-outage)';
-/** Left out of --fast. */
-const SLOW = '/test/(browser|scale-|soak|email-outage)';
 
 const args = process.argv.slice(2);
 const fast = args[0] === '--fast';
@@ -37,9 +35,8 @@ let status = 0;
 if (files.length) {
   status = run(['--runInBand', ...files]);
 } else {
-  const ignore = fast ? [SERIAL, SLOW] : [SERIAL];
-  status |= run(['--maxWorkers=2', '--passWithNoTests', ...ignore.flatMap((p) => ['--testPathIgnorePatterns', p])]);
-  status |= run(['--runInBand', '--passWithNoTests', '--testPathPatterns', SERIAL, ...(fast ? ['--testPathIgnorePatterns', SLOW] : [])]);
+  status |= run(['--maxWorkers=2', '--passWithNoTests', '--testPathIgnorePatterns', SERIAL]);
+  if (!fast) status |= run(['--runInBand', '--passWithNoTests', '--testPathPatterns', SERIAL]);
 }
 
 const totals = { passed: 0, failed: 0, skipped: 0, suitesFailed: 0 };
