@@ -43,4 +43,23 @@ describe('webhooks across instances', () => {
     const { session: stored } = await b.http.ok<{ session: { lastSeq: number } }, unknown>('query($id: ID!) { session(id: $id) { lastSeq } }', { id: session.id }, visitor);
     expect(Math.max(...delivered())).toBeLessThanOrEqual(stored.lastSeq);
   }, 240_000);
+
+  it('should send an endpoint registered on one instance the events of changes committed on another right after, and nothing once it is deleted there', async () => {
+    const cluster = await startCluster({ count: 2, env: { WEBHOOK_ALLOW_PRIVATE: '1' } });
+    const [a, b] = cluster.instances;
+    const receiver = await startReceiver();
+    const supervisor = await loginSupervisor(a);
+    const { session, visitor } = await buildActiveChat(b);
+    const { endpoint } = await createEndpoint(a, supervisor, { url: receiver.url, events: ['message.created'] });
+    // b learns of it by NOTIFY: well under its 30 s backstop poll.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = await b.http.ok<{ sendMessage: { seq: number } }, unknown>(SendMessageDocument, { input: { sessionId: session.id, body: 'right after' } }, visitor);
+    await waitFor(() => receiver.of('message.created').some((r) => r.event.data.message.seq === sent.sendMessage.seq), 5_000, 50);
+
+    await a.http.ok(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, supervisor);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await b.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'after the delete' } }, visitor);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(receiver.of('message.created').map((r) => r.event.data.message.seq)).toEqual([sent.sendMessage.seq]);
+  }, 120_000);
 });
