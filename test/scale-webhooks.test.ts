@@ -53,8 +53,8 @@ describe('webhooks across instances', () => {
     const { endpoint } = await createEndpoint(a, supervisor, { url: receiver.url, events: ['message.created'] });
     // b learns of it by NOTIFY: well under its 30 s backstop poll.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const sent = await b.http.ok<{ sendMessage: { seq: number } }, unknown>(SendMessageDocument, { input: { sessionId: session.id, body: 'right after' } }, visitor);
-    await waitFor(() => receiver.of('message.created').some((r) => r.event.data.message.seq === sent.sendMessage.seq), 5_000, 50);
+    const sent = await b.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'right after' } }, visitor);
+    await waitFor(async () => receiver.of('message.created').some((r) => r.event.data.message.seq === sent.sendMessage.seq), 5_000, 50);
 
     await a.http.ok(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, supervisor);
     await new Promise((resolve) => setTimeout(resolve, 300));
