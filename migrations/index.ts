@@ -5,6 +5,7 @@ import { Migration20261204000000_webhooks } from './Migration20261204000000_webh
 import { Migration20261205000000_desk_visitors } from './Migration20261205000000_desk_visitors';
 import { Migration20261206000000_desk_tools } from './Migration20261206000000_desk_tools';
 import { Migration20261207000000_team } from './Migration20261207000000_team';
+import { Migration20261208000000_webhook_endpoint_notify } from './Migration20261208000000_webhook_endpoint_notify';
 import { Migration20261210000000_outbox_leases } from './Migration20261210000000_outbox_leases';
 
 /** Every migration, in order. Listed here so the same code runs from TypeScript and from dist/. */
@@ -16,5 +17,6 @@ export const migrationsList = [
   { name: 'Migration20261205000000_desk_visitors', class: Migration20261205000000_desk_visitors },
   { name: 'Migration20261206000000_desk_tools', class: Migration20261206000000_desk_tools },
   { name: 'Migration20261207000000_team', class: Migration20261207000000_team },
+  { name: 'Migration20261208000000_webhook_endpoint_notify', class: Migration20261208000000_webhook_endpoint_notify },
   { name: 'Migration20261210000000_outbox_leases', class: Migration20261210000000_outbox_leases },
 ];

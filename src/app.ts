@@ -130,7 +130,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const store = connections ? new RedisPresenceStore(connections.commands, connections.keys) : new MemoryPresenceStore();
   const presence = new Presence(store, config.PRESENCE_TTL_SECONDS * 1000, config.PRESENCE_GRACE_SECONDS * 1000, logger);
   const routing = new Routing(presence, metrics, config.SKILL_FALLBACK_SECONDS);
-  const sinks = await startEventSinks({ config, jobs, fork: () => orm.em.fork(), online: () => presence.onlineIds(), rateLimiter, logger });
+  const sinks = await startEventSinks({ config, databaseUrl: db.url, jobs, fork: () => orm.em.fork(), online: () => presence.onlineIds(), rateLimiter, logger });
   const publisher = new Publisher(bus, sinks.outbox, () => orm.em.fork(), logger, revocations);
   const timers = new Timers(config, jobs, logger);
   publisher.onRecord(timers.arm);

@@ -1,5 +1,6 @@
 import { SendMessageDocument } from './generated/graphql';
 import { startCluster } from './support/cluster';
+import { sql } from './support/env';
 import { buildActiveChat, loginSupervisor, waitFor } from './support/factories';
 import { createEndpoint, startReceiver, verify } from './support/webhooks';
 
@@ -43,4 +44,35 @@ describe('webhooks across instances', () => {
     const { session: stored } = await b.http.ok<{ session: { lastSeq: number } }, unknown>('query($id: ID!) { session(id: $id) { lastSeq } }', { id: session.id }, visitor);
     expect(Math.max(...delivered())).toBeLessThanOrEqual(stored.lastSeq);
   }, 240_000);
+
+  it('should send an endpoint registered on one instance the events of changes committed on another right after, nothing once it is deleted there, and the same after the LISTEN connections were cut', async () => {
+    const cluster = await startCluster({ count: 2, env: { WEBHOOK_ALLOW_PRIVATE: '1' } });
+    const [a, b] = cluster.instances;
+    const receiver = await startReceiver();
+    const supervisor = await loginSupervisor(a);
+    const { session, visitor } = await buildActiveChat(b);
+    const { endpoint } = await createEndpoint(a, supervisor, { url: receiver.url, events: ['message.created'] });
+    // b learns of it by NOTIFY: well under its 30 s backstop poll.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const sent = await b.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'right after' } }, visitor);
+    await waitFor(async () => receiver.of('message.created').some((r) => r.event.data.message.seq === sent.sendMessage.seq), 5_000, 50);
+
+    await a.http.ok(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, supervisor);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await b.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'after the delete' } }, visitor);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(receiver.of('message.created').map((r) => r.event.data.message.seq)).toEqual([sent.sendMessage.seq]);
+
+    // The LISTEN connections cut (as a Postgres restart or a proxy would): what is announced
+    // meanwhile is lost, and each instance reloads once it has listened again.
+    const listening = async () =>
+      (await sql<{ n: number }>(cluster.databaseUrl, `select count(*)::int as n from pg_stat_activity where datname = current_database() and application_name = 'switchboard-listen'`))[0].n;
+    expect(await listening()).toBe(2);
+    await sql(cluster.databaseUrl, `select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = 'switchboard-listen'`);
+    await createEndpoint(a, supervisor, { url: receiver.url, events: ['message.created'] });
+    await waitFor(async () => (await listening()) === 2, 10_000, 100);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const again = await b.http.ok(SendMessageDocument, { input: { sessionId: session.id, body: 'after the reconnect' } }, visitor);
+    await waitFor(async () => receiver.of('message.created').some((r) => r.event.data.message.seq === again.sendMessage.seq), 5_000, 50);
+  }, 120_000);
 });

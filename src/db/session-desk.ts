@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { SessionStatus } from '../entities';
 import { sql } from './execute';
 import { asDate } from './rows';
-import { toSession, type SessionRow } from './sessions';
+import { stampedContext, toSession, type SessionRow } from './sessions';
 import { pgArray } from './sql';
 
 /**
@@ -33,7 +33,7 @@ export async function setTags(em: EntityManager, sessionId: string, tags: readon
 export async function setContext(em: EntityManager, sessionId: string, context: Omit<ContextRow, 'updatedAt'>): Promise<boolean> {
   const rows = await sql(
     em,
-    `update chat_session set visitor_context = $2::jsonb || jsonb_build_object('updatedAt', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+    `update chat_session set visitor_context = ${stampedContext('$2')},
             visitor_context_at = clock_timestamp()
       where id = $1 and (visitor_context_at is null or visitor_context_at < clock_timestamp() - interval '1 second') returning id`,
     [sessionId, JSON.stringify(context)],

@@ -89,9 +89,16 @@ export async function assign(em: EntityManager, sessionIds: readonly string[], a
   );
 }
 
-/** A new chat, QUEUED; `lastSeq` 1 when it opens with a message. */
 /**
- * A new chat, QUEUED. `visitorContext` (desk: the page the visitor is on, its user agent) is stored
+ * The visitor context as stored (`param`, a jsonb parameter), stamped with the time it was taken:
+ * `updatedAt`, an ISO string as the API gives it. The insert here and db/session-desk.ts'
+ * setContext both store it this way.
+ */
+export const stampedContext = (param: string): string =>
+  `${param}::jsonb || jsonb_build_object('updatedAt', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+
+/**
+ * A new chat, QUEUED; `lastSeq` 1 when it opens with a message. `visitorContext` (desk: the page the visitor is on, its user agent) is stored
  * with it, in the same statement (db/session-desk.ts keeps it up to date afterwards).
  */
 export async function insert(
@@ -102,7 +109,7 @@ export async function insert(
     em,
     `insert into chat_session (id, customer_id, status, skill, queued_at, entered_queue_at, created_at, last_seq, visitor_context, visitor_context_at)
      values ($1, $2, 'QUEUED', $3, clock_timestamp(), date_trunc('milliseconds', now()), date_trunc('milliseconds', now()), $4,
-             $5::jsonb || jsonb_build_object('updatedAt', to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+             ${stampedContext('$5')},
              case when $5::jsonb is null then null else clock_timestamp() end)`,
     [s.id, s.customerId, s.skill, s.lastSeq, s.visitorContext ? JSON.stringify(s.visitorContext) : null],
   );

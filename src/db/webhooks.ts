@@ -101,6 +101,12 @@ export async function countEndpoints(em: EntityManager): Promise<number> {
   return rows[0].n;
 }
 
+/**
+ * Where a change of the endpoints (added, removed, enabled or disabled, other events) is announced
+ * when it commits, by the table's triggers (migration 20261208000000): each instance LISTENs.
+ */
+export const ENDPOINTS_CHANNEL = 'switchboard_webhook_endpoints';
+
 /** The event types some enabled endpoint wants ('*': all). */
 export async function wantedTypes(em: EntityManager): Promise<string[]> {
   const rows = await sql<{ t: string }>(em, 'select distinct unnest(events) as t from webhook_endpoint where enabled and deleted_at is null');

@@ -37,13 +37,19 @@ interface Derived {
  *
  * Nothing is derived, read or written when no sink wants an event: with no webhook endpoint and
  * no AMQP, a change costs what it cost before. Which types the endpoints want is cached on each
- * instance and reloaded every `refreshMs` and at once after this instance changes an endpoint,
- * so an endpoint registered elsewhere receives the events of changes committed from at most that
- * long after its registration.
+ * instance and reloaded: at once after this instance changes an endpoint; when an endpoint changes
+ * anywhere (the table's triggers NOTIFY on commit, each instance LISTENs: `start`'s `watch`); after
+ * the LISTEN connection (re)connects; and every `backstopMs`, in case a NOTIFY was missed anyway.
+ * So an endpoint registered elsewhere receives the events of changes committed from a few
+ * milliseconds after its registration.
  */
 export class Outbox {
   private webhookTypes = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
+  private listener: { close(): Promise<void> } | null = null;
+  /** A reload is running; `again`: another was asked for meanwhile, and runs after it. */
+  private reloading: Promise<void> | null = null;
+  private again = false;
   /** Called after a commit that wrote rows, per sink (the relays wake up). */
   onWritten: (sinks: ReadonlySet<Sink>) => void = () => undefined;
 
@@ -54,19 +60,40 @@ export class Outbox {
     private readonly logger: Logger,
   ) {}
 
-  async start(refreshMs: number): Promise<void> {
+  /** `watch` calls its argument on each announced change and after each reconnect. */
+  async start(backstopMs: number, watch: (changed: () => void) => { close(): Promise<void> }): Promise<void> {
     await this.refresh();
-    this.timer = setInterval(() => void this.refresh().catch((error: unknown) => this.logger.warn({ err: error }, 'webhook endpoints: reload failed')), refreshMs);
+    this.listener = watch(() => this.reload());
+    this.timer = setInterval(() => this.reload(), backstopMs);
     this.timer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.listener?.close();
+    this.listener = null;
   }
 
   async refresh(): Promise<void> {
     this.webhookTypes = new Set(await this.loadTypes());
+  }
+
+  /** One reload at a time; a burst of announcements costs at most two. */
+  private reload(): void {
+    if (this.reloading) {
+      this.again = true;
+      return;
+    }
+    this.reloading = this.refresh()
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'webhook endpoints: reload failed'))
+      .finally(() => {
+        this.reloading = null;
+        if (this.again) {
+          this.again = false;
+          this.reload();
+        }
+      });
   }
 
   /** The sinks that want `type` now (none: write nothing for it). */

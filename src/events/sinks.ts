@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { RateLimiter } from '../auth/rate-limit';
 import type { Config } from '../config';
 import * as outboxRows from '../db/outbox';
+import { listen } from '../db/listen';
 import * as webhooks from '../db/webhooks';
 import type { Jobs } from '../jobs/queue';
 import type { Logger } from '../logger';
@@ -12,8 +13,11 @@ import { AmqpStream } from './amqp';
 import { Outbox } from './outbox';
 import { Relay } from './relay';
 
-/** How often each instance reloads which event types the webhook endpoints want. */
-const TYPES_REFRESH_MS = 2000;
+/**
+ * How often each instance reloads which event types the webhook endpoints want, besides when a
+ * change is announced (LISTEN/NOTIFY, events/outbox.ts): only a backstop.
+ */
+const TYPES_BACKSTOP_MS = 30_000;
 /** How often a relay looks for other instances' events when nothing woke it. */
 const RELAY_POLL_MS = 1000;
 const RELAY_BATCH = 200;
@@ -32,6 +36,8 @@ export interface EventSinks {
  */
 export async function startEventSinks(p: {
   config: Config;
+  /** The database's URL (DATABASE_URL or the embedded one's), for the LISTEN connection. */
+  databaseUrl: string;
   jobs: Jobs;
   fork: () => EntityManager;
   online: () => Promise<Set<string>>;
@@ -40,7 +46,7 @@ export async function startEventSinks(p: {
 }): Promise<EventSinks> {
   const { config, fork, logger } = p;
   const outbox = new Outbox(Boolean(config.EVENTS_AMQP_URL), () => webhooks.wantedTypes(fork()), p.online, logger);
-  await outbox.start(TYPES_REFRESH_MS);
+  await outbox.start(TYPES_BACKSTOP_MS, (changed) => listen(p.databaseUrl, webhooks.ENDPOINTS_CHANNEL, changed, logger));
   // With no enabled endpoint neither the webhook relay nor the sweep queries anything.
   const deliveries = new WebhookDeliveries(config, p.jobs, fork, logger, () => outbox.wantsWebhooks);
   await deliveries.start();
@@ -65,7 +71,7 @@ export async function startEventSinks(p: {
     outbox,
     webhooks: new WebhookEndpoints(config, outbox, deliveries, p.rateLimiter),
     async stop() {
-      outbox.stop();
+      await outbox.stop();
       deliveries.stop();
       await Promise.all(relays.map((r) => r.stop()));
       closePools();

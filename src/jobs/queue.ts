@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { PgBoss, type Job, type Queue, type SendOptions, type WorkOptions } from 'pg-boss';
+import { PgBoss, type Job, type JobResult, type Queue, type SendOptions, type WorkOptions } from 'pg-boss';
 import { sql } from '../db/execute';
 import type { Logger } from '../logger';
 
@@ -38,6 +38,10 @@ export class Jobs {
       supervise: true,
       schedule: true,
       useListenNotify: true,
+      // Idle, these two are most of what pg-boss itself asks (every 5 s by default): the cron
+      // ticks it sends are every 15 minutes at the closest, and nothing here uses job flows.
+      cronWorkerIntervalSeconds: 30,
+      flowIntervalSeconds: 60,
     });
     this.boss.on('error', (error: unknown) => this.logger.warn({ err: error }, 'job queue error'));
   }
@@ -47,13 +51,36 @@ export class Jobs {
     this.started = true;
   }
 
-  /** Declares a queue (idempotent across instances) and this instance's worker for it. */
-  async define<T extends object>(name: string, definition: QueueDefinition, handler: JobHandler<T>): Promise<void> {
+  /**
+   * Declares a queue (idempotent across instances) and this instance's worker for it. One worker
+   * fetching `work.batchSize` jobs at a time runs them side by side, each settled by itself (one
+   * that throws is retried alone), where `localConcurrency` workers would each poll on their own.
+   * Returns the worker's id, for `wake`.
+   */
+  async define<T extends object>(name: string, definition: QueueDefinition, handler: JobHandler<T>): Promise<string> {
     const { work, ...queue } = definition;
-    await this.ensureQueue(name, queue);
-    await this.boss.work<T>(name, { ...work, batchSize: 1 }, async ([job]) => {
-      await handler(job.data, job);
-    });
+    // Unless a queue says otherwise, sending a job wakes its workers on every instance (NOTIFY), so
+    // their poll is only a backstop, every 30 s (pg-boss' notifyPollingIntervalSeconds); every 2 s
+    // while the LISTEN connection is down. Deferred jobs (timers) gain nothing by it.
+    await this.ensureQueue(name, { notify: true, ...queue });
+    const options = work ?? {};
+    const batchSize = options.batchSize ?? 1;
+    if (batchSize === 1) return this.boss.work<T>(name, { ...options, batchSize }, async ([job]) => handler(job.data, job));
+    return this.boss.work<T>(name, { ...options, batchSize, perJobResults: true }, (batch) =>
+      Promise.all(
+        batch.map((job) =>
+          handler(job.data, job).then(
+            (): JobResult => ({ id: job.id, status: 'completed' }),
+            (error: unknown): JobResult => ({ id: job.id, status: 'failed', output: { message: error instanceof Error ? error.message : String(error) } }),
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Makes a worker `define` returned fetch now instead of at its next poll (a hint: polling stays). */
+  wake(workerId: string): void {
+    if (this.started) this.boss.notifyWorker(workerId);
   }
 
   /** Declares a queue that this instance only sends to. */

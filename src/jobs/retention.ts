@@ -23,7 +23,7 @@ export async function scheduleRetention(p: {
   logger: Logger;
 }): Promise<void> {
   const { jobs, erasure, days, logger } = p;
-  await jobs.define(RETENTION_QUEUE, { policy: 'exclusive', retryLimit: 3, retryDelay: 300, work: { pollingIntervalSeconds: 10 } }, async () => {
+  await jobs.define(RETENTION_QUEUE, { policy: 'exclusive', retryLimit: 3, retryDelay: 300 }, async () => {
     if (!days) return;
     const started = Date.now();
     const erased = await erasure.sweep(p.em(), days);

@@ -13,6 +13,7 @@ import type { Mailer } from '../mail/mailer';
 import { replyNotification, transcript } from '../mail/templates';
 import { Author } from '../entities';
 import { authorizeSession } from './access';
+import { sweepIntervalMs } from './disconnected';
 import type { Presence } from './presence';
 import type { Transactions } from './transaction';
 
@@ -21,8 +22,6 @@ export const EMAIL_QUEUE = 'email';
 const GIVE_UP_MS = 24 * 3600 * 1000;
 /** At most this many messages in one email (a transcript says how many more there are). */
 const MAX_MESSAGES = 2000;
-/** How often each instance looks for due notifications. */
-const SWEEP_MS = 1000;
 
 /** `enqueuedAt`: epoch ms, for giving up after 24 h. */
 type EmailJob = ({ kind: 'notify'; sessionId: string; upToSeq: number } | { kind: 'transcript'; sessionId: string }) & { enqueuedAt: number };
@@ -39,7 +38,7 @@ export function retryPolicy(first: number, max: number): { retryLimit: number; r
 /**
  * Email follow-up (contract, desk: "Email"). Every email is a job on the durable queue (retried
  * with backoff for 24 h, never sent in the request that caused it):
- * - the unread-reply notification: each instance sweeps every second for sessions whose agent
+ * - the unread-reply notification: each instance sweeps (every 1 to 5 s) for sessions whose agent
  *   message has stayed unread EMAIL_NOTIFY_DELAY_SECONDS with no widget of the customer connected
  *   to the session (widget presence, kept like agents'), claims each once (db/sessions.ts
  *   claimNotify, at most one per session per 15 minutes) and enqueues its email in the claim's
@@ -74,7 +73,14 @@ export class EmailService {
   async start(em: () => EntityManager): Promise<void> {
     await this.jobs.define<EmailJob>(
       EMAIL_QUEUE,
-      { ...retryPolicy(this.config.EMAIL_RETRY_SECONDS, this.config.EMAIL_RETRY_MAX_SECONDS), expireInSeconds: 120, work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: 1, localConcurrency: 2 } },
+      {
+        ...retryPolicy(this.config.EMAIL_RETRY_SECONDS, this.config.EMAIL_RETRY_MAX_SECONDS),
+        expireInSeconds: 120,
+        // A new email wakes the worker (NOTIFY, jobs/queue.ts); a retry is not announced, so the
+        // poll, as far apart as the first retry (at most 30 s), is what finds retries. Every second
+        // while the LISTEN connection is down.
+        work: { pollingIntervalSeconds: 1, notifyPollingIntervalSeconds: Math.min(30, this.config.EMAIL_RETRY_SECONDS), batchSize: 4, burstWhenBatchFull: true },
+      },
       async (data) => {
         if (Date.now() - data.enqueuedAt > GIVE_UP_MS) {
           this.logger.warn({ sessionId: data.sessionId, kind: data.kind }, 'email given up after 24 h of failures');
@@ -94,7 +100,7 @@ export class EmailService {
       if (this.stopped) return;
       this.timer = setTimeout(() => {
         this.running = tick().finally(schedule);
-      }, SWEEP_MS);
+      }, sweepIntervalMs(this.config.EMAIL_NOTIFY_DELAY_SECONDS));
       this.timer.unref();
     };
     schedule();

@@ -17,12 +17,15 @@ export const NO_REPLY_QUEUE = 'timer-no-reply';
 export const SKILL_FALLBACK_QUEUE = 'timer-skill-fallback';
 
 /**
- * Timers are due within this: every instance looks for due ones this often, with WORKERS workers
- * per queue (jobs/queue.ts claims one job per fetch), so each instance fires up to WORKERS timers
- * of a kind a second, and more wait their turn.
+ * One worker per queue on each instance fetches up to BATCH due timers at once (more at once
+ * while batches come back full). It is woken when a timer this instance armed is due (`arm`), so
+ * those fire on time; every POLL_SECONDS it also looks for any due timer, which is how one armed
+ * by an instance that died since fires (the contract: within 5 s of when it is due).
  */
-const POLL_SECONDS = 1;
-const WORKERS = 4;
+const POLL_SECONDS = 3;
+const BATCH = 8;
+/** Past the due time before the woken worker fetches, so that Postgres' clock finds it due. */
+const WAKE_MARGIN_MS = 100;
 /** A timer held by an instance that died is handed to another after this. */
 const EXPIRE_SECONDS = 30;
 
@@ -42,26 +45,46 @@ export class Timers {
     private readonly logger: Logger,
   ) {}
 
+  /** This instance's worker of each timer queue (set by `start`). */
+  private readonly workers = new Map<string, string>();
+
   /** Publisher recorder: arms the timers of what this change did, on its transaction. */
   arm = async (em: EntityManager, effects: Effects): Promise<void> => {
     const reassign = this.config.REASSIGN_AFTER_SECONDS;
     if (reassign > 0) {
       for (const { sessionId, agentId } of effects.assigned) await this.jobs.send(em, NO_REPLY_QUEUE, { sessionId, agentId }, { startAfter: reassign });
+      if (effects.assigned.length) this.wakeAfter(NO_REPLY_QUEUE, reassign);
     }
     const fallback = this.config.SKILL_FALLBACK_SECONDS;
     if (fallback > 0 && effects.enqueued.size) {
-      for (const id of await sessions.queuedWithSkill(em, [...effects.enqueued])) await this.jobs.send(em, SKILL_FALLBACK_QUEUE, { sessionId: id }, { startAfter: fallback });
+      const ids = await sessions.queuedWithSkill(em, [...effects.enqueued]);
+      for (const id of ids) await this.jobs.send(em, SKILL_FALLBACK_QUEUE, { sessionId: id }, { startAfter: fallback });
+      if (ids.length) this.wakeAfter(SKILL_FALLBACK_QUEUE, fallback);
     }
   };
 
+  /**
+   * Only a hint, not the timer (that is the job): when the change rolls back, or this instance
+   * dies first, the worker finds nothing, or another instance's poll fires it.
+   */
+  private wakeAfter(queue: string, seconds: number): void {
+    setTimeout(() => {
+      const worker = this.workers.get(queue);
+      if (worker) this.jobs.wake(worker);
+    }, seconds * 1000 + WAKE_MARGIN_MS).unref();
+  }
+
   /** Declares the timer queues and this instance's workers for them (every instance, at start-up). */
   async start(p: { tx: Transactions; routing: Routing; metrics: AppMetrics; em: () => EntityManager }): Promise<void> {
-    const queue = { retryLimit: 10, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, work: { pollingIntervalSeconds: POLL_SECONDS, notifyPollingIntervalSeconds: POLL_SECONDS, localConcurrency: WORKERS } };
-    await this.jobs.define<{ sessionId: string; agentId: string }>(NO_REPLY_QUEUE, queue, (data) => this.noReply(p, data.sessionId, data.agentId));
-    await this.jobs.define<{ sessionId: string }>(SKILL_FALLBACK_QUEUE, queue, async () => {
-      // Routing decides who may take what now (db/sessions.ts queuedFor); the timer only makes it look when due.
-      await p.tx.run(p.em(), { routing: true }, (tem, effects) => p.routing.drain(tem, effects));
-    });
+    const queue = { retryLimit: 10, retryDelay: 1, expireInSeconds: EXPIRE_SECONDS, notify: false, work: { pollingIntervalSeconds: POLL_SECONDS, batchSize: BATCH, burstWhenBatchFull: true } };
+    this.workers.set(NO_REPLY_QUEUE, await this.jobs.define<{ sessionId: string; agentId: string }>(NO_REPLY_QUEUE, queue, (data) => this.noReply(p, data.sessionId, data.agentId)));
+    this.workers.set(
+      SKILL_FALLBACK_QUEUE,
+      await this.jobs.define<{ sessionId: string }>(SKILL_FALLBACK_QUEUE, queue, async () => {
+        // Routing decides who may take what now (db/sessions.ts queuedFor); the timer only makes it look when due.
+        await p.tx.run(p.em(), { routing: true }, (tem, effects) => p.routing.drain(tem, effects));
+      }),
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import {
   ConsoleTranscriptDocument,
-  ConsoleTranscriptsDocument,
+  ConsoleSessionsDocument,
   ConsoleTranscriptTrailDocument,
   type ConsoleTranscriptQuery,
   type ConsoleTranscriptTrailQuery,
@@ -48,7 +48,7 @@ export function Transcripts({ store }: { store: ConsoleStore }) {
   const load = useCallback(
     async (after: string | null) => {
       try {
-        const { sessions: page } = await store.call(ConsoleTranscriptsDocument, {
+        const { sessions: page } = await store.call(ConsoleSessionsDocument, {
           status: filters.status || null,
           agentId: filters.agentId || null,
           tag: filters.tag.trim().toLowerCase() || null,

@@ -103,6 +103,11 @@ export type ConsoleSetStatusMutation = { setStatus: { id: string, name: string, 
 
 export type ConsoleSessionsQueryVariables = Exact<{
   status?: SessionStatus | null | undefined;
+  agentId?: string | number | null | undefined;
+  tag?: string | null | undefined;
+  search?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
   first?: number | null | undefined;
   after?: string | null | undefined;
 }>;
@@ -323,20 +328,6 @@ export type ConsoleTranscriptTrailQueryVariables = Exact<{
 
 export type ConsoleTranscriptTrailQuery = { session: { id: string, notes: Array<{ id: string, authorName: string, body: string, createdAt: string }> | null, events: Array<{ id: string, kind: string, at: string, actorKind: string, data: string, agent: { id: string, name: string } | null }> | null } | null };
 
-export type ConsoleTranscriptsQueryVariables = Exact<{
-  status?: SessionStatus | null | undefined;
-  agentId?: string | number | null | undefined;
-  tag?: string | null | undefined;
-  search?: string | null | undefined;
-  from?: string | null | undefined;
-  to?: string | null | undefined;
-  first?: number | null | undefined;
-  after?: string | null | undefined;
-}>;
-
-
-export type ConsoleTranscriptsQuery = { sessions: { endCursor: string | null, sessions: Array<{ id: string, status: SessionStatus, skill: string | null, createdAt: string, assignedAt: string | null, closedAt: string | null, lastSeq: number, visitorReadSeq: number, agentReadSeq: number, queuePosition: number | null, queuedAt: string | null, rating: number | null, ratingComment: string | null, tags: Array<string> | null, customer: { id: string, name: string | null, email: string | null, verified: boolean }, agent: { id: string, name: string } | null }> } };
-
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -542,8 +533,17 @@ export const ConsoleSetStatusDocument = new TypedDocumentString(`
   lastSeenAt
 }`) as unknown as TypedDocumentString<ConsoleSetStatusMutation, ConsoleSetStatusMutationVariables>;
 export const ConsoleSessionsDocument = new TypedDocumentString(`
-    query ConsoleSessions($status: SessionStatus, $first: Int, $after: String) {
-  sessions(status: $status, first: $first, after: $after) {
+    query ConsoleSessions($status: SessionStatus, $agentId: ID, $tag: String, $search: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
+  sessions(
+    status: $status
+    agentId: $agentId
+    tag: $tag
+    search: $search
+    from: $from
+    to: $to
+    first: $first
+    after: $after
+  ) {
     endCursor
     sessions {
       ...ConsoleSession
@@ -1274,47 +1274,3 @@ export const ConsoleTranscriptTrailDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<ConsoleTranscriptTrailQuery, ConsoleTranscriptTrailQueryVariables>;
-export const ConsoleTranscriptsDocument = new TypedDocumentString(`
-    query ConsoleTranscripts($status: SessionStatus, $agentId: ID, $tag: String, $search: String, $from: DateTime, $to: DateTime, $first: Int, $after: String) {
-  sessions(
-    status: $status
-    agentId: $agentId
-    tag: $tag
-    search: $search
-    from: $from
-    to: $to
-    first: $first
-    after: $after
-  ) {
-    endCursor
-    sessions {
-      ...ConsoleSession
-    }
-  }
-}
-    fragment ConsoleSession on ChatSession {
-  id
-  status
-  skill
-  createdAt
-  assignedAt
-  closedAt
-  lastSeq
-  visitorReadSeq
-  agentReadSeq
-  queuePosition
-  queuedAt
-  rating
-  ratingComment
-  tags
-  customer {
-    id
-    name
-    email
-    verified
-  }
-  agent {
-    id
-    name
-  }
-}`) as unknown as TypedDocumentString<ConsoleTranscriptsQuery, ConsoleTranscriptsQueryVariables>;
