@@ -59,6 +59,11 @@ export class SoakLoad {
     private readonly shape: LoadShape,
   ) {}
 
+  /** The supervisor's token (the soak registers its webhook endpoint with it). */
+  async supervisorToken(supervisor: { email: string; password: string }): Promise<string> {
+    return (await this.call<{ login: { token: string } }>(LOGIN, supervisor)).login.token;
+  }
+
   /** Agents: created by the supervisor, signed in, ONLINE, each with a console socket. */
   async startAgents(supervisor: { email: string; password: string }): Promise<void> {
     const boss = await this.call<{ login: { token: string } }>(LOGIN, supervisor);

@@ -7,7 +7,8 @@
  *
  * Knobs (env): SOAK_SECONDS (600), SOAK_SCALE=ci (a scaled-down load for CI), SOAK_IDLE (2000),
  * SOAK_CHATS (200), SOAK_AGENTS (20), SOAK_CAPACITY (8 chats per agent), SOAK_INSTANCES (3),
- * SOAK_KILL_EVERY (60 s), SOAK_DATABASE_URL (admin URL), SOAK_KEEP_DB=1.
+ * SOAK_KILL_EVERY (60 s), SOAK_DATABASE_URL (admin URL), SOAK_AMQP_URL (the local RabbitMQ; the event
+ * stream is checked where it answers), SOAK_KEEP_DB=1.
  * It installs nothing: nginx and redis-server must be there (.ci/run installs them).
  */
 import fs from 'node:fs';
@@ -18,6 +19,7 @@ import { sleep } from './common';
 import { envNumber, ROOT, RUN_ID } from './config';
 import { dbUrl } from './db';
 import { finalInvariants, Sampler, waitForCatchUp, type Invariant } from './soak-checks';
+import { SoakEvents } from './soak-events';
 import { Instances, Nginx, RedisServer, serverEnv, SUPERVISOR } from './soak-env';
 import { SoakLoad } from './soak-load';
 
@@ -34,9 +36,11 @@ const cfg = {
   killEvery: num('SOAK_KILL_EVERY', 60),
   adminUrl: env.SOAK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
   keepDb: env.SOAK_KEEP_DB === '1',
+  /** The event stream is checked where this broker answers. */
+  amqpUrl: env.SOAK_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672',
 };
 /** Setup, the catch-up and the checks on top of SOAK_SECONDS; past this the soak gives up (exit 3). */
-const OVERALL_MS = (cfg.seconds + 240) * 1000;
+const OVERALL_MS = (cfg.seconds + 330) * 1000;
 const log = (...args: unknown[]) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 interface Fault {
@@ -55,17 +59,21 @@ async function main(): Promise<number> {
   let load: SoakLoad | undefined;
   let sampler: Sampler | undefined;
   let probe: Redis | undefined;
+  let events: SoakEvents | undefined;
   const faults: Fault[] = [];
   try {
     await withClient(cfg.adminUrl, (c) => c.query(`create database ${database}`));
     redis = await RedisServer.start();
-    instances = await Instances.start(cfg.instances, serverEnv(dbUrl(database), redis.url, prefix));
+    events = await SoakEvents.start(cfg.amqpUrl);
+    instances = await Instances.start(cfg.instances, { ...serverEnv(dbUrl(database), redis.url, prefix), ...events.env });
     nginx = await Nginx.start(instances.ports);
     log(`instances on ${instances.ports.join(', ')} behind nginx on ${nginx.port}; Redis on ${redis.port}; database ${database}`);
 
     load = new SoakLoad(nginx.url, nginx.wsUrl, cfg);
     await load.startAgents(SUPERVISOR);
     await load.startIdle(dbUrl(database));
+    // After the idle widgets' seeded sessions (written straight to Postgres): from here on every chat and message is an event.
+    await events.register(nginx.url, await load.supervisorToken(SUPERVISOR));
     load.startChats();
     probe = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: (t) => Math.min(t * 100, 1000), lazyConnect: true });
     probe.on('error', () => undefined);
@@ -124,7 +132,7 @@ async function main(): Promise<number> {
     await load.stop();
     await sampler.stop();
     const catchUp = await waitForCatchUp(load, dbUrl(database), 30_000);
-    const invariants = [...sampler.invariants(), ...(await finalInvariants(load, dbUrl(database), catchUp))];
+    const invariants = [...sampler.invariants(), ...(await finalInvariants(load, dbUrl(database), catchUp)), ...(await events.check(dbUrl(database), 90_000))];
     const text = report(load, invariants, faults, (Date.now() - started) / 1000);
     console.log(text);
     const out = path.join(ROOT, 'dist-bench', 'soak.json');
@@ -135,6 +143,7 @@ async function main(): Promise<number> {
     load?.close();
     await sampler?.stop();
     probe?.disconnect();
+    await events?.close();
     await nginx?.stop().catch(() => undefined);
     await instances?.stop();
     await redis?.stop();
