@@ -22,7 +22,7 @@ const TYPES_BACKSTOP_MS = 30_000;
 const RELAY_POLL_MS = 1000;
 const RELAY_BATCH = 200;
 /** After this instance commits an event, its relay waits this long for more (batches under load). */
-const RELAY_COALESCE_MS = 100;
+const RELAY_COALESCE_MS = 200;
 
 export interface EventSinks {
   outbox: Outbox;

@@ -12,7 +12,7 @@ import { Signer } from './signature';
 
 const RETENTION_QUEUE = 'webhook.retention';
 /** Deliveries one slot attempts together (one endpoint's). */
-const CHUNK = 10;
+const CHUNK = 20;
 /** A claim outlives its attempts, so an instance that died mid-attempt frees its deliveries. */
 const LEASE_SECONDS = ATTEMPT_TIMEOUT_MS / 1000 + 15;
 /**
