@@ -19,7 +19,7 @@ let url: string;
 let db: Database;
 
 beforeAll(async () => {
-  const database = await createTestDatabase();
+  const database = await createTestDatabase({ empty: true });
   url = database.url;
   const config = loadConfig({ ...testServerEnv({ databaseUrl: url, redisPrefix: 'migrations:' }), NODE_ENV: 'test', LOG_LEVEL: 'silent' });
   db = await openDatabase(config, createLogger('silent')); // applies every migration, as a start does

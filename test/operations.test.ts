@@ -37,7 +37,7 @@ jest.setTimeout(180_000);
 const tempDirs: string[] = [];
 
 /** A database of the test's own (a leftover: dropped after it, once its server processes stopped). */
-const freshDatabase = createTestDatabase;
+const freshDatabase = () => createTestDatabase({ empty: true });
 
 /** The environment of a production instance on the shared test services. */
 async function productionEnv(extra: Record<string, string> = {}): Promise<Record<string, string>> {

@@ -19,7 +19,7 @@ let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let script: ChildProcess | undefined;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
+  database = await createTestDatabase({ empty: true });
   // The script and its instances share a process group of their own: nothing outlives the file
   // (a leftover, so it is killed before the database is dropped).
   leave(() => {

@@ -71,7 +71,7 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
 }
 
 /** Applies pending migrations, one instance at a time. */
-async function migrate(url: string, logger: Logger): Promise<void> {
+export async function migrate(url: string, logger: Logger): Promise<void> {
   const lock = new Client({ connectionString: url });
   await lock.connect();
   try {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { leave } from './leftovers';
+import { migratedTemplate } from './template';
 
 /** The real services the tests use; override with TEST_DATABASE_URL / TEST_REDIS_URL. */
 export const ADMIN_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -56,10 +57,15 @@ export async function withClient<T>(url: string, fn: (client: Client) => Promise
 
 const admin = <T>(fn: (client: Client) => Promise<T>) => withClient(ADMIN_DATABASE_URL, fn);
 
-/** A fresh, empty database for one test file, dropped after its tests (a leftover) or by `drop()`. */
-export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+/**
+ * A fresh database for one test file, dropped after its tests (a leftover) or by `drop()`: a copy
+ * of the migrated template (support/template.ts), or, with `empty`, nothing in it (for what tests
+ * migrating a fresh database).
+ */
+export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = uniqueName('sb_test');
-  await admin((c) => c.query(`create database ${name}`));
+  const template = options.empty ? null : await migratedTemplate(ADMIN_DATABASE_URL);
+  await admin((c) => c.query(`create database ${name}${template ? ` template ${template}` : ''}`));
   return {
     name,
     url: urlFor(name),
