@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const jest = path.join(root, 'node_modules', 'jest', 'bin', 'jest.js');
-/** One at a time: Chromium, several server processes, timing and load, the process itself. */
-const SERIAL = '/test/(browser|scale-|security-dos|operations|soak)';
+/** One at a time: Chromium, several server processes, timing and load (statement-pool: its bursts must fit Postgres refusing connections for a few seconds), the process itself. */
+const SERIAL = '/test/(browser|scale-|security-dos|operations|statement-pool|soak)';
 
 /**
  * Files at once in the first part: three on two cores, since most of these files wait (timers,
