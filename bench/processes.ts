@@ -141,13 +141,18 @@ export function startPerf(pid: number, file: string): { stop(): Promise<void> } 
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const child = spawn('perf', ['record', '-q', '-k', 'mono', '-F', '999', '-e', 'cpu-clock', '-g', '-p', String(pid), '-o', file], { stdio: 'ignore' });
   child.on('error', (error) => log(`perf record failed: ${error.message}`));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping: Promise<void> | undefined;
   return {
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.pid === undefined) return resolve();
-        child.once('exit', () => resolve());
+    // Once: a second call waits for the same exit (perf may end by the signal: no exit code).
+    stop: () => {
+      if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      if (!stopping) {
         child.kill('SIGINT');
-      }),
+        stopping = exited;
+      }
+      return stopping;
+    },
   };
 }
 

@@ -4,6 +4,9 @@
  *              one messageAdded socket each on `wsUrl` (instance A), live once seq 1 arrives;
  *   consoles - agents' console sockets on A (sessionAssigned), so chats are routed to them;
  *   watch    - agents' messageAdded streams of their chats, on A;
+ *   warm     - `count` other widgets (not measured, not sent to) start chats through `url` and
+ *              subscribe on `wsUrl` (instance B) once each, then leave: B has served before the
+ *              storm, as a running instance has, rather than compiling its code under it;
  *   arm      - from now on a socket that closes reconnects to `wsUrl` (instance B) after a random
  *              pause of up to `jitterMs`, and resubscribes with afterSeq = last - 1: the one known
  *              message coming back proves the new subscription live (it is not counted twice);
@@ -25,6 +28,10 @@ interface Stream {
   live: boolean;
   droppedAt?: number;
   resubscribedAt?: number;
+  /** The reconnect's phases: TCP + upgrade done, connection_ack received, first event. */
+  openAt?: number;
+  ackAt?: number;
+  liveAt?: number;
   caughtUpAt?: number;
   reconnects: number;
   gaps: number;
@@ -50,6 +57,7 @@ function caughtUp(s: Stream): void {
 }
 
 function onMessage(s: Stream, seq: number): void {
+  if (!s.live && s.resubscribedAt) s.liveAt ??= Date.now();
   s.live = true;
   if (s.echo !== null && seq === s.echo + 1 && seq === s.last) s.echo = null;
   else if (seq === s.last + 1) s.last = seq;
@@ -72,10 +80,14 @@ function connect(s: Stream, url: string): Promise<void> {
       clearTimeout(timer);
       resolve();
     };
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${s.token}` } })));
+    ws.on('open', () => {
+      if (s.resubscribedAt) s.openAt ??= Date.now();
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${s.token}` } }));
+    });
     ws.on('message', (raw: Buffer) => {
       const frame = JSON.parse(raw.toString('utf8')) as { type: string; payload?: { data?: { messageAdded?: { seq: number } }; errors?: unknown } };
       if (frame.type === 'connection_ack') {
+        if (s.resubscribedAt) s.ackAt ??= Date.now();
         const payload = s.kind === 'console' ? { query: ASSIGNED } : { query: MESSAGE_ADDED, variables: { sessionId: s.sessionId, afterSeq: s.echo ?? s.last } };
         ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload }));
         if (s.kind === 'console') ready();
@@ -155,6 +167,19 @@ async function setup(cmd: { url: string; wsUrl: string; count: number; tag: stri
   return { widgets: created.length };
 }
 
+async function warm(cmd: { url: string; wsUrl: string; count: number; tag: string }) {
+  const ids = Array.from({ length: cmd.count }, (_, i) => i);
+  await pooled(ids, 16, async (i) => {
+    const { startChat } = await gql<{ startChat: { visitorToken: string; session: { id: string } } }>(cmd.url, START_CHAT, { input: { name: `Warm ${i}`, message: 'hello', clientMessageId: `${cmd.tag}-${i}` } });
+    const s: Stream = { sessionId: startChat.session.id, token: startChat.visitorToken, kind: 'widget', last: 0, ...blank };
+    await connect(s, cmd.wsUrl);
+    const ws = s.ws;
+    s.ws = undefined; // its close is not a drop to reconnect
+    ws?.close();
+  });
+  return { warmed: cmd.count };
+}
+
 async function send(cmd: { url: string; rate: number; seconds: number }) {
   const sessions = [...tokens.keys()];
   const start = Date.now();
@@ -190,6 +215,10 @@ function report(cmd: { killAt: number }) {
     reconnected: measured.filter((s) => s.resubscribedAt).length,
     catchUpMs: measured.filter((s) => s.caughtUpAt).map((s) => s.caughtUpAt! - cmd.killAt),
     reconnectDelayMs: measured.filter((s) => s.resubscribedAt).map((s) => s.resubscribedAt! - cmd.killAt),
+    // Where a resubscription's time goes: socket open (TCP + upgrade), then connection_ack, then the first event.
+    openMs: measured.filter((s) => s.openAt).map((s) => s.openAt! - s.resubscribedAt!),
+    ackMs: measured.filter((s) => s.ackAt && s.openAt).map((s) => s.ackAt! - s.openAt!),
+    firstEventMs: measured.filter((s) => s.liveAt && s.ackAt).map((s) => s.liveAt! - s.ackAt!),
     neverCaughtUp: measured.filter((s) => !s.caughtUpAt).length,
     lost: behind.reduce((n, s) => n + (maxAcked.get(s.sessionId)! - s.last), 0),
     gaps: measured.reduce((n, s) => n + s.gaps, 0),
@@ -204,6 +233,7 @@ type Command = { id?: number } & (
   | ({ cmd: 'setup' } & Parameters<typeof setup>[0])
   | { cmd: 'consoles'; wsUrl: string; tokens: string[] }
   | { cmd: 'watch'; wsUrl: string; chats: Array<{ token: string; sessionId: string }> }
+  | ({ cmd: 'warm' } & Parameters<typeof warm>[0])
   | { cmd: 'arm'; wsUrl: string; jitterMs: number }
   | ({ cmd: 'send' } & Parameters<typeof send>[0])
   | ({ cmd: 'report' } & Parameters<typeof report>[0])
@@ -221,6 +251,8 @@ serveCommands(async (msg: Command): Promise<unknown> => {
     case 'watch':
       await pooled(msg.chats, 20, (c) => connect(track({ sessionId: c.sessionId, token: c.token, kind: 'agent', last: 0, ...blank }), msg.wsUrl));
       return { watching: msg.chats.length };
+    case 'warm':
+      return warm(msg);
     case 'arm':
       target = msg.wsUrl;
       jitterMs = msg.jitterMs;
@@ -231,8 +263,9 @@ serveCommands(async (msg: Command): Promise<unknown> => {
     case 'status':
       return {
         live: streams.filter((s) => s.live).length,
-        caughtUp: streams.filter((s) => s.caughtUpAt).length,
-        total: streams.length,
+        // Consoles carry no messages to catch up on: the streams are the widgets' and the agents' chats.
+        caughtUp: streams.filter((s) => s.kind !== 'console' && s.caughtUpAt).length,
+        total: streams.filter((s) => s.kind !== 'console').length,
         behind: streams.filter((s) => s.kind !== 'console' && s.last < (maxAcked.get(s.sessionId) ?? 0)).length,
       };
     case 'report':

@@ -9,16 +9,19 @@
  *
  * Knobs (env): STORM_WIDGETS, STORM_AGENTS, STORM_RATE, STORM_JITTER_MS, STORM_LOADS (load
  * processes, 2), STORM_BEFORE (s of traffic before the kill, 5), STORM_AFTER (s after, 15),
- * STORM_COUNT_STATEMENTS (1; 0: no proxy, for timing), BENCH_DATABASE_URL, BENCH_REDIS_URL,
- * STORM_ENV (extra server env, `A=1,B=2`).
+ * STORM_COUNT_STATEMENTS (1; 0: no proxy, for timing), STORM_WARM (1000: other widgets subscribe on
+ * B once each before the storm, so that B is as warm as a running instance), BENCH_DATABASE_URL, BENCH_REDIS_URL,
+ * STORM_ENV (extra server env, `A=1,B=2`), BENCH_PERF=1 (B is recorded by `perf record` from the kill
+ * until every stream has caught up, into dist-bench/profiles/storm-b.perf.data; the servers run with
+ * --perf-prof so that `perf inject --jit` names the JS frames).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { cpuMicros, rssBytes, sleep, summarize } from './common';
-import { cfg as bench, envNumber, log, ROOT, RUN_ID } from './config';
+import { cfg as bench, envNumber, log, PROFILES, ROOT, RUN_ID } from './config';
 import { dbUrl, withClient } from './db';
 import { StatementCounter } from './pg-count';
-import { spawnLoad, startServer, stopServer, type Load, type Server } from './processes';
+import { spawnLoad, startPerf, startServer, stopServer, type Load, type Server } from './processes';
 
 const num = envNumber;
 const cfg = {
@@ -29,6 +32,8 @@ const cfg = {
   loads: num('STORM_LOADS', 2),
   before: num('STORM_BEFORE', 5),
   after: num('STORM_AFTER', 15),
+  /** Resubscriptions B serves before the storm (other widgets, once each): a running instance is warm. */
+  warm: num('STORM_WARM', 1000),
   /** 0: B talks to Postgres directly (no counting proxy, one hop less on every statement: for timing runs on a busy machine). */
   count: num('STORM_COUNT_STATEMENTS', 1) !== 0,
   extraEnv: Object.fromEntries((process.env.STORM_ENV ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])),
@@ -41,6 +46,9 @@ interface Report {
   reconnected: number;
   catchUpMs: number[];
   reconnectDelayMs: number[];
+  openMs: number[];
+  ackMs: number[];
+  firstEventMs: number[];
   neverCaughtUp: number;
   lost: number;
   gaps: number;
@@ -102,6 +110,12 @@ async function main() {
     await loads[0].call({ cmd: 'watch', wsUrl: a.wsUrl, chats });
     log(`${agents.length} agents with ${chats.length} chats watched on A`);
 
+    if (cfg.warm > 0) {
+      const t1 = Date.now();
+      await Promise.all(loads.map((l, i) => l.call({ cmd: 'warm', url: c.url, wsUrl: b.wsUrl, count: Math.ceil(cfg.warm / cfg.loads), tag: `${RUN_ID}-warm-${i}` })));
+      log(`B warmed by ${cfg.warm} other widgets' subscriptions in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      await sleep(1000);
+    }
     await Promise.all(loads.map((l) => l.call({ cmd: 'arm', wsUrl: b.wsUrl, jitterMs: cfg.jitterMs })));
     const sending = Promise.all(loads.map((l) => l.call<{ sent: number }>({ cmd: 'send', url: c.url, rate: cfg.rate / cfg.loads, seconds: cfg.before + cfg.after })));
     await sleep(Math.max(0, cfg.before - 3) * 1000);
@@ -110,8 +124,14 @@ async function main() {
     const baseRate = (counter.statements - base0.n) / ((Date.now() - base0.at) / 1000);
 
     // The storm.
+    const perf = bench.perf ? startPerf(b.pid, path.join(PROFILES, 'storm-b.perf.data')) : null;
+    if (perf) await sleep(300); // perf attaches
+    const tcp0 = tcpCounters();
+    let tcpAll: ReturnType<typeof tcpCounters> | null = null;
+    const machine0 = machineSample(b.pid, c.pid, loads.map((l) => l.pid));
     a.child.kill('SIGKILL');
     const killAt = Date.now();
+    let machineAll: MachineShare | null = null;
     const stmt0 = counter.statements;
     const texts0 = new Map(counter.texts);
     let textsAll: Array<[string, number]> = [];
@@ -119,6 +139,7 @@ async function main() {
     const rss0 = rssBytes(b.pid);
     let rssPeak = rss0;
     let cpuPeak = 0;
+    const timeline: number[] = [];
     let last = { at: killAt, cpu: cpu0 };
     let allAt: number | null = null;
     let stmtAll = 0;
@@ -128,7 +149,9 @@ async function main() {
       await sleep(250);
       const cpu = cpuMicros(b.pid);
       rssPeak = Math.max(rssPeak, rssBytes(b.pid));
-      cpuPeak = Math.max(cpuPeak, (cpu - last.cpu) / ((Date.now() - last.at) * 1000));
+      const cores = (cpu - last.cpu) / ((Date.now() - last.at) * 1000);
+      cpuPeak = Math.max(cpuPeak, cores);
+      if (allAt === null) timeline.push(cores);
       last = { at: Date.now(), cpu };
       if (allAt === null) {
         const statuses = await Promise.all(loads.map((l) => l.call<{ caughtUp: number; total: number }>({ cmd: 'status' })));
@@ -137,10 +160,16 @@ async function main() {
           stmtAll = counter.statements;
           textsAll = counter.since(texts0);
           cpuAll = cpu - cpu0;
+          machineAll = machineShare(machine0, machineSample(b.pid, c.pid, loads.map((l) => l.pid)));
+          tcpAll = tcpSince(tcp0);
+          await perf?.stop();
           log(`every stream caught up ${allAt - killAt} ms after the kill`);
         }
       }
     }
+    await perf?.stop();
+    tcpAll ??= tcpSince(tcp0);
+    machineAll ??= machineShare(machine0, machineSample(b.pid, c.pid, loads.map((l) => l.pid)));
     await sending;
     // Drain: every stream gets what was acknowledged last (or 30 s pass, and the rest is lost).
     for (const until = Date.now() + 30_000; Date.now() < until; await sleep(250)) {
@@ -151,6 +180,7 @@ async function main() {
     const sum = (f: (r: Report) => number) => reports.reduce((n, r) => n + f(r), 0);
     const catchUp = summarize(reports.flatMap((r) => r.catchUpMs));
     const delay = summarize(reports.flatMap((r) => r.reconnectDelayMs));
+    const phases = { open: summarize(reports.flatMap((r) => r.openMs)), ack: summarize(reports.flatMap((r) => r.ackMs)), firstEvent: summarize(reports.flatMap((r) => r.firstEventMs)) };
     const reconnected = sum((r) => r.reconnected) + sum((r) => r.consoles);
     const windowS = ((allAt ?? deadline) - killAt) / 1000;
     const statements = (allAt ? stmtAll : counter.statements) - stmt0;
@@ -163,6 +193,8 @@ async function main() {
       allCaughtUpMs: allAt ? allAt - killAt : null,
       catchUp,
       reconnectDelay: delay,
+      phases,
+      tcp: tcpAll,
       neverCaughtUp: sum((r) => r.neverCaughtUp),
       lost: sum((r) => r.lost),
       gaps: sum((r) => r.gaps),
@@ -175,6 +207,8 @@ async function main() {
         perResubscription: (statements - baseRate * windowS) / Math.max(1, reconnected),
         top: (allAt ? textsAll : counter.since(texts0)).slice(0, 8).map(([text, n]) => ({ perResubscription: n / Math.max(1, reconnected), text })),
       },
+      machine: machineAll,
+      bCoresEvery250ms: timeline.map((c) => Math.round(c * 100) / 100),
       b: { cpuSecondsToCatchUp: (allAt ? cpuAll : last.cpu - cpu0) / 1e6, cpuPeakCores: cpuPeak, rssBeforeMb: rss0 / 2 ** 20, rssPeakMb: rssPeak / 2 ** 20 },
       errorSamples: reports.flatMap((r) => r.errorSamples).slice(0, 5),
       bOutput: b.stderr.join('').split('\n').slice(-15),
@@ -189,10 +223,14 @@ async function main() {
         `| every stream caught up (ms after the kill) | ${result.allCaughtUpMs ?? 'NOT within ' + cfg.after + ' s'} |`,
         `| catch-up per stream p50 / p99 / max ms | ${f(catchUp.p50)} / ${f(catchUp.p99)} / ${f(catchUp.max)} |`,
         `| reconnect started p50 / max ms (the jitter) | ${f(delay.p50)} / ${f(delay.max)} |`,
+        `| a resubscription's phases p50 / p99 ms: socket open (TCP + upgrade), then connection_ack, then first event | ${f(phases.open.p50)} / ${f(phases.open.p99)}, ${f(phases.ack.p50)} / ${f(phases.ack.p99)}, ${f(phases.firstEvent.p50)} / ${f(phases.firstEvent.p99)} |`,
+        `| the kernel until then: listen-queue overflows, SYN retransmits (the whole machine) | ${tcpAll.listenOverflows} / ${tcpAll.synRetransmits} |`,
         `| Postgres statements per resubscription (B) | ${f(result.statements.perResubscription, 2)} (${statements} in ${f(windowS, 1)} s; baseline ${f(baseRate, 1)}/s) |`,
         ...result.statements.top.map((t) => `|   ${t.perResubscription.toFixed(2)} x \`${t.text.replace(/\|/g, '\\|')}\` | |`),
         `| B CPU per resubscription (ms) | ${f((result.b.cpuSecondsToCatchUp * 1000) / Math.max(1, reconnected), 2)} |`,
         `| B CPU to catch up (s) / peak (cores) | ${f(result.b.cpuSecondsToCatchUp, 2)} / ${f(cpuPeak, 2)} |`,
+        `| the machine until then: busy cores, of which B / C / load processes / this process / the rest (Postgres, Redis, ...) | ${f(machineAll.busyCores, 2)}: ${f(machineAll.b, 2)} / ${f(machineAll.c, 2)} / ${f(machineAll.loads, 2)} / ${f(machineAll.orchestrator, 2)} / ${f(machineAll.rest, 2)} |`,
+        `| B's cores, every 250 ms from the kill until all caught up | ${timeline.map((c) => c.toFixed(1)).join(' ')} |`,
         `| B RSS before / peak MB | ${f(result.b.rssBeforeMb)} / ${f(result.b.rssPeakMb)} |`,
         `| messages acknowledged / send errors | ${result.sent} / ${result.sendErrors} |`,
         `| lost / gaps / duplicates / never caught up | ${result.lost} / ${result.gaps} / ${result.duplicates} / ${result.neverCaughtUp} |`,
@@ -211,6 +249,50 @@ async function main() {
     await counter.close();
     await withClient(bench.adminUrl, (c) => c.query(`drop database if exists ${db} with (force)`)).catch(() => undefined);
   }
+}
+
+/** The kernel's TCP counters that a full listen queue moves (from /proc/net/netstat and /proc/net/snmp). */
+function tcpCounters(): { listenOverflows: number; synRetransmits: number } {
+  const read = (file: string, prefix: string): Map<string, number> => {
+    const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith(prefix));
+    const names = lines[0]?.split(/\s+/).slice(1) ?? [];
+    const values = lines[1]?.split(/\s+/).slice(1).map(Number) ?? [];
+    return new Map(names.map((n, i) => [n, values[i]]));
+  };
+  const ext = read('/proc/net/netstat', 'TcpExt:');
+  return { listenOverflows: ext.get('ListenOverflows') ?? NaN, synRetransmits: ext.get('TCPSynRetrans') ?? NaN };
+}
+
+function tcpSince(from: ReturnType<typeof tcpCounters>): ReturnType<typeof tcpCounters> {
+  const now = tcpCounters();
+  return { listenOverflows: now.listenOverflows - from.listenOverflows, synRetransmits: now.synRetransmits - from.synRetransmits };
+}
+
+interface MachineSample {
+  at: number;
+  busy: number;
+  b: number;
+  c: number;
+  loads: number;
+  orchestrator: number;
+}
+type MachineShare = { busyCores: number; b: number; c: number; loads: number; orchestrator: number; rest: number };
+
+/** CPU time (µs) of the whole machine (from /proc/stat) and of the storm's own processes. */
+function machineSample(b: number, c: number, loads: number[]): MachineSample {
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const busyTicks = cpu[0] + cpu[1] + cpu[2] + cpu[5] + cpu[6] + (cpu[7] ?? 0);
+  const self = process.cpuUsage();
+  return { at: Date.now(), busy: busyTicks * 10_000, b: cpuMicros(b), c: cpuMicros(c), loads: loads.reduce((n, pid) => n + cpuMicros(pid), 0), orchestrator: self.user + self.system };
+}
+
+/** Cores used on average between two samples, in all and by each. */
+function machineShare(from: MachineSample, to: MachineSample): MachineShare {
+  const us = Math.max(1, (to.at - from.at) * 1000);
+  const d = (k: keyof MachineSample) => (to[k] - from[k]) / us;
+  const busyCores = d('busy');
+  return { busyCores, b: d('b'), c: d('c'), loads: d('loads'), orchestrator: d('orchestrator'), rest: busyCores - d('b') - d('c') - d('loads') - d('orchestrator') };
 }
 
 main().then(

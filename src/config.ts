@@ -41,6 +41,10 @@ const schema = z
     PORT: int(0, 65535).default(4000),
     // Interface to listen on.
     HOST: z.string().min(1).default('0.0.0.0'),
+    // Connections the kernel queues before the server accepts them (capped by net.core.somaxconn).
+    // Node's default, 511, overflows when thousands of widgets reconnect at once after an instance
+    // dies: each dropped handshake waits for a SYN retry (1 s, then 3 s, 7 s).
+    LISTEN_BACKLOG: int(1, 65535).default(4096),
     // Postgres; unset: an embedded Postgres under DATA_DIR.
     DATABASE_URL: postgresUrl.optional(),
     // Redis; unset: in-process pub/sub, presence and rate limits (one instance only).

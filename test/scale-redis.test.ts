@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { OnMessageAddedDocument, SendMessageDocument, SessionDocument, TranscriptDocument } from './generated/graphql';
 import { RedisServer, startCluster, type Cluster, type Instance } from './support/cluster';
@@ -136,6 +137,45 @@ describe('Redis restarting mid-chat', () => {
     // The retry of the same key stores nothing new; the next message follows it.
     expect(await trySend(limited, token, session.id, 'while Redis is down', 'limited-1')).toEqual({ ok: true, seq: 1 });
     expect(await trySend(limited, token, session.id, 'and the next', 'limited-2')).toEqual({ ok: true, seq: 2 });
+  });
+
+  it("should keep every watching widget's presence alive in a few commands per refresh, and write it all again after Redis loses it", async () => {
+    // The unread-reply email waits while a widget watches its chat: that is this presence, kept
+    // in Redis so that every instance knows. PRESENCE_TTL_SECONDS is 3 here: a refresh a second.
+    const WIDGETS = 40;
+    const chats = await Promise.all(Array.from({ length: WIDGETS }, () => startChat(b, { skill: uniqueSkill() })));
+    const streams = await Promise.all(chats.map(async ({ session, token }) => (await connect(b, token)).subscribe(OnMessageAddedDocument, { sessionId: session.id, afterSeq: 0 })));
+    const client = new Redis(redis.url);
+    try {
+      /** Sessions with an unexpired widget-presence entry. */
+      const watched = async () => {
+        const keys = await client.keys('*widget-*presence*');
+        const members = (await Promise.all(keys.map((k) => client.zrangebyscore(k, `(${Date.now()}`, '+inf')))).flat();
+        return new Set(members.map((m) => m.split('|')[0]));
+      };
+      const unwatched = async () => {
+        const now = await watched();
+        return chats.filter(({ session }) => !now.has(session.id)).length;
+      };
+      await waitFor(async () => (await unwatched()) === 0, 5000);
+
+      await client.config('RESETSTAT');
+      await new Promise((r) => setTimeout(r, 3500));
+      const stats = await client.info('commandstats');
+      const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+      // Three or four refreshes on each instance, each a ZMSCORE and a ZADD for its agents and the
+      // same for its widgets: 32 at most; one ZADD per widget per refresh would be 120 or more.
+      expect(calls('zadd') + calls('zmscore')).toBeLessThanOrEqual(32);
+      expect(await unwatched()).toBe(0);
+
+      // Redis loses everything (a restart without persistence): the next refresh writes it all again.
+      await client.flushall();
+      expect(await unwatched()).toBe(WIDGETS);
+      await waitFor(async () => (await unwatched()) === 0, 5000);
+    } finally {
+      client.disconnect();
+      for (const stream of streams) stream.dispose();
+    }
   });
 });
 

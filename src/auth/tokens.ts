@@ -1,4 +1,5 @@
 import { errors, jwtVerify, SignJWT } from 'jose';
+import { webcrypto } from 'node:crypto';
 import { AgentRole } from '../entities/enums';
 
 /** Who is calling. Tokens are HS256 JWTs signed with AUTH_SECRET. */
@@ -40,7 +41,11 @@ export interface CredentialLookup {
 type SignedInViewer = Exclude<Viewer, { kind: 'anonymous' }>;
 
 export class TokenService {
-  private readonly key: Uint8Array;
+  /**
+   * Imported once: given the secret's bytes, jose imports a WebCrypto key on every sign and
+   * verify, which was most of a token's verification (a reconnect storm verifies thousands).
+   */
+  private readonly key: Promise<webcrypto.CryptoKey>;
   /**
    * Tokens already verified, by their exact text (signature included), until they expire or are
    * revoked (`forget`). A hit answers as jwtVerify would; its expiry is re-checked, and an agent's
@@ -63,7 +68,7 @@ export class TokenService {
     private readonly agentTtlSeconds: number,
     private readonly visitorTtlSeconds: number,
   ) {
-    this.key = new TextEncoder().encode(secret);
+    this.key = webcrypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
   }
 
   /** Where revocable state is read (Postgres); without it (unit use) tokens are trusted until expiry. */
@@ -147,7 +152,7 @@ export class TokenService {
 
   private async verifyJwt(token: string): Promise<SignedInViewer & { version?: number }> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: ISSUER, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, await this.key, { issuer: ISSUER, algorithms: ['HS256'] });
       const expiresAt = (payload.exp ?? 0) * 1000;
       if (payload.kind === 'agent' && typeof payload.sub === 'string') {
         const role = payload.role === AgentRole.SUPERVISOR ? AgentRole.SUPERVISOR : AgentRole.AGENT;
@@ -165,14 +170,15 @@ export class TokenService {
     }
   }
 
-  private sign(claims: Record<string, unknown>, subject: string, ttlSeconds: number): Promise<string> {
+  private async sign(claims: Record<string, unknown>, subject: string, ttlSeconds: number): Promise<string> {
+    const key = await this.key;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(ISSUER)
       .setSubject(subject)
       .setIssuedAt()
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttlSeconds)
-      .sign(this.key);
+      .sign(key);
   }
 }
 

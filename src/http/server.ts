@@ -133,7 +133,7 @@ export async function startServer(app: App, port = app.config.PORT, host = app.c
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(port, host, () => resolve());
+    httpServer.listen({ port, host, backlog: app.config.LISTEN_BACKLOG }, () => resolve());
   });
   const bound = (httpServer.address() as AddressInfo).port;
   return {

@@ -6,6 +6,8 @@ import { within } from './concurrency';
 
 /** How long routing waits for Redis' list of online agents before it uses this instance's own. */
 const PRESENCE_WAIT_MS = 500;
+/** Members per command when an instance refreshes all of its entries. */
+const PRESENCE_CHUNK = 1000;
 
 /**
  * Where agents' live sockets are. Each entry is (agent, instance) with an expiry time:
@@ -16,6 +18,8 @@ const PRESENCE_WAIT_MS = 500;
 export interface PresenceStore {
   /** True when the entry was not there (new, or lost: Redis restarted or was flushed). */
   set(member: string, expiresAt: number): Promise<boolean>;
+  /** `set` for many members at once (the refresh of every socket an instance holds); the members that were not there. */
+  setMany(members: readonly string[], expiresAt: number): Promise<Set<string>>;
   /** Agent ids with an unexpired entry. */
   online(now: number): Promise<Set<string>>;
   /** Forgets the entries that expired before `before` (a store of many members stays small). */
@@ -28,6 +32,11 @@ export class MemoryPresenceStore implements PresenceStore {
   async set(member: string, expiresAt: number) {
     const added = !this.entries.has(member);
     this.entries.set(member, expiresAt);
+    return added;
+  }
+  async setMany(members: readonly string[], expiresAt: number) {
+    const added = new Set<string>();
+    for (const member of members) if (await this.set(member, expiresAt)) added.add(member);
     return added;
   }
   async online(now: number) {
@@ -51,6 +60,19 @@ export class RedisPresenceStore implements PresenceStore {
   }
   async set(member: string, expiresAt: number) {
     return (await this.redis.zadd(this.key, expiresAt, member)) === 1;
+  }
+  async setMany(members: readonly string[], expiresAt: number) {
+    // Two commands per chunk, not one per member: an instance holding 5,000 widgets' sockets
+    // refreshed them one round trip at a time, 1,500 commands a second for nothing.
+    // Members are this instance's own, so nobody else adds one between the two commands.
+    const added = new Set<string>();
+    for (let i = 0; i < members.length; i += PRESENCE_CHUNK) {
+      const chunk = members.slice(i, i + PRESENCE_CHUNK);
+      const scores = await this.redis.zmscore(this.key, ...chunk);
+      await this.redis.zadd(this.key, ...chunk.flatMap((m) => [expiresAt, m]));
+      chunk.forEach((m, j) => scores[j] === null && added.add(m));
+    }
+    return added;
   }
   async online(now: number) {
     // Routing asks this under its lock: while Redis is down, fail at once (the caller falls back
@@ -165,15 +187,19 @@ export class Presence {
     const expiresAt = Date.now() + this.ttlMs;
     // Widget presence has a member per session ever watched: expired ones are dropped a minute on.
     if (!this.reportsChanges) await this.store.prune(Date.now() - 60_000).catch(() => undefined);
-    for (const agentId of this.sockets.keys()) {
-      try {
-        const added = await this.store.set(this.member(agentId), expiresAt);
-        const missed = this.unsynced.delete(agentId);
-        if ((added || missed) && this.sockets.has(agentId)) void this.onChange(agentId, 'online');
-      } catch (error) {
-        this.unsynced.add(agentId);
-        this.logger.warn({ err: error }, 'presence refresh failed');
-      }
+    const ids = [...this.sockets.keys()];
+    if (!ids.length) return;
+    let added: Set<string>;
+    try {
+      added = await this.store.setMany(ids.map((id) => this.member(id)), expiresAt);
+    } catch (error) {
+      for (const id of ids) this.unsynced.add(id);
+      this.logger.warn({ err: error }, 'presence refresh failed');
+      return;
+    }
+    for (const agentId of ids) {
+      const missed = this.unsynced.delete(agentId);
+      if ((added.has(this.member(agentId)) || missed) && this.sockets.has(agentId) && this.reportsChanges) void this.onChange(agentId, 'online');
     }
   }
 
