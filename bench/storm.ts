@@ -36,7 +36,7 @@ const cfg = {
   warm: num('STORM_WARM', 1000),
   /** 0: B talks to Postgres directly (no counting proxy, one hop less on every statement: for timing runs on a busy machine). */
   count: num('STORM_COUNT_STATEMENTS', 1) !== 0,
-  extraEnv: Object.fromEntries((process.env.STORM_ENV ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string])),
+  extraEnv: Object.fromEntries((process.env.STORM_ENV ?? '').split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string])),
 };
 const BOSS = { email: 'storm-boss@example.com', password: 'storm-supervisor-password' };
 
