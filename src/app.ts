@@ -122,7 +122,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   await revocations.start();
   // Revocations published while the bus was away never arrive: Postgres decides, not the cache.
   tokens.useLookup(
-    { agent: (id) => agentRows.credential(orm.em.fork(), id), customerValid: (id) => customerRows.isValid(orm.em.fork(), id) },
+    { agent: (id) => agentRows.credential(orm.em.fork(), id), customerValid: customerRows.validity(() => orm.em.fork()) },
     () => revocations.trusted(),
   );
   revocations.onRevoked((credential) => tokens.forget(credential));
