@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
 import { ChatSession } from '../entities';
 import { asDate, camel } from './rows';
 import type { Readable } from 'node:stream';
@@ -19,6 +20,27 @@ export async function byId(em: EntityManager, id: string, lock = false): Promise
   if (!isUuid(id)) return null;
   const rows = await sql(em, `select * from chat_session where id = $1${lock ? ' for update' : ''}`, [id]);
   return rows.length ? toSession(rows[0]) : null;
+}
+
+/** Sessions read by one statement at most (`sharedReads`). */
+const SHARED_BATCH = 500;
+
+/**
+ * `byId` outside a transaction, for subscriptions starting: the reads asked within one turn of
+ * the event loop share one statement (a DataLoader, no cache), so thousands of widgets
+ * resubscribing at once after an instance died cost Postgres a few hundred statements, not one
+ * each. Each read is as fresh as one made at the end of the turn it was asked in.
+ */
+export function sharedReads(em: () => EntityManager): (id: string) => Promise<SessionRow | null> {
+  const loader = new DataLoader<string, SessionRow | null>(
+    async (ids) => {
+      const rows = await sql(em(), 'select * from chat_session where id = any($1::uuid[])', [pgArray(ids.filter(isUuid))]);
+      const byKey = new Map(rows.map((row) => [row.id as string, row]));
+      return ids.map((id) => (byKey.has(id) ? toSession(byKey.get(id)!) : null));
+    },
+    { cache: false, maxBatchSize: SHARED_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+  );
+  return (id) => (isUuid(id) ? loader.load(id) : Promise.resolve(null));
 }
 
 /** Several sessions at once (the events' snapshots). */

@@ -15,8 +15,18 @@ export async function authorizeSession(
   action: SessionAction,
   lock = false,
 ): Promise<{ session: sessions.SessionRow; role: Role }> {
+  return authorizeRead((id) => sessions.byId(em, id, lock), viewer, sessionId, action);
+}
+
+/** authorizeSession with the session read by `read` (e.g. `sessions.sharedReads`, for subscriptions starting). */
+export async function authorizeRead(
+  read: (id: string) => Promise<sessions.SessionRow | null>,
+  viewer: Actor,
+  sessionId: string,
+  action: SessionAction,
+): Promise<{ session: sessions.SessionRow; role: Role }> {
   requireSignedIn(viewer);
-  const session = await sessions.byId(em, sessionId, lock);
+  const session = await read(sessionId);
   const role = authorizeOn(viewer, action, session);
   return { session: session!, role };
 }

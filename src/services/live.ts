@@ -6,7 +6,7 @@ import { END, linked, SKIP, transform, type Closable, type OverflowHandler } fro
 import { inSeqOrder } from '../pubsub/ordering';
 import type { MessagePayload, NotePayload, TypingPayload } from '../pubsub/topics';
 import { authorize, can, sightFollowsAssignment, type Actor, type SessionAction, type SessionResource } from '../policies';
-import { authorizeSession } from './access';
+import { authorizeRead, authorizeSession } from './access';
 import { KeyedSemaphore } from './concurrency';
 import type { MessageService } from './messages';
 import type { Presence } from './presence';
@@ -55,7 +55,14 @@ export class LiveService {
     private readonly reads: Reads,
     /** Where visitors' widgets are watching their sessions (the unread-reply email waits while one is). */
     private readonly widgets?: Presence,
+    /** The session read that authorises a subscription starting (shared by those starting at once: db/sessions.ts `sharedReads`). */
+    private readonly startRead?: (sessionId: string) => Promise<SessionRow | null>,
   ) {}
+
+  /** The policy's decision on a subscription starting, on the session as read now. */
+  private authorizeStart(l: Listener, sessionId: string, action: SessionAction) {
+    return this.startRead ? authorizeRead(this.startRead, l.viewer, sessionId, action) : authorizeSession(l.em(), l.viewer, sessionId, action);
+  }
 
   /**
    * Subscribe to the live topic first, then replay what is stored after `afterSeq` (or, without
@@ -64,7 +71,7 @@ export class LiveService {
    */
   async messageAdded(l: Listener, sessionId: string, afterSeq: number | null): Promise<AsyncIterableIterator<MessagePayload>> {
     validate.seq(afterSeq, 'afterSeq');
-    const { session } = await authorizeSession(l.em(), l.viewer, sessionId, 'session.watch');
+    const { session } = await this.authorizeStart(l, sessionId, 'session.watch');
     const feed = await this.bus.feed('message.created', sessionId, l.onOverflow);
     if (l.viewer.kind === 'visitor' && this.widgets) this.watchedByWidget(this.widgets, sessionId, feed);
     const access = await this.watchAccess(l, sessionId, session, feed);
@@ -89,7 +96,7 @@ export class LiveService {
 
   /** The other side's typing (supervisors see both). */
   async typing(l: Listener, sessionId: string): Promise<AsyncIterableIterator<TypingPayload>> {
-    const { session, role } = await authorizeSession(l.em(), l.viewer, sessionId, 'session.watch');
+    const { session, role } = await this.authorizeStart(l, sessionId, 'session.watch');
     const own = role === 'customer' ? Author.VISITOR : role === 'agent' ? Author.AGENT : null;
     const feed = await this.bus.feed('typing.changed', sessionId, l.onOverflow);
     const access = await this.watchAccess(l, sessionId, session, feed);
@@ -100,7 +107,7 @@ export class LiveService {
 
   /** A session's new notes, for the desk only (`session.desk`: never its customer); ends when the desk loses sight of it. */
   async noteAdded(l: Listener, sessionId: string): Promise<AsyncIterableIterator<NotePayload>> {
-    const { session } = await authorizeSession(l.em(), l.viewer, sessionId, 'session.desk');
+    const { session } = await this.authorizeStart(l, sessionId, 'session.desk');
     const feed = await this.bus.feed('note.created', sessionId, l.onOverflow);
     const access = await this.watchAccess(l, sessionId, session, feed, 'session.desk');
     return transform(feed, async (note) => (access.lost() ? END : note));
