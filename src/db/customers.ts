@@ -1,10 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import DataLoader from 'dataloader';
 import { randomUUID } from 'node:crypto';
 import { Customer } from '../entities';
-import { sql } from './execute';
+import { perTurn, sql } from './execute';
 import { camel } from './rows';
-import { isUuid, pgArray } from './sql';
+import { pgArray } from './sql';
 
 /**
  * The `customer` table: its one mapper and its statements. The cold paths (a returning visitor's
@@ -63,25 +62,17 @@ export async function nameOf(em: EntityManager, id: string): Promise<string | nu
   return rows[0]?.name ?? null;
 }
 
-/** Customers checked by one statement at most. */
-const VALIDITY_BATCH = 500;
-
 /**
  * Whether visitor tokens' customers still exist and were not erased (auth/tokens.ts, on a cache
- * miss). The checks asked within one turn of the event loop share one statement: when thousands
- * of widgets reconnect to an instance that has not seen their tokens, one read per token was a
- * third of its statements. Alone, a check waits for nothing but the end of the current turn.
+ * miss); the checks asked in one turn share a statement (`perTurn`): when thousands of widgets
+ * reconnect to an instance that has not seen their tokens, one read each was a third of its
+ * statements.
  */
 export function validity(em: () => EntityManager): (id: string) => Promise<boolean> {
-  const loader = new DataLoader<string, boolean>(
-    async (ids) => {
-      const rows = await sql<{ id: string }>(em(), 'select id from customer where id = any($1::uuid[]) and erased_at is null', [pgArray(ids.filter(isUuid))]);
-      const valid = new Set(rows.map((r) => r.id));
-      return ids.map((id) => valid.has(id));
-    },
-    { cache: false, maxBatchSize: VALIDITY_BATCH, batchScheduleFn: (run) => setImmediate(run) },
-  );
-  return (id) => loader.load(id);
+  return perTurn(async (ids) => {
+    const rows = await sql<{ id: string }>(em(), 'select id from customer where id = any($1::uuid[]) and erased_at is null', [pgArray(ids)]);
+    return new Map(rows.map((r) => [r.id, true]));
+  }, false);
 }
 
 /** Erasure: locks the customer; null when there is none. */

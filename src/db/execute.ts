@@ -1,8 +1,9 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
 import type { Readable } from 'node:stream';
 import { Client, Pool, type ClientConfig, type PoolConfig } from 'pg';
 import QueryStream from 'pg-query-stream';
-import { pgCode } from './sql';
+import { isUuid, pgCode } from './sql';
 
 /**
  * The one way the table modules (`db/<table>.ts`) run SQL: `$1…` placeholders, rows back.
@@ -36,6 +37,28 @@ export async function sql<T = Record<string, unknown>>(em: EntityManager, text: 
     return '?';
   });
   return em.execute<T[]>(knexSql, bindings);
+}
+
+/** Ids one shared statement reads at most (`perTurn`). */
+const PER_TURN_BATCH = 500;
+
+/**
+ * A read by id that the callers asking within one turn of the event loop share: one statement for
+ * all of them (a DataLoader without cache, run by `setImmediate`, at most PER_TURN_BATCH ids), so
+ * thousands of widgets resubscribing at once after an instance died cost Postgres a few hundred
+ * statements, not one each. Each answer is as fresh as a read made at the end of the turn it was
+ * asked in; alone, a read waits for nothing else. `read` gets the distinct valid uuids and returns
+ * what it found; an id it did not find (or not a uuid) gets `missing`. Outside a transaction only.
+ */
+export function perTurn<V>(read: (ids: string[]) => Promise<ReadonlyMap<string, V>>, missing: V): (id: string) => Promise<V> {
+  const loader = new DataLoader<string, V>(
+    async (ids) => {
+      const found = await read([...new Set(ids.filter(isUuid))]);
+      return ids.map((id) => (found.has(id) ? found.get(id)! : missing));
+    },
+    { cache: false, maxBatchSize: PER_TURN_BATCH, batchScheduleFn: (run) => setImmediate(run) },
+  );
+  return (id) => (isUuid(id) ? loader.load(id) : Promise.resolve(missing));
 }
 
 /**

@@ -1,9 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import DataLoader from 'dataloader';
 import { ChatSession } from '../entities';
 import { asDate, camel } from './rows';
 import type { Readable } from 'node:stream';
-import { sql, stream } from './execute';
+import { perTurn, sql, stream } from './execute';
 import { isUuid, pgArray } from './sql';
 
 /**
@@ -22,25 +21,12 @@ export async function byId(em: EntityManager, id: string, lock = false): Promise
   return rows.length ? toSession(rows[0]) : null;
 }
 
-/** Sessions read by one statement at most (`sharedReads`). */
-const SHARED_BATCH = 500;
-
-/**
- * `byId` outside a transaction, for subscriptions starting: the reads asked within one turn of
- * the event loop share one statement (a DataLoader, no cache), so thousands of widgets
- * resubscribing at once after an instance died cost Postgres a few hundred statements, not one
- * each. Each read is as fresh as one made at the end of the turn it was asked in.
- */
+/** `byId` outside a transaction, for subscriptions starting: the reads asked in one turn share a statement (`perTurn`). */
 export function sharedReads(em: () => EntityManager): (id: string) => Promise<SessionRow | null> {
-  const loader = new DataLoader<string, SessionRow | null>(
-    async (ids) => {
-      const rows = await sql(em(), 'select * from chat_session where id = any($1::uuid[])', [pgArray(ids.filter(isUuid))]);
-      const byKey = new Map(rows.map((row) => [row.id as string, row]));
-      return ids.map((id) => (byKey.has(id) ? toSession(byKey.get(id)!) : null));
-    },
-    { cache: false, maxBatchSize: SHARED_BATCH, batchScheduleFn: (run) => setImmediate(run) },
-  );
-  return (id) => (isUuid(id) ? loader.load(id) : Promise.resolve(null));
+  return perTurn(async (ids) => {
+    const rows = await sql(em(), 'select * from chat_session where id = any($1::uuid[])', [pgArray(ids)]);
+    return new Map(rows.map((row) => [row.id as string, toSession(row)]));
+  }, null);
 }
 
 /** Several sessions at once (the events' snapshots). */
