@@ -128,7 +128,8 @@ async function main() {
     if (perf) await sleep(300); // perf attaches
     const tcp0 = tcpCounters();
     let tcpAll: ReturnType<typeof tcpCounters> | null = null;
-    const machine0 = machineSample(b.pid, c.pid, loads.map((l) => l.pid));
+    const sampleMachine = () => machineSample(b.pid, c.pid, loads.map((l) => l.pid));
+    const machine0 = sampleMachine();
     a.child.kill('SIGKILL');
     const killAt = Date.now();
     let machineAll: MachineShare | null = null;
@@ -160,7 +161,7 @@ async function main() {
           stmtAll = counter.statements;
           textsAll = counter.since(texts0);
           cpuAll = cpu - cpu0;
-          machineAll = machineShare(machine0, machineSample(b.pid, c.pid, loads.map((l) => l.pid)));
+          machineAll = machineShare(machine0, sampleMachine());
           tcpAll = tcpSince(tcp0);
           await perf?.stop();
           log(`every stream caught up ${allAt - killAt} ms after the kill`);
@@ -169,7 +170,7 @@ async function main() {
     }
     await perf?.stop();
     tcpAll ??= tcpSince(tcp0);
-    machineAll ??= machineShare(machine0, machineSample(b.pid, c.pid, loads.map((l) => l.pid)));
+    machineAll ??= machineShare(machine0, sampleMachine());
     await sending;
     // Drain: every stream gets what was acknowledged last (or 30 s pass, and the rest is lost).
     for (const until = Date.now() + 30_000; Date.now() < until; await sleep(250)) {
@@ -251,7 +252,7 @@ async function main() {
   }
 }
 
-/** The kernel's TCP counters that a full listen queue moves (from /proc/net/netstat and /proc/net/snmp). */
+/** The kernel's TCP counters that a full listen queue moves (the TcpExt lines of /proc/net/netstat). */
 function tcpCounters(): { listenOverflows: number; synRetransmits: number } {
   const read = (file: string, prefix: string): Map<string, number> => {
     const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith(prefix));

@@ -153,7 +153,7 @@ export async function createApp(config: Readonly<Config>, logger: Logger): Promi
   const reads = new Reads(messages);
   const widgetStore = connections ? new RedisPresenceStore(connections.commands, new RedisKeys(`${config.REDIS_PREFIX}widget-`, connections.keys.cluster)) : new MemoryPresenceStore();
   const widgets = new Presence(widgetStore, config.PRESENCE_TTL_SECONDS * 1000, config.EMAIL_NOTIFY_DELAY_SECONDS * 1000, logger, false);
-  const live = new LiveService(bus, messages, reads, widgets, sessions.sharedReads(() => orm.em.fork()));
+  const live = new LiveService(bus, messages, reads, sessions.sharedReads(() => orm.em.fork()), widgets);
   presence.start();
   widgets.start();
   const availability = new AvailabilityService(routing);

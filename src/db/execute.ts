@@ -53,7 +53,7 @@ const PER_TURN_BATCH = 500;
 export function perTurn<V>(read: (ids: string[]) => Promise<ReadonlyMap<string, V>>, missing: V): (id: string) => Promise<V> {
   const loader = new DataLoader<string, V>(
     async (ids) => {
-      const found = await read([...new Set(ids.filter(isUuid))]);
+      const found = await read([...new Set(ids)]); // uuids only: the others never reach the loader
       return ids.map((id) => (found.has(id) ? found.get(id)! : missing));
     },
     { cache: false, maxBatchSize: PER_TURN_BATCH, batchScheduleFn: (run) => setImmediate(run) },

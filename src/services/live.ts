@@ -53,15 +53,15 @@ export class LiveService {
     private readonly bus: Bus,
     private readonly messages: MessageService,
     private readonly reads: Reads,
+    /** The session read that authorises a subscription starting (shared by those starting at once: db/sessions.ts `sharedReads`). */
+    private readonly startRead: (sessionId: string) => Promise<SessionRow | null>,
     /** Where visitors' widgets are watching their sessions (the unread-reply email waits while one is). */
     private readonly widgets?: Presence,
-    /** The session read that authorises a subscription starting (shared by those starting at once: db/sessions.ts `sharedReads`). */
-    private readonly startRead?: (sessionId: string) => Promise<SessionRow | null>,
   ) {}
 
   /** The policy's decision on a subscription starting, on the session as read now. */
   private authorizeStart(l: Listener, sessionId: string, action: SessionAction) {
-    return this.startRead ? authorizeRead(this.startRead, l.viewer, sessionId, action) : authorizeSession(l.em(), l.viewer, sessionId, action);
+    return authorizeRead(this.startRead, l.viewer, sessionId, action);
   }
 
   /**

@@ -189,18 +189,19 @@ export class Presence {
     if (!this.reportsChanges) await this.store.prune(Date.now() - 60_000).catch(() => undefined);
     const ids = [...this.sockets.keys()];
     if (!ids.length) return;
+    const members = ids.map((id) => this.member(id));
     let added: Set<string>;
     try {
-      added = await this.store.setMany(ids.map((id) => this.member(id)), expiresAt);
+      added = await this.store.setMany(members, expiresAt);
     } catch (error) {
       for (const id of ids) this.unsynced.add(id);
       this.logger.warn({ err: error }, 'presence refresh failed');
       return;
     }
-    for (const agentId of ids) {
+    ids.forEach((agentId, i) => {
       const missed = this.unsynced.delete(agentId);
-      if ((added.has(this.member(agentId)) || missed) && this.sockets.has(agentId) && this.reportsChanges) void this.onChange(agentId, 'online');
-    }
+      if ((added.has(members[i]) || missed) && this.sockets.has(agentId) && this.reportsChanges) void this.onChange(agentId, 'online');
+    });
   }
 
   /** Shutdown: this instance's agents go into their grace period now. */
