@@ -193,6 +193,7 @@ describe('configuration', () => {
     const database = await freshDatabase();
     const result = await runUntilExit({
       PORT: 'abc',
+      LISTEN_BACKLOG: '0',
       RATE_LOGIN: '5',
       REDIS_URL: 'http://x',
       NODE_ENV: 'production', // without AUTH_SECRET
@@ -200,7 +201,7 @@ describe('configuration', () => {
     });
     expect(result.code).not.toBe(0);
     expect(result.code).not.toBeNull();
-    for (const name of ['PORT', 'RATE_LOGIN', 'REDIS_URL', 'AUTH_SECRET']) {
+    for (const name of ['PORT', 'LISTEN_BACKLOG', 'RATE_LOGIN', 'REDIS_URL', 'AUTH_SECRET']) {
       expect(result.output).toMatch(new RegExp(`\\b${name}\\b`));
     }
     expect(result.output).not.toContain('DATABASE_URL');
